@@ -1,0 +1,51 @@
+"""Koclaw's exception tree. Foreign exceptions are translated at the edges into these.
+
+    KoclawError
+    ├── ConfigError                 a bad setting; names the key
+    ├── StorageError                SQLite or the data root cannot be used
+    ├── InputError                  a message we refuse (says why and what to do)
+    └── ModelError                  anything between us and the model server
+        ├── ModelUnavailable        connection refused, DNS, timeout before the first token
+        ├── ModelRejected           the server answered 4xx (bad model name, bad key, ...)
+        └── ModelStreamBroken       the stream failed after it started
+
+Every message says what to do next.
+"""
+
+from __future__ import annotations
+
+
+class KoclawError(Exception):
+    """Base of every error Koclaw raises on purpose."""
+
+
+class ConfigError(KoclawError):
+    """A configuration value is missing or invalid."""
+
+
+class StorageError(KoclawError):
+    """The data root or a database cannot be used."""
+
+
+class InputError(KoclawError):
+    """A user input was refused."""
+
+
+class ModelError(KoclawError):
+    """Base of model-server failures."""
+
+    retryable: bool = False
+
+
+class ModelUnavailable(ModelError):
+    """The model server cannot be reached or did not answer in time."""
+
+    retryable = True
+
+
+class ModelRejected(ModelError):
+    """The model server refused the request (4xx)."""
+
+
+class ModelStreamBroken(ModelError):
+    """The stream broke after it had started; what arrived is kept."""
