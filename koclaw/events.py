@@ -51,6 +51,7 @@ class Done:
     finish_reason: str | None = None
     usage: Usage = field(default_factory=Usage)
     model: str = ""
+    ended_in_thinking: bool = False  # cut off while thinking: nothing visible to show
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""Channels: where people talk to Kokoron. One module per channel behind `channels.base.Channel`."""

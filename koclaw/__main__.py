@@ -1,0 +1,3 @@
+from koclaw.cli import main
+
+main()

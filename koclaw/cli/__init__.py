@@ -1,0 +1,31 @@
+"""The `koclaw` command. One module per command group (principle 12)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from koclaw.cli import chat, doctor, memory
+from koclaw.errors import KoclawError
+
+app = typer.Typer(
+    name="koclaw",
+    help="Koclaw: chat with Kokoron, inspect her memory, look after her Soul.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+chat.register(app)
+doctor.register(app)
+app.add_typer(memory.app, name="memory")
+
+
+def main() -> None:
+    logging.basicConfig(stream=sys.stderr, format="koclaw %(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except KoclawError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,78 @@
+"""`koclaw chat` and `koclaw ask`: the terminal channel."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+import typer
+
+from channels.cli import TerminalChannel, decode_line
+from koclaw.app import open_app
+from koclaw.cli.common import default_user, settings_or_exit
+from koclaw.config import Settings
+from koclaw.errors import ModelError
+
+SHUTDOWN_GRACE_S = 10.0
+
+UserOption = typer.Option(None, "--user", "-u", help="who is speaking (default: $KOCLAW_USER or your login)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(chat)
+    app.command()(ask)
+
+
+def chat(user: str | None = UserOption) -> None:
+    """Chat with Kokoron. Interactive in a terminal; otherwise one message per stdin line, one reply each."""
+    settings = settings_or_exit()
+    code = asyncio.run(_chat(settings, user or default_user(), sys.stdin.isatty()))
+    raise typer.Exit(code)
+
+
+def ask(
+    text: str = typer.Argument(..., help="the message; '-' reads it from stdin"),
+    user: str | None = UserOption,
+) -> None:
+    """Send one message and print the reply."""
+    settings = settings_or_exit()
+    if text == "-":
+        text, note = decode_line(sys.stdin.buffer.read())
+        if note:
+            typer.echo(f"koclaw: {note}", err=True)
+    code = asyncio.run(_ask(settings, user or default_user(), text))
+    raise typer.Exit(code)
+
+
+async def _ask(settings: Settings, user: str, text: str) -> int:
+    async with open_app(settings) as app:
+        channel = TerminalChannel(user, interactive=False, streaming=sys.stdout.isatty())
+        return 0 if await channel.send(app.runtime, text) else 1
+
+
+async def _chat(settings: Settings, user: str, interactive: bool) -> int:
+    async with open_app(settings) as app:
+        if interactive:
+            try:
+                await app.model.model_name()
+            except ModelError as exc:
+                typer.echo(str(exc), err=True)
+                return 2
+        channel = TerminalChannel(user, interactive=interactive)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def on_interrupt() -> None:  # Ctrl-C stops the reply in progress, or leaves when idle
+            if not (interactive and channel.interrupt()):
+                stop.set()
+
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        served = asyncio.create_task(channel.run(app.runtime, stop))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({served, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():  # finish the turn in progress within the grace period, then stop
+            await app.runtime.shutdown(SHUTDOWN_GRACE_S)
+        stopping.cancel()
+        return await served

@@ -1,0 +1,59 @@
+"""`koclaw doctor`: the resolved configuration (secrets masked) and whether each dependency answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import typer
+
+from koclaw.cli.common import settings_or_exit
+from koclaw.config import Settings, masked
+from koclaw.errors import KoclawError
+from koclaw.llm.openai_compat import OpenAICompatModel
+from memory.session import SessionStore
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(doctor)
+
+
+def doctor() -> None:
+    """Print the configuration and check the model server and the storage."""
+    settings = settings_or_exit()
+    typer.echo(
+        f"Configuration (file: {settings.config_file}{'' if settings.config_file.exists() else ', absent'}):"
+    )
+    typer.echo(json.dumps(masked(settings), ensure_ascii=False, indent=2))
+    checks = [_check_storage(settings), asyncio.run(_check_model(settings))]
+    for ok, line in checks:
+        typer.echo(f"{'ok  ' if ok else 'FAIL'} {line}")
+    raise typer.Exit(0 if all(ok for ok, _ in checks) else 1)
+
+
+def _check_storage(settings: Settings) -> tuple[bool, str]:
+    try:
+        store = SessionStore(settings.session_db)
+        count = store.db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+        store.close()
+    except KoclawError as exc:
+        return False, f"storage: {exc}"
+    return True, f"storage: {settings.session_db} ({count} messages)"
+
+
+async def _check_model(settings: Settings) -> tuple[bool, str]:
+    model = OpenAICompatModel(settings.llm)
+    try:
+        served = await model.list_models()
+    except KoclawError as exc:
+        return False, f"model server: {exc}"
+    finally:
+        await model.aclose()
+    wanted = settings.llm.model
+    if wanted and wanted not in served:
+        return False, (
+            f"model server {settings.llm.base_url} serves {served}, not {wanted!r}. "
+            "Set KOCLAW_LLM__MODEL to one of those."
+        )
+    chosen = wanted or (served[0] if served else "?")
+    return True, f"model server: {settings.llm.base_url} serves {served}; Kokoron uses {chosen!r}"

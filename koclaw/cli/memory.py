@@ -1,0 +1,127 @@
+"""`koclaw memory <tier> ...`: look into each memory tier, like `llm logs` (principle 7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from koclaw.cli.common import print_json, settings_or_exit
+from memory.session import Message, SessionStore
+
+app = typer.Typer(help="Inspect Kokoron's memory tiers.", no_args_is_help=True)
+session_app = typer.Typer(help="The session tier: conversations and messages (SQLite).", no_args_is_help=True)
+app.add_typer(session_app, name="session")
+
+JsonOption = typer.Option(False, "--json", help="print JSON")
+UserFilter = typer.Option(None, "--user", "-u", help="only this user's conversations")
+
+
+def _store() -> SessionStore:
+    return SessionStore(settings_or_exit().session_db)
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+@session_app.command("path")
+def session_path() -> None:
+    """Print where the session database lives."""
+    typer.echo(str(settings_or_exit().session_db))
+
+
+@session_app.command("list")
+def session_list(
+    n: int = typer.Option(20, "-n", min=1, help="how many conversations"),
+    q: str | None = typer.Option(None, "-q", help="only conversations with a message containing this"),
+    user: str | None = UserFilter,
+    as_json: bool = JsonOption,
+) -> None:
+    """List conversations, newest first."""
+    rows = _store().list_conversations(limit=n, user_id=user, query=q)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("No conversations yet. Start one with: koclaw chat")
+        return
+    table = Table("id", "channel", "chat", "user", "messages", "updated", "ended")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["channel"],
+            escape(r["chat_id"]),
+            escape(r["user_id"]),
+            str(r["messages"]),
+            r["updated_at"][:19].replace("T", " "),
+            (r["ended_at"] or "")[:19].replace("T", " "),
+        )
+    _console().print(table)
+
+
+@session_app.command("show")
+def session_show(
+    conversation_id: int = typer.Argument(..., help="a conversation id from 'koclaw memory session list'"),
+    n: int | None = typer.Option(None, "-n", min=1, help="only the last N messages"),
+    reasoning: bool = typer.Option(False, "--reasoning", "-r", help="include Kokoron's hidden thinking"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Show one conversation's messages."""
+    store = _store()
+    conv = store.get_conversation(conversation_id)
+    messages = store.messages(conversation_id, limit=n)
+    if as_json:
+        print_json(
+            {"conversation": _conv_dict(conv), "messages": [m.to_dict(reasoning=reasoning) for m in messages]}
+        )
+        return
+    console = _console()
+    console.print(
+        f"[bold]Conversation {conv.id}[/] · {conv.channel} · {escape(conv.user_id)} · "
+        f"started {conv.started_at[:19].replace('T', ' ')}"
+    )
+    for m in messages:
+        _print_message(console, m, reasoning)
+
+
+@session_app.command("search")
+def session_search(
+    query: str = typer.Argument(..., help="text to find (any language; 3+ characters use the index)"),
+    n: int = typer.Option(20, "-n", min=1),
+    user: str | None = UserFilter,
+    as_json: bool = JsonOption,
+) -> None:
+    """Find messages containing some text, newest first."""
+    found = _store().search(query, limit=n, user_id=user)
+    if as_json:
+        print_json([m.to_dict() for m in found])
+        return
+    if not found:
+        typer.echo(f"No message contains {query!r}.")
+        return
+    console = _console()
+    for m in found:
+        _print_message(console, m, False, conversation=True)
+
+
+def _conv_dict(conv: Any) -> dict[str, Any]:
+    return {name: getattr(conv, name) for name in conv.__slots__}
+
+
+def _print_message(console: Console, m: Message, reasoning: bool, *, conversation: bool = False) -> None:
+    who = {"user": "[cyan]Sensei[/]", "assistant": "[magenta]Kokoron[/]"}.get(m.role, m.role)
+    where = f"conv {m.conversation_id} · " if conversation else ""
+    extra = "" if m.status in ("ok", "answered") else f" [yellow]({m.status})[/]"
+    console.print(f"[dim]#{m.id} {where}{m.created_at[:19].replace('T', ' ')}[/] {who}{extra}")
+    if reasoning and m.reasoning:
+        console.print(f"[dim italic]  <think> {escape(m.reasoning)}[/]")
+    if m.content:
+        console.print("  " + escape(m.content).replace("\n", "\n  "))
+    for call in m.tool_calls:
+        console.print(f"[dim]  tool {escape(str(call.get('name')))}({escape(str(call.get('arguments')))})[/]")
+    if m.notice:
+        console.print(f"[dim]  shown instead: {escape(m.notice)}[/]")

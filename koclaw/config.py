@@ -1,0 +1,129 @@
+"""One config root (principle 8): `$KOCLAW_HOME/config.toml` overlaid by `KOCLAW_*` environment variables.
+
+Environment names nest with a double underscore: `KOCLAW_LLM__BASE_URL` sets `[llm] base_url`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from koclaw.errors import ConfigError
+
+ENV_PREFIX = "KOCLAW_"
+
+
+def koclaw_home() -> Path:
+    """The data root: `KOCLAW_HOME`, default `~/.koclaw`."""
+    return Path(os.environ.get("KOCLAW_HOME") or "~/.koclaw").expanduser()
+
+
+class LLMSettings(BaseModel):
+    """The OpenAI-compatible model server (vLLM in production)."""
+
+    base_url: str = "http://127.0.0.1:8000/v1"
+    model: str = Field("", description="served model or adapter name; empty = the first one the server lists")
+    api_key: SecretStr = SecretStr("EMPTY")
+    thinking: bool = True
+    connect_timeout_s: float = Field(5.0, gt=0)
+    read_timeout_s: float = Field(120.0, gt=0, description="longest silence between two chunks")
+    max_retries: int = Field(2, ge=0, le=10, description="retries before the first token only")
+    context_tokens: int = Field(32768, ge=512)
+    max_reply_tokens: int = Field(2048, ge=16)
+    temperature: float | None = Field(None, ge=0, le=2)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class SessionSettings(BaseModel):
+    """How much of the conversation goes back to the model each turn."""
+
+    history_share: float = Field(0.5, gt=0, le=0.9, description="share of the context for past turns")
+    max_input_chars: int = Field(
+        32000, ge=100, description="longer messages are stored whole, cut in the prompt"
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="ignore", validate_default=True
+    )
+
+    home: Path = Field(default_factory=koclaw_home)
+    llm: LLMSettings = LLMSettings()
+    session: SessionSettings = SessionSettings()
+    log_level: str = "WARNING"
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / "config.toml"
+
+    @property
+    def session_db(self) -> Path:
+        return self.home / "session.db"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=koclaw_home() / "config.toml")
+        return (init_settings, env_settings, toml)
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    return ENV_PREFIX + "__".join(str(part).upper() for part in loc)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning any problem into one `ConfigError` line per bad key."""
+    path = koclaw_home() / "config.toml"
+    if path.exists():
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it.") from exc
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            key = _env_name(loc)
+            table = f"[{'.'.join(str(p) for p in loc[:-1])}] " if len(loc) > 1 else ""
+            got = err.get("input")
+            shown = "" if isinstance(got, dict) else f", got {got!r}"
+            lines.append(f"Invalid setting {key} (or {table}{loc[-1]} in {path}): {err['msg']}{shown}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The resolved settings as plain data, secrets replaced by a mask (for `koclaw doctor`)."""
+    data: dict[str, Any] = settings.model_dump(mode="json")
+    data["llm"]["api_key"] = mask_secret(settings.llm.api_key.get_secret_value())
+    return data
+
+
+def mask_secret(secret: str) -> str:
+    if not secret or secret == "EMPTY":
+        return "(none)"
+    return "****" + secret[-2:] if len(secret) >= 12 else "****"

@@ -1,0 +1,1 @@
+"""Talking to the model server: streaming, thinking and tool-call extraction."""

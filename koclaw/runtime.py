@@ -1,0 +1,109 @@
+"""The asyncio runtime: one ordered queue per conversation, conversations in parallel.
+
+A failure in one turn is delivered to that turn's caller and never stops the others.
+Shutdown stops taking messages, lets running turns finish for a grace period, then cancels
+them; a cancelled turn stores what it had as 'interrupted'.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from koclaw.agent import Agent, EventHandler, Inbound, TurnResult
+from koclaw.errors import KoclawError
+
+log = logging.getLogger(__name__)
+Key = tuple[str, str, str]
+
+
+class RuntimeClosed(KoclawError):
+    """The runtime is shutting down and takes no new messages."""
+
+
+@dataclass(slots=True)
+class _Job:
+    inbound: Inbound
+    emit: EventHandler
+    future: asyncio.Future[TurnResult]
+
+
+class Runtime:
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+        self._queues: dict[Key, deque[_Job]] = {}
+        self._workers: dict[Key, asyncio.Task[None]] = {}
+        self._closing = False
+
+    def submit(self, inbound: Inbound, emit: EventHandler) -> asyncio.Future[TurnResult]:
+        """Queue a message behind the earlier ones of its conversation; the future holds the result."""
+        if self._closing:
+            raise RuntimeClosed("Koclaw is shutting down; the message was not taken. Send it again later.")
+        future: asyncio.Future[TurnResult] = asyncio.get_running_loop().create_future()
+        key = inbound.conversation_key
+        self._queues.setdefault(key, deque()).append(_Job(inbound, emit, future))
+        if key not in self._workers:
+            self._workers[key] = asyncio.create_task(self._work(key), name=f"conversation {key}")
+        return future
+
+    async def _work(self, key: Key) -> None:
+        queue = self._queues[key]
+        try:
+            while queue:
+                job = queue.popleft()
+                if job.future.cancelled():
+                    continue
+                turn = asyncio.create_task(self.agent.turn(job.inbound, job.emit))
+                # A caller that cancels its future interrupts just its own turn.
+                job.future.add_done_callback(_cancel_with(turn))
+                try:
+                    result = await turn
+                except asyncio.CancelledError:
+                    job.future.cancel()
+                    if self._own_cancel():
+                        raise
+                except Exception as exc:  # delivered to the caller; the worker goes on
+                    if not isinstance(exc, KoclawError):
+                        log.exception("turn failed for %s", key)
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+                else:
+                    if not job.future.done():
+                        job.future.set_result(result)
+        finally:
+            for job in queue:
+                job.future.cancel()
+            del self._queues[key]
+            del self._workers[key]
+
+    @staticmethod
+    def _own_cancel() -> bool:
+        task = asyncio.current_task()
+        return task is not None and task.cancelling() > 0
+
+    @property
+    def busy(self) -> int:
+        """Conversations with a turn running or waiting."""
+        return len(self._workers)
+
+    async def shutdown(self, grace_s: float = 10.0) -> None:
+        """Stop taking messages, wait up to `grace_s` for running turns, then cancel the rest."""
+        self._closing = True
+        workers = list(self._workers.values())
+        if not workers:
+            return
+        _, pending = await asyncio.wait(workers, timeout=grace_s)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _cancel_with(turn: asyncio.Task[TurnResult]) -> Callable[[asyncio.Future[TurnResult]], None]:
+    def cancel(future: asyncio.Future[TurnResult]) -> None:
+        if future.cancelled():
+            turn.cancel()
+
+    return cancel

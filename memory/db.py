@@ -1,0 +1,68 @@
+"""Opening SQLite databases, and named append-only migrations recorded in a table (principle 5)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from koclaw.errors import StorageError
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS_TABLE = "_koclaw_migrations"
+
+
+class Migrations:
+    """An ordered list of named steps for one database; each runs once, in order, in a transaction."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.steps: list[tuple[str, Migration]] = []
+
+    def __call__(self, fn: Migration) -> Migration:
+        self.steps.append((fn.__name__, fn))
+        return fn
+
+    def apply(self, db: sqlite_utils.Database) -> list[str]:
+        db.execute(
+            f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} "
+            "(migration_set TEXT, name TEXT, applied_at TEXT, PRIMARY KEY (migration_set, name))"
+        )
+        done = {
+            row[0]
+            for row in db.execute(
+                f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?", [self.name]
+            ).fetchall()
+        }
+        applied = []
+        for name, fn in self.steps:
+            if name in done:
+                continue
+            with db.conn:
+                fn(db)
+                db.execute(
+                    f"INSERT INTO {MIGRATIONS_TABLE} VALUES (?, ?, ?)",
+                    [self.name, name, datetime.now(UTC).isoformat()],
+                )
+            applied.append(name)
+        return applied
+
+
+def open_db(path: Path, migrations: Migrations) -> sqlite_utils.Database:
+    """Open (creating if needed) a WAL-mode database and bring its schema up to date."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=10.0)
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        migrations.apply(db)
+    except (OSError, sqlite3.Error) as exc:
+        raise StorageError(
+            f"Cannot open the database {path}: {exc}. Check that KOCLAW_HOME points to a writable folder."
+        ) from exc
+    return db

@@ -1,0 +1,359 @@
+"""The session tier: conversations and their messages in SQLite (one write path, principle 6).
+
+The user's message is written before the model is called, and the assistant's row exists
+from the first token, so a crash mid-reply loses nothing that was received.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlite_utils
+
+from koclaw.errors import StorageError
+from memory.db import Migrations, open_db
+from memory.tokens import estimate_tokens
+
+Role = Literal["user", "assistant", "tool", "system"]
+
+# Assistant rows: streaming -> ok | truncated | error | interrupted.
+# User rows: received -> answered | unanswered.
+FINAL_ASSISTANT_STATUSES = ("ok", "truncated", "error", "interrupted")
+
+migrations = Migrations("session")
+
+
+@migrations
+def m001_conversations_and_messages(db: sqlite_utils.Database) -> None:
+    db.table("conversations").create(
+        {
+            "id": int,
+            "channel": str,
+            "chat_id": str,
+            "user_id": str,
+            "user_name": str,
+            "started_at": str,
+            "updated_at": str,
+            "ended_at": str,
+            "summary": str,
+        },
+        pk="id",
+    )
+    db.table("conversations").create_index(["channel", "chat_id", "user_id", "ended_at"])
+    db.table("messages").create(
+        {
+            "id": int,
+            "conversation_id": int,
+            "user_id": str,
+            "role": str,
+            "content": str,
+            "reasoning": str,
+            "tool_calls": str,
+            "tool_call_id": str,
+            "notice": str,
+            "status": str,
+            "error": str,
+            "language": str,
+            "model": str,
+            "adapter": str,
+            "created_at": str,
+            "completed_at": str,
+            "latency_ms": float,
+            "first_token_ms": float,
+            "prompt_tokens": int,
+            "completion_tokens": int,
+            "tokens": int,
+        },
+        pk="id",
+        foreign_keys=[("conversation_id", "conversations", "id")],
+        not_null={"conversation_id", "role", "content", "status", "created_at"},
+        defaults={"content": ""},
+    )
+    db.table("messages").create_index(["conversation_id", "id"])
+
+
+@migrations
+def m002_message_search(db: sqlite_utils.Database) -> None:
+    # The trigram tokenizer matches substrings, which is what CJK text needs (no spaces to split on).
+    db.table("messages").enable_fts(["content"], tokenize="trigram", create_triggers=True)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: int
+    channel: str
+    chat_id: str
+    user_id: str
+    user_name: str | None
+    started_at: str
+    updated_at: str
+    ended_at: str | None = None
+    summary: str | None = None
+
+
+@dataclass(slots=True)
+class Message:
+    id: int
+    conversation_id: int
+    role: str
+    content: str
+    status: str
+    created_at: str
+    user_id: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    tool_call_id: str | None = None
+    notice: str | None = None
+    error: str | None = None
+    language: str | None = None
+    model: str | None = None
+    adapter: str | None = None
+    completed_at: str | None = None
+    latency_ms: float | None = None
+    first_token_ms: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    tokens: int | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Message:
+        data = {k: v for k, v in row.items() if k in cls.__slots__}
+        data["tool_calls"] = json.loads(row["tool_calls"]) if row.get("tool_calls") else []
+        return cls(**data)
+
+    def to_dict(self, *, reasoning: bool = False) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__slots__}
+        if not reasoning:
+            data.pop("reasoning")
+        return data
+
+
+MESSAGE_UPDATABLE = frozenset(Message.__slots__) - {"id", "conversation_id", "role", "created_at"}
+
+
+class SessionStore:
+    """Read and write the session tier. Use from one thread (the event loop's)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = open_db(path, migrations)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # -- conversations -------------------------------------------------------------------------
+    def conversation(
+        self, channel: str, chat_id: str, user_id: str, user_name: str | None = None
+    ) -> Conversation:
+        """The open conversation for this channel, chat and user, started if there is none."""
+        row = self._one(
+            "SELECT * FROM conversations WHERE channel = ? AND chat_id = ? AND user_id = ? "
+            "AND ended_at IS NULL ORDER BY id DESC LIMIT 1",
+            [channel, chat_id, user_id],
+        )
+        if row is not None:
+            return Conversation(**row)
+        stamp = now_iso()
+        with self._write():
+            conv_id = self._insert(
+                "conversations",
+                {
+                    "channel": channel,
+                    "chat_id": chat_id,
+                    "user_id": user_id,
+                    "user_name": user_name,
+                    "started_at": stamp,
+                    "updated_at": stamp,
+                },
+            )
+        return self.get_conversation(conv_id)
+
+    def end_conversation(self, conversation_id: int) -> None:
+        """Close a conversation so the next message starts a fresh one (long-term memory stays)."""
+        with self._write():
+            self.db.table("conversations").update(conversation_id, {"ended_at": now_iso()})
+
+    def get_conversation(self, conversation_id: int) -> Conversation:
+        row = self._one("SELECT * FROM conversations WHERE id = ?", [conversation_id])
+        if row is None:
+            raise StorageError(
+                f"No conversation {conversation_id}. List them with 'koclaw memory session list'."
+            )
+        return Conversation(**row)
+
+    def list_conversations(
+        self, *, limit: int = 20, user_id: str | None = None, query: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Newest first, with message counts; `query` keeps conversations with a matching message."""
+        where: list[str] = ["1 = 1"]
+        args: list[Any] = []
+        if user_id is not None:
+            where.append("c.user_id = ?")
+            args.append(user_id)
+        if query:
+            ids = {m.conversation_id for m in self.search(query, limit=1000, user_id=user_id)}
+            if not ids:
+                return []
+            where.append(f"c.id IN ({','.join('?' * len(ids))})")
+            args.extend(sorted(ids))
+        sql = (
+            "SELECT c.*, COUNT(m.id) AS messages FROM conversations c "
+            "LEFT JOIN messages m ON m.conversation_id = c.id "
+            f"WHERE {' AND '.join(where)} GROUP BY c.id ORDER BY c.updated_at DESC, c.id DESC LIMIT ?"
+        )
+        return self._all(sql, [*args, limit])
+
+    # -- messages ------------------------------------------------------------------------------
+    def add_message(self, conversation_id: int, role: Role, content: str, **fields: Any) -> int:
+        """Append a message; returns its id. Committed before this returns."""
+        bad = set(fields) - MESSAGE_UPDATABLE
+        if bad:
+            raise ValueError(f"unknown message fields: {sorted(bad)}")
+        stamp = now_iso()
+        row = {
+            "conversation_id": conversation_id,
+            "role": role,
+            "content": content,
+            "created_at": stamp,
+            "status": fields.pop("status", "ok"),
+            "tokens": estimate_tokens(content),
+            **self._encode(fields),
+        }
+        with self._write():
+            msg_id = self._insert("messages", row)
+            self.db.table("conversations").update(conversation_id, {"updated_at": stamp})
+        return msg_id
+
+    def update_message(self, message_id: int, **fields: Any) -> None:
+        bad = set(fields) - MESSAGE_UPDATABLE
+        if bad:
+            raise ValueError(f"unknown message fields: {sorted(bad)}")
+        if "content" in fields:
+            fields["tokens"] = estimate_tokens(fields["content"])
+        with self._write():
+            self.db.table("messages").update(message_id, self._encode(fields))
+
+    def get_message(self, message_id: int) -> Message:
+        row = self._one("SELECT * FROM messages WHERE id = ?", [message_id])
+        if row is None:
+            raise StorageError(f"No message {message_id}.")
+        return Message.from_row(row)
+
+    def messages(self, conversation_id: int, *, limit: int | None = None) -> list[Message]:
+        """Oldest first; with `limit`, the newest `limit` of them."""
+        sql = "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id DESC"
+        rows = self._all(sql + (" LIMIT ?" if limit else ""), [conversation_id, *([limit] if limit else [])])
+        return [Message.from_row(r) for r in reversed(rows)]
+
+    def history(
+        self, conversation_id: int, budget_tokens: int, *, before_id: int | None = None
+    ) -> list[Message]:
+        """The most recent user/assistant turns that fit in `budget_tokens`, oldest first.
+
+        Failed or interrupted replies keep only what the model actually said; rows still
+        streaming and empty replies are left out. Reads at most a few hundred rows, so a
+        long session costs the same as a short one.
+        """
+        rows = self._all(
+            "SELECT id, conversation_id, role, content, status, created_at, tokens, language FROM messages "
+            "WHERE conversation_id = ? AND role IN ('user', 'assistant') AND status != 'streaming' "
+            "AND content != '' AND id < ? ORDER BY id DESC LIMIT 400",
+            [conversation_id, before_id if before_id is not None else 2**62],
+        )
+        picked: list[Message] = []
+        used = 0
+        for row in rows:
+            used += row["tokens"] or estimate_tokens(row["content"])
+            if used > budget_tokens:
+                break
+            picked.append(Message.from_row(row))
+        picked.reverse()
+        # A history must not open with a reply to a turn that was cut away.
+        while picked and picked[0].role == "assistant":
+            picked.pop(0)
+        return picked
+
+    def search(self, query: str, *, limit: int = 20, user_id: str | None = None) -> list[Message]:
+        """Messages whose text contains `query` (any language), newest first."""
+        query = query.strip()
+        if not query:
+            return []
+        scope, args = ("AND c.user_id = ?", [user_id]) if user_id is not None else ("", [])
+        if len(query) >= 3:
+            phrase = '"' + query.replace('"', '""') + '"'
+            sql = (
+                "SELECT m.* FROM messages m JOIN messages_fts f ON f.rowid = m.id "
+                "JOIN conversations c ON c.id = m.conversation_id "
+                f"WHERE messages_fts MATCH ? {scope} ORDER BY m.id DESC LIMIT ?"
+            )
+            rows = self._all(sql, [phrase, *args, limit])
+        else:  # trigrams need three characters; short queries scan
+            sql = (
+                "SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                f"WHERE instr(m.content, ?) > 0 {scope} ORDER BY m.id DESC LIMIT ?"
+            )
+            rows = self._all(sql, [query, *args, limit])
+        return [Message.from_row(r) for r in rows]
+
+    def recover_interrupted(self) -> int:
+        """Mark replies left streaming by a crash as interrupted; returns how many."""
+        with self._write():
+            cur = self.db.execute(
+                "UPDATE messages SET status = 'interrupted', completed_at = ? WHERE status = 'streaming'",
+                [now_iso()],
+            )
+        return cur.rowcount
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        rowid = self.db.table(table).insert(row).last_rowid
+        if rowid is None:
+            raise StorageError(f"Inserting into {table} in {self.path} returned no row id.")
+        return rowid
+
+    @staticmethod
+    def _encode(fields: dict[str, Any]) -> dict[str, Any]:
+        if "tool_calls" in fields:
+            calls = fields["tool_calls"]
+            fields = {**fields, "tool_calls": json.dumps(calls, ensure_ascii=False) if calls else None}
+        return fields
+
+    def _one(self, sql: str, args: Iterable[Any]) -> dict[str, Any] | None:
+        rows = self._all(sql, args)
+        return rows[0] if rows else None
+
+    def _all(self, sql: str, args: Iterable[Any]) -> list[dict[str, Any]]:
+        try:
+            cur = self.db.execute(sql, list(args))
+        except sqlite3.Error as exc:
+            raise StorageError(f"Session database {self.path} failed: {exc}") from exc
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def _write(self) -> _Write:
+        return _Write(self)
+
+
+class _Write:
+    """A committed write; SQLite errors become `StorageError` with the file named."""
+
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> None:
+        self.store.db.conn.__enter__()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.store.db.conn.__exit__(exc_type, exc, tb)
+        if isinstance(exc, sqlite3.Error):
+            raise StorageError(f"Cannot write to {self.store.path}: {exc}") from exc

@@ -1,0 +1,224 @@
+"""The real `koclaw` command against the scripted server: what the user sees and what lands in SQLite."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from koclaw.replies import fallback
+from tests.conftest import KOCLAW, run_koclaw
+from tests.fakes.openai_server import FakeOpenAIServer, Reply
+
+
+def rows(home: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(home / "session.db") as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_ask_prints_reply_and_stores_both(server: FakeOpenAIServer, koclaw_home: Path) -> None:
+    server.add(Reply(chunks=["ちょっと", "考える</think>\n\n", "おはようございます、", "先生！"]))
+    out = run_koclaw("ask", "おはよう、先生", "--user", "alice")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "おはようございます、先生！\n"
+    assert rows(koclaw_home, "SELECT role, content, reasoning, status FROM messages ORDER BY id") == [
+        ("user", "おはよう、先生", None, "answered"),
+        ("assistant", "おはようございます、先生！", "ちょっと考える", "ok"),
+    ]
+
+
+def test_chat_script_mode_splits_tags_at_every_position(server: FakeOpenAIServer, koclaw_home: Path) -> None:
+    whole = "<think>plan for 老师</think>\n\n好的，老师！"
+    cuts = range(1, len(whole))
+    server.add(*(Reply(chunks=[whole[:i], whole[i:]]) for i in cuts))
+    stdin = "".join(f"第{i}条消息\n" for i in cuts).encode()
+    out = run_koclaw("chat", "--user", "bob", stdin=stdin)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["好的，老师！"] * len(cuts)
+    stored = rows(koclaw_home, "SELECT content, reasoning FROM messages WHERE role = 'assistant'")
+    assert stored == [("好的，老师！", "plan for 老师")] * len(cuts)
+
+
+def test_chat_script_mode_bad_input(server: FakeOpenAIServer, koclaw_home: Path) -> None:
+    big = ("長い文書です。" * 15000).encode()  # ~300 KB of Japanese on one line
+    stdin = (
+        b"\n".join([b"", b"hello \x07there\x1b[2J", b"caf\xe9 \xff bytes", big, b"   ", b"last one"]) + b"\n"
+    )
+    out = run_koclaw("chat", stdin=stdin)
+    assert out.returncode == 0, out.stderr
+    replies = out.stdout.splitlines()
+    assert len(replies) == 4 and all(r.startswith("echo: ") for r in replies)
+    assert "line 1: empty line skipped" in out.stderr and "line 5: empty line skipped" in out.stderr
+    assert "line 2: removed 5 control character(s)" in out.stderr
+    assert "line 3: invalid UTF-8 was replaced" in out.stderr
+    assert "line 4: the message is too long" in out.stderr
+    users = [r[0] for r in rows(koclaw_home, "SELECT content FROM messages WHERE role = 'user' ORDER BY id")]
+    assert users[0] == "hello there" and users[1] == "caf\ufffd \ufffd bytes"
+    assert users[2] == big.decode() and users[3] == "last one"
+
+
+def test_server_down_explains_how_to_start_one(dead_url: str, koclaw_home: Path) -> None:
+    out = run_koclaw("ask", "are you there?")
+    assert out.returncode == 1
+    assert out.stdout.strip() == fallback("unavailable", "en")
+    assert "vllm serve" in out.stderr and "KOCLAW_LLM__BASE_URL" in out.stderr and dead_url in out.stderr
+    assert rows(koclaw_home, "SELECT content, status FROM messages WHERE role = 'user'") == [
+        ("are you there?", "unanswered")
+    ]
+
+
+def test_server_error_mid_stream(server: FakeOpenAIServer, koclaw_home: Path) -> None:
+    server.add(Reply(chunks=["</think>", "Half ", "an answer", " never sent"], break_after=3))
+    out = run_koclaw("ask", "question")
+    assert out.returncode == 1
+    assert out.stdout.startswith("Half an answer\n\n") and fallback("broken", "en") in out.stdout
+    assert rows(koclaw_home, "SELECT content, status FROM messages WHERE role = 'assistant'") == [
+        ("Half an answer", "error")
+    ]
+
+
+def test_bad_config_value_is_one_clear_line(
+    server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KOCLAW_LLM__THINKING", "sometimes")
+    out = run_koclaw("ask", "hi")
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "KOCLAW_LLM__THINKING" in lines[0] and "Traceback" not in out.stderr
+
+
+def test_doctor_masks_secrets_and_checks(server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KOCLAW_LLM__API_KEY", "sk-super-secret-token-42")
+    out = run_koclaw("doctor")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "super-secret" not in out.stdout and "****42" in out.stdout
+    assert "ok   model server" in out.stdout and "kokoron" in out.stdout and "ok   storage" in out.stdout
+
+
+def test_doctor_fails_without_server(dead_url: str) -> None:
+    out = run_koclaw("doctor")
+    assert out.returncode == 1 and "FAIL model server" in out.stdout and "vllm serve" in out.stdout
+
+
+def test_sigterm_finishes_the_running_turn(server: FakeOpenAIServer, koclaw_home: Path) -> None:
+    server.add(Reply(chunks=["</think>"] + [f"part{i} " for i in range(8)], delay_s=0.1))
+    proc = subprocess.Popen(
+        [KOCLAW, "chat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=os.environ.copy(),
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(b"tell me a long story\n")
+    proc.stdin.flush()
+    deadline = time.monotonic() + 30
+    while not server.received or not server.received[0].chunk_times:
+        assert time.monotonic() < deadline, "the request never reached the server"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    stdout, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert stdout.decode().strip() == " ".join(f"part{i}" for i in range(8))
+    assert rows(koclaw_home, "SELECT status FROM messages ORDER BY id") == [("answered",), ("ok",)]
+
+
+def test_killed_mid_reply_loses_nothing_received(server: FakeOpenAIServer, koclaw_home: Path) -> None:
+    server.add(Reply(chunks=["</think>"] + ["slow "] * 50, delay_s=0.1))
+    proc = subprocess.Popen(
+        [KOCLAW, "chat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=os.environ.copy(),
+    )
+    assert proc.stdin is not None
+    proc.stdin.write("请记住这件事\n".encode())
+    proc.stdin.flush()
+    deadline = time.monotonic() + 30
+    while not server.received:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait(timeout=10)
+    assert rows(koclaw_home, "SELECT role, content FROM messages WHERE role = 'user'") == [
+        ("user", "请记住这件事")
+    ]
+    assert run_koclaw("ask", "还在吗").returncode == 0  # the next start recovers the abandoned reply
+    assert rows(koclaw_home, "SELECT status FROM messages WHERE role = 'assistant' ORDER BY id") == [
+        ("interrupted",),
+        ("ok",),
+    ]
+
+
+def _pty_session(args: list[str], keys: list[bytes], until: bytes, timeout: float = 30) -> bytes:
+    """Run `koclaw` on a pseudo-terminal, type `keys`, and read until `until` appears."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [KOCLAW, *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=os.environ.copy(),
+        close_fds=True,
+    )
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + timeout
+    try:
+        for key in keys:
+            os.write(leader, key)
+        while until not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.2)
+            if ready:
+                try:
+                    seen += os.read(leader, 65536)
+                except OSError:
+                    break
+            elif proc.poll() is not None:
+                break
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(leader)
+    return seen
+
+
+def test_interactive_chat_streams_on_a_terminal(server: FakeOpenAIServer) -> None:
+    server.add(Reply(chunks=["</think>\n\n", "Good ", "evening, ", "Sensei!"]))
+    seen = _pty_session(["chat", "--user", "ann"], [b"good evening\r"], until=b"Sensei!")
+    assert b"Kokoron \xe2\x80\xba Good evening, Sensei!" in seen
+
+
+def test_interactive_chat_without_server_says_how_to_start_one(dead_url: str) -> None:
+    seen = _pty_session(["chat"], [], until=b"koclaw doctor")
+    assert b"vllm serve" in seen and b"KOCLAW_LLM__BASE_URL" in seen
+
+
+def test_memory_session_commands(server: FakeOpenAIServer, koclaw_home: Path) -> None:
+    server.add(Reply(chunks=["secret musing</think>", "Ramen it is, Sensei."]))
+    assert run_koclaw("ask", "I want ramen tonight", "--user", "kai").returncode == 0
+    listed = json.loads(run_koclaw("memory", "session", "list", "--json").stdout)
+    assert [(c["user_id"], c["messages"]) for c in listed] == [("kai", 2)]
+    conv = str(listed[0]["id"])
+    shown = json.loads(run_koclaw("memory", "session", "show", conv, "--json").stdout)
+    assert [m["content"] for m in shown["messages"]] == ["I want ramen tonight", "Ramen it is, Sensei."]
+    assert "reasoning" not in shown["messages"][1]
+    with_thinking = json.loads(run_koclaw("memory", "session", "show", conv, "--json", "--reasoning").stdout)
+    assert with_thinking["messages"][1]["reasoning"] == "secret musing"
+    text = run_koclaw("memory", "session", "show", conv).stdout
+    assert "Ramen it is" in text and "secret musing" not in text
+    assert "secret musing" in run_koclaw("memory", "session", "show", conv, "--reasoning").stdout
+    found = json.loads(run_koclaw("memory", "session", "search", "ramen", "--json").stdout)
+    assert {m["role"] for m in found} == {"user", "assistant"}
+    assert json.loads(run_koclaw("memory", "session", "list", "-q", "sushi", "--json").stdout) == []
+    missing = run_koclaw("memory", "session", "show", "999")
+    assert missing.returncode == 2 and "koclaw memory session list" in missing.stderr

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from koclaw.errors import StorageError
+from memory.db import MIGRATIONS_TABLE
+from memory.session import SessionStore
+from memory.tokens import estimate_tokens
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SessionStore:
+    return SessionStore(tmp_path / "session.db")
+
+
+def test_schema_is_migrated_once_and_wal(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    SessionStore(path).close()
+    SessionStore(path).close()
+    conn = sqlite3.connect(path)
+    names = [r[0] for r in conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE} ORDER BY rowid")]
+    assert names == ["m001_conversations_and_messages", "m002_message_search"]
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_conversation_is_reused_until_ended(store: SessionStore) -> None:
+    a = store.conversation("cli", "cli:alice", "alice")
+    assert store.conversation("cli", "cli:alice", "alice").id == a.id
+    assert store.conversation("cli", "cli:bob", "bob").id != a.id
+    store.end_conversation(a.id)
+    assert store.conversation("cli", "cli:alice", "alice").id != a.id
+
+
+def test_message_is_committed_before_add_returns(store: SessionStore, tmp_path: Path) -> None:
+    conv = store.conversation("cli", "c", "u")
+    msg = store.add_message(conv.id, "user", "先生、おはようございます", status="received", language="ja")
+    other = sqlite3.connect(tmp_path / "session.db")  # another connection sees it at once
+    row = other.execute("SELECT content, status, language FROM messages WHERE id = ?", [msg]).fetchone()
+    assert row == ("先生、おはようございます", "received", "ja")
+
+
+def test_update_keeps_tool_calls_and_metrics(store: SessionStore) -> None:
+    conv = store.conversation("cli", "c", "u")
+    msg = store.add_message(conv.id, "assistant", "", status="streaming")
+    store.update_message(
+        msg,
+        content="好的，老师。",
+        reasoning="老师累了",
+        tool_calls=[{"name": "memory_save"}],
+        status="ok",
+        model="kokoron-v1",
+        latency_ms=12.5,
+        prompt_tokens=30,
+        completion_tokens=4,
+    )
+    got = store.get_message(msg)
+    assert (got.content, got.reasoning, got.status, got.model) == (
+        "好的，老师。",
+        "老师累了",
+        "ok",
+        "kokoron-v1",
+    )
+    assert got.tool_calls == [{"name": "memory_save"}]
+    assert got.tokens == estimate_tokens("好的，老师。")
+    with pytest.raises(ValueError, match="unknown message fields"):
+        store.update_message(msg, colour="red")
+
+
+def test_history_is_bounded_by_tokens_and_starts_with_user(store: SessionStore) -> None:
+    conv = store.conversation("cli", "c", "u")
+    for i in range(50):
+        store.add_message(conv.id, "user", f"question {i} " * 10)
+        store.add_message(conv.id, "assistant", f"answer {i} " * 10)
+    budget = 200
+    history = store.history(conv.id, budget)
+    assert sum(estimate_tokens(m.content) for m in history) <= budget
+    assert history and history[0].role == "user"
+    assert history[-1].content.startswith("answer 49")
+    assert len(store.history(conv.id, 10**6)) == 100
+
+
+def test_history_skips_streaming_and_empty_replies(store: SessionStore) -> None:
+    conv = store.conversation("cli", "c", "u")
+    store.add_message(conv.id, "user", "hello")
+    store.add_message(conv.id, "assistant", "", status="error", notice="sorry")
+    store.add_message(conv.id, "user", "still there?")
+    store.add_message(conv.id, "assistant", "half a rep", status="streaming")
+    assert [m.content for m in store.history(conv.id, 1000)] == ["hello", "still there?"]
+
+
+def test_search_finds_cjk_substrings_and_short_queries(store: SessionStore) -> None:
+    conv = store.conversation("cli", "c", "alice")
+    store.add_message(conv.id, "user", "我今天吃了豚骨拉面，很好吃")
+    store.add_message(conv.id, "user", "明日の会議は十時からです")
+    other = store.conversation("cli", "c2", "bob")
+    store.add_message(other.id, "user", "bob 也喜欢拉面")
+    assert [m.content for m in store.search("豚骨拉面")] == ["我今天吃了豚骨拉面，很好吃"]
+    assert len(store.search("拉面")) == 2  # two characters: below trigram size, scanned
+    assert [m.content for m in store.search("拉面", user_id="alice")] == ["我今天吃了豚骨拉面，很好吃"]
+    assert store.search("会議は十時") and not store.search("nothing like this")
+    assert store.search('quote " inside') == []
+
+
+def test_recover_marks_abandoned_streams(store: SessionStore) -> None:
+    conv = store.conversation("cli", "c", "u")
+    msg = store.add_message(conv.id, "assistant", "partial", status="streaming")
+    assert store.recover_interrupted() == 1
+    assert store.get_message(msg).status == "interrupted"
+
+
+def test_unwritable_home_gives_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StorageError, match="KOCLAW_HOME"):
+        SessionStore(blocker / "session.db")
+
+
+def test_token_estimate_counts_cjk_higher_than_latin() -> None:
+    assert estimate_tokens("") == 0
+    assert estimate_tokens("我喜欢拉面") >= 5
+    assert estimate_tokens("hello world, Sensei") < 8
