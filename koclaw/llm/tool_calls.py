@@ -46,31 +46,36 @@ def _error(body: str, reason: str) -> ToolCall:
     return ToolCall(name="", raw=body, error=reason)
 
 
-def _parse_json(body: str, text: str) -> ToolCall:
+def _loads(text: str, what: str) -> Any:
+    """Parse JSON, or return the reason it is not valid as a string prefixed by `what`."""
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except RecursionError:
-        return _error(body, "tool call JSON is nested too deeply")
+        return _Bad(f"{what} is nested too deeply")
     except json.JSONDecodeError as exc:
-        return _error(body, f"tool call is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        return _Bad(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+
+
+class _Bad(str):
+    """A parse failure's reason, told apart from a parsed JSON string by its type."""
+
+
+def _parse_json(body: str, text: str) -> ToolCall:
+    data = _loads(text, "tool call")
+    if isinstance(data, _Bad):
+        return _error(body, data)
     if not isinstance(data, dict):
         return _error(body, f"tool call JSON must be an object, got {type(data).__name__}")
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         return _error(body, 'tool call JSON has no "name" string')
     arguments: Any = data.get("arguments", data.get("parameters", {}))
-    if arguments is None:
+    if arguments is None or (isinstance(arguments, str) and not arguments.strip()):
         arguments = {}
-    if isinstance(arguments, str):
-        if not arguments.strip():
-            arguments = {}
-        else:
-            try:
-                arguments = json.loads(arguments)
-            except RecursionError:
-                return _error(body, 'tool call "arguments" string is nested too deeply')
-            except json.JSONDecodeError as exc:
-                return _error(body, f'tool call "arguments" string is not valid JSON: {exc.msg}')
+    elif isinstance(arguments, str):
+        arguments = _loads(arguments, 'tool call "arguments" string')
+        if isinstance(arguments, _Bad):
+            return _error(body, arguments)
     if not isinstance(arguments, dict):
         return _error(body, f'tool call "arguments" must be an object, got {type(arguments).__name__}')
     return ToolCall(name=name.strip(), arguments=arguments, raw=body)

@@ -108,8 +108,8 @@ def test_doctor_fails_without_server(dead_url: str) -> None:
     assert out.returncode == 1 and "FAIL model server" in out.stdout and "vllm serve" in out.stdout
 
 
-def test_sigterm_finishes_the_running_turn(server: FakeOpenAIServer, koclaw_home: Path) -> None:
-    server.add(Reply(chunks=["</think>"] + [f"part{i} " for i in range(8)], delay_s=0.1))
+def chat_until_streaming(server: FakeOpenAIServer, line: str) -> subprocess.Popen[bytes]:
+    """Start `koclaw chat`, send one line, and return once the reply has begun streaming."""
     proc = subprocess.Popen(
         [KOCLAW, "chat"],
         stdin=subprocess.PIPE,
@@ -118,12 +118,18 @@ def test_sigterm_finishes_the_running_turn(server: FakeOpenAIServer, koclaw_home
         env=os.environ.copy(),
     )
     assert proc.stdin is not None
-    proc.stdin.write(b"tell me a long story\n")
+    proc.stdin.write(line.encode() + b"\n")
     proc.stdin.flush()
     deadline = time.monotonic() + 30
     while not server.received or not server.received[0].chunk_times:
         assert time.monotonic() < deadline, "the request never reached the server"
         time.sleep(0.02)
+    return proc
+
+
+def test_sigterm_finishes_the_running_turn(server: FakeOpenAIServer, koclaw_home: Path) -> None:
+    server.add(Reply(chunks=["</think>"] + [f"part{i} " for i in range(8)], delay_s=0.1))
+    proc = chat_until_streaming(server, "tell me a long story")
     proc.send_signal(signal.SIGTERM)
     stdout, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0
@@ -133,20 +139,7 @@ def test_sigterm_finishes_the_running_turn(server: FakeOpenAIServer, koclaw_home
 
 def test_killed_mid_reply_loses_nothing_received(server: FakeOpenAIServer, koclaw_home: Path) -> None:
     server.add(Reply(chunks=["</think>"] + ["slow "] * 50, delay_s=0.1))
-    proc = subprocess.Popen(
-        [KOCLAW, "chat"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=os.environ.copy(),
-    )
-    assert proc.stdin is not None
-    proc.stdin.write("请记住这件事\n".encode())
-    proc.stdin.flush()
-    deadline = time.monotonic() + 30
-    while not server.received:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    proc = chat_until_streaming(server, "请记住这件事")
     proc.kill()
     proc.wait(timeout=10)
     assert rows(koclaw_home, "SELECT role, content FROM messages WHERE role = 'user'") == [
