@@ -37,6 +37,7 @@ class Inbound:
     user_id: str
     text: str
     user_name: str | None = None
+    speaker_id: str | None = None  # who wrote it, where `user_id` names a shared scope (a group chat)
     received_at: float = field(default_factory=time.perf_counter)
 
     @property
@@ -101,7 +102,12 @@ class Agent:
         lang = found.lang
         conv = self.store.conversation(inbound.channel, inbound.chat_id, inbound.user_id, inbound.user_name)
         user_msg = self.store.add_message(
-            conv.id, "user", text, status="received", language=lang, user_id=inbound.user_id
+            conv.id,
+            "user",
+            text,
+            status="received",
+            language=lang,
+            user_id=inbound.speaker_id or inbound.user_id,
         )
 
         shown, cut = working.fit_text(

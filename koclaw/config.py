@@ -8,11 +8,12 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -59,6 +60,43 @@ class SessionSettings(BaseModel):
     )
 
 
+def _id_list(value: Any) -> Any:
+    """Accept "1, 2,3" (the env form) as well as a TOML list."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+UserIds = Annotated[list[int], NoDecode, BeforeValidator(_id_list)]
+
+
+class TelegramSettings(BaseModel):
+    """The Telegram channel; on whenever a token is set."""
+
+    token: SecretStr = SecretStr("")
+    base_url: str = Field("https://api.telegram.org/bot", description="Bot API server; tests use a fake")
+    allowed_users: UserIds = Field(default_factory=list, description="empty: nobody may talk to her")
+    admin_users: UserIds = Field(default_factory=list)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token.get_secret_value())
+
+
+class HTTPSettings(BaseModel):
+    """The OpenAI-compatible HTTP channel; on whenever an API key is set."""
+
+    api_key: SecretStr = SecretStr("")
+    host: str = "127.0.0.1"
+    port: int = Field(8088, ge=1, le=65535)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.api_key.get_secret_value())
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="ignore", validate_default=True
@@ -67,6 +105,8 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=koclaw_home)
     llm: LLMSettings = LLMSettings()
     session: SessionSettings = SessionSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    http: HTTPSettings = HTTPSettings()
     log_level: str = "WARNING"
 
     @property
@@ -91,7 +131,7 @@ class Settings(BaseSettings):
 
 
 def _env_name(loc: tuple[int | str, ...]) -> str:
-    return ENV_PREFIX + "__".join(str(part).upper() for part in loc)
+    return ENV_PREFIX + "__".join(part.upper() for part in loc if isinstance(part, str))
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -107,7 +147,7 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            loc = tuple(err["loc"])
+            loc = tuple(p for p in err["loc"] if isinstance(p, str))
             key = _env_name(loc)
             table = f"[{'.'.join(str(p) for p in loc[:-1])}] " if len(loc) > 1 else ""
             got = err.get("input")
@@ -120,6 +160,8 @@ def masked(settings: Settings) -> dict[str, Any]:
     """The resolved settings as plain data, secrets replaced by a mask (for `koclaw doctor`)."""
     data: dict[str, Any] = settings.model_dump(mode="json")
     data["llm"]["api_key"] = mask_secret(settings.llm.api_key.get_secret_value())
+    data["telegram"]["token"] = mask_secret(settings.telegram.token.get_secret_value())
+    data["http"]["api_key"] = mask_secret(settings.http.api_key.get_secret_value())
     return data
 
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import sqlite_utils
 
-from koclaw.errors import StorageError
+from koclaw.errors import InputError, StorageError
 from memory.db import Migrations, open_db
 from memory.tokens import estimate_tokens
 
@@ -304,6 +304,49 @@ class SessionStore:
             )
             rows = self._all(sql, [query, *args, limit])
         return [Message.from_row(r) for r in rows]
+
+    def forget(self, user_id: str, target: str) -> list[int]:
+        """Delete this user's messages: by id, or every one containing `target`. Returns the ids.
+
+        Scoped to conversations whose user is `user_id`, so nobody can delete another's words.
+        """
+        target = target.strip()
+        if not target:
+            raise InputError("Say what to forget: a message id, or some text it contains.")
+        if target.isdigit():
+            rows = self._all(
+                "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                "WHERE m.id = ? AND c.user_id = ?",
+                [int(target), user_id],
+            )
+            ids = [r["id"] for r in rows]
+        else:
+            ids = [m.id for m in self.search(target, limit=10_000, user_id=user_id)]
+        if ids:
+            with self._write():
+                self.db.execute(f"DELETE FROM messages WHERE id IN ({','.join('?' * len(ids))})", ids)
+        return ids
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and recent reply latency, for admins."""
+        one = self._one(
+            "SELECT (SELECT COUNT(*) FROM conversations) AS conversations, "
+            "(SELECT COUNT(DISTINCT user_id) FROM conversations) AS users, "
+            "(SELECT COUNT(*) FROM messages) AS messages, "
+            "(SELECT COUNT(*) FROM messages WHERE role = 'assistant' AND status = 'error') AS failed_replies",
+            [],
+        )
+        recent = self._all(
+            "SELECT latency_ms, first_token_ms FROM messages WHERE role = 'assistant' AND status = 'ok' "
+            "AND first_token_ms IS NOT NULL ORDER BY id DESC LIMIT 200",
+            [],
+        )
+        firsts = sorted(r["first_token_ms"] for r in recent)
+        return {
+            **(one or {}),
+            "first_token_ms_p50": firsts[len(firsts) // 2] if firsts else None,
+            "replies_measured": len(firsts),
+        }
 
     def recover_interrupted(self) -> int:
         """Mark replies left streaming by a crash as interrupted; returns how many."""

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from koclaw.errors import StorageError
+from koclaw.errors import InputError, StorageError
 from memory.db import MIGRATIONS_TABLE
 from memory.session import SessionStore
 from memory.tokens import estimate_tokens
@@ -122,3 +122,26 @@ def test_token_estimate_counts_cjk_higher_than_latin() -> None:
     assert estimate_tokens("") == 0
     assert estimate_tokens("我喜欢拉面") >= 5
     assert estimate_tokens("hello world, Sensei") < 8
+
+
+def test_forget_by_id_and_text_is_scoped_to_the_user(store: SessionStore) -> None:
+    mine = store.conversation("telegram", "1", "alice")
+    theirs = store.conversation("telegram", "2", "bob")
+    a = store.add_message(mine.id, "user", "my password hint is ramen")
+    b = store.add_message(mine.id, "user", "I like ramen a lot")
+    c = store.add_message(theirs.id, "user", "bob likes ramen too")
+    assert store.forget("alice", str(c)) == []  # not hers
+    assert store.forget("alice", str(a)) == [a]
+    assert store.forget("alice", "ramen") == [b]
+    assert [m.id for m in store.search("ramen")] == [c]
+    with pytest.raises(InputError, match="Say what to forget"):
+        store.forget("alice", "  ")
+
+
+def test_stats_counts(store: SessionStore) -> None:
+    conv = store.conversation("cli", "c", "u")
+    store.add_message(conv.id, "user", "hi")
+    store.add_message(conv.id, "assistant", "hello", status="ok", first_token_ms=12.0)
+    stats = store.stats()
+    assert (stats["conversations"], stats["users"], stats["messages"]) == (1, 1, 2)
+    assert stats["first_token_ms_p50"] == 12.0
