@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from koclaw.cli import chat, doctor, memory
+from koclaw.cli import chat, doctor, memory, run
 from koclaw.errors import KoclawError
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 chat.register(app)
 doctor.register(app)
+run.register(app)
 app.add_typer(memory.app, name="memory")
 
 

@@ -28,7 +28,32 @@ def doctor() -> None:
     checks = [_check_storage(settings), asyncio.run(_check_model(settings))]
     for ok, line in checks:
         typer.echo(f"{'ok  ' if ok else 'FAIL'} {line}")
+    for line in _channel_notes(settings):
+        typer.echo(line)
     raise typer.Exit(0 if all(ok for ok, _ in checks) else 1)
+
+
+def _channel_notes(settings: Settings) -> list[str]:
+    """Which channels `koclaw run` would start, and what is odd about them."""
+    tg, http = settings.telegram, settings.http
+    notes = []
+    if not tg.enabled:
+        notes.append("off  telegram: set KOCLAW_TELEGRAM__TOKEN to turn it on")
+    elif not tg.allowed_users:
+        notes.append(
+            "warn telegram: on, but KOCLAW_TELEGRAM__ALLOWED_USERS is empty, so nobody is allowed to talk "
+            "to Kokoron. Add numeric Telegram user ids, comma-separated."
+        )
+    else:
+        notes.append(
+            f"ok   telegram: on, {len(tg.allowed_users)} allowed user(s), {len(tg.admin_users)} admin(s)"
+        )
+    if http.enabled:
+        exposed = "" if http.host in ("127.0.0.1", "localhost", "::1") else " (reachable from other machines)"
+        notes.append(f"ok   http: on at http://{http.host}:{http.port}/v1{exposed}")
+    else:
+        notes.append("off  http: set KOCLAW_HTTP__API_KEY to turn it on")
+    return notes
 
 
 def _check_storage(settings: Settings) -> tuple[bool, str]:

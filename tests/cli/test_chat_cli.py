@@ -215,3 +215,18 @@ def test_memory_session_commands(server: FakeOpenAIServer, koclaw_home: Path) ->
     assert json.loads(run_koclaw("memory", "session", "list", "-q", "sushi", "--json").stdout) == []
     missing = run_koclaw("memory", "session", "show", "999")
     assert missing.returncode == 2 and "koclaw memory session list" in missing.stderr
+
+
+def test_run_without_channels_says_how_to_configure_one() -> None:
+    out = run_koclaw("run")
+    assert out.returncode == 2
+    assert "KOCLAW_TELEGRAM__TOKEN" in out.stderr and "KOCLAW_HTTP__API_KEY" in out.stderr
+
+
+def test_doctor_warns_when_nobody_is_allowed_on_telegram(
+    server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KOCLAW_TELEGRAM__TOKEN", "123456:SECRET-TOKEN-VALUE-xyz")
+    out = run_koclaw("doctor")
+    assert "ALLOWED_USERS is empty, so nobody is allowed" in out.stdout
+    assert "SECRET-TOKEN" not in out.stdout + out.stderr

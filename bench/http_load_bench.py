@@ -1,0 +1,481 @@
+"""The HTTP channel under load: many concurrent streaming conversations through a real Koclaw process.
+
+    python bench/http_load_bench.py [--conversations 200] [--tokens 300] [--rate 50] [--ramp 2]
+                                    [--probes N] [--plain-chunks] [--profile] [--dump FILE]
+
+Three processes, so that no one's work shows up as another's latency:
+
+* a scripted model server (asyncio, below): each stream gets its first token at once, then one
+  token per decode step (1/rate s) for every open stream together, as vLLM's batched decoding does;
+* Koclaw: `open_app` + the real `HTTPChannel` (uvicorn), unchanged, plus one sampler task that
+  sleeps 10 ms and records how late it wakes: the event-loop lag every request in that process
+  sees. When stopped (SIGTERM) it writes the samples, its CPU time and peak RSS (`ru_maxrss`);
+* this process, the load: `--conversations` streaming requests to Koclaw (distinct users), started
+  evenly over `--ramp` seconds, with httpx2; interleaved with them, `--probes` streams straight to
+  the model server: the baseline, from the same client, under the same load, in the same run.
+
+With 2+ CPUs, Koclaw gets a CPU of its own and the load and the model server share the rest, so
+the load generator's work is not counted as Koclaw's lag. Added latency to first token = first
+content token through Koclaw minus first content token straight from the model server (p50, p99).
+Loop lag counts only samples taken while the load ran (a warm-up turn comes first).
+
+`--plain-chunks` is an experiment on the Koclaw side: it skips the openai client's per-chunk
+pydantic models (see `plain_chunks`), to show what that costs. `--profile` runs Koclaw under
+cProfile and prints its top functions to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx2
+
+KEY = "bench-key-0123456789"
+WARM_UP = "warm-up turn"  # in a prompt: the model server answers with 2 tokens
+FIRST_CONTENT = re.compile(rb'"delta":\s*\{"content":\s*"[^"]')
+FINISHED = re.compile(rb'"finish_reason":\s*"stop"')
+LAG_TARGET_MS = 20.0
+
+
+# -- the scripted model server (child process) ---------------------------------------------------
+
+
+def _frame(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def _event(payload: dict[str, Any]) -> bytes:
+    return _frame(b"data: " + json.dumps(payload).encode() + b"\n\n")
+
+
+def _chunk(delta: dict[str, str], finish: str | None = None, usage: dict[str, int] | None = None) -> bytes:
+    choices = [{"index": 0, "delta": delta, "finish_reason": finish}] if usage is None else []
+    payload: dict[str, Any] = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "kokoron"}
+    return _event({**payload, "choices": choices, **({"usage": usage} if usage else {})})
+
+
+class _ModelServer:
+    """Minimal HTTP/1.1 keep-alive server speaking just enough of the OpenAI streaming API."""
+
+    def __init__(self, tokens: int, rate: float) -> None:
+        self.tokens, self.step = tokens, 1.0 / rate
+        self.streams: dict[asyncio.Transport, list[int]] = {}  # transport -> [tokens left, usage?]
+        self.start = _chunk({"role": "assistant", "content": ""}) + _chunk({"content": " tok"})
+        self.token = _chunk({"content": " tok"})
+        self.usage = _chunk({}, usage={"prompt_tokens": 20, "completion_tokens": tokens})
+        self.end = _chunk({}, "stop")
+        self.done = _frame(b"data: [DONE]\n\n") + b"0\r\n\r\n"
+
+    def request(self, transport: asyncio.Transport, head: bytes, body: bytes) -> None:
+        if head.startswith(b"GET"):
+            listing = json.dumps({"object": "list", "data": [{"id": "kokoron", "object": "model"}]}).encode()
+            transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+            transport.write(b"Content-Length: %d\r\n\r\n%s" % (len(listing), listing))
+            return
+        usage = bool((json.loads(body).get("stream_options") or {}).get("include_usage"))
+        transport.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        transport.write(self.start)  # the first token at once, as after a prefill
+        self.streams[transport] = [(2 if WARM_UP.encode() in body else self.tokens) - 1, usage]
+
+    async def decode(self) -> None:
+        """One decode step for every open stream together, like a batching inference server."""
+        next_at = time.monotonic()
+        while True:
+            next_at += self.step
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            for transport, state in list(self.streams.items()):
+                state[0] -= 1
+                if transport.is_closing():
+                    del self.streams[transport]
+                elif state[0] >= 0:
+                    transport.write(self.token)
+                else:
+                    transport.write(self.end + (self.usage if state[1] else b"") + self.done)
+                    del self.streams[transport]
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self, server: _ModelServer) -> None:
+        self.server, self.buffer = server, b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        head, sep, rest = self.buffer.partition(b"\r\n\r\n")
+        found = re.search(rb"(?i)content-length:\s*(\d+)", head)
+        length = int(found.group(1)) if found else 0
+        if sep and len(rest) >= length and self.transport is not None:
+            self.buffer = rest[length:]
+            self.server.request(self.transport, head, rest[:length])
+
+
+async def serve_model(port: int, tokens: int, rate: float) -> None:
+    model = _ModelServer(tokens, rate)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: _Connection(model), "127.0.0.1", port, backlog=4096)
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    decoding = asyncio.create_task(model.decode())
+    await stop.wait()
+    decoding.cancel()
+    server.close()
+
+
+# -- Koclaw (child process) ----------------------------------------------------------------------
+
+
+def plain_chunks(client: Any) -> None:
+    """Experiment: chunks as light objects over the parsed JSON instead of the openai client's
+    per-chunk pydantic `construct` (~65 us each); a chunk with tool calls still takes the full path."""
+    from types import SimpleNamespace
+
+    from openai.types.chat import ChatCompletionChunk
+
+    full = client._process_response_data
+
+    def process(*, data: Any, cast_to: Any, response: Any) -> Any:
+        choices = data.get("choices") if isinstance(data, dict) else None
+        if cast_to is not ChatCompletionChunk or not isinstance(choices, list):
+            return full(data=data, cast_to=cast_to, response=response)
+        deltas = [choice.get("delta") or {} for choice in choices]
+        if any("tool_calls" in delta for delta in deltas):
+            return full(data=data, cast_to=cast_to, response=response)
+        made = []
+        for choice, delta in zip(choices, deltas, strict=True):
+            extra = {k: v for k, v in delta.items() if k not in ("content", "role")}
+            light = SimpleNamespace(content=delta.get("content"), tool_calls=None, model_extra=extra)
+            made.append(SimpleNamespace(delta=light, finish_reason=choice.get("finish_reason")))
+        usage = data.get("usage")
+        return SimpleNamespace(
+            model=data.get("model"), choices=made, usage=SimpleNamespace(**usage) if usage else None
+        )
+
+    client._process_response_data = process
+
+
+async def load_in_process(
+    runtime: Any, t0: float, n: int, ramp: float
+) -> list[tuple[float, float | None, bool]]:
+    """--in-process: the same conversations through `Runtime.submit`, no HTTP, to price the channel."""
+    from koclaw.agent import Inbound
+    from koclaw.events import Event, TextDelta
+
+    async def one(i: int) -> tuple[float, float | None, bool]:
+        await asyncio.sleep(max(0.0, t0 + i * ramp / n - time.monotonic()))
+        start, first = time.monotonic(), None
+
+        async def emit(event: Event) -> None:
+            nonlocal first
+            if first is None and isinstance(event, TextDelta) and event.text:
+                first = time.monotonic() - start
+
+        user = f"user-{i:04d}"
+        text = f"Sensei, tell me a long story, please. ({i})"
+        result = await runtime.submit(Inbound("http", f"http:{user}", user, text, user_name=user), emit)
+        return start, first, result.status == "ok" and first is not None
+
+    return list(await asyncio.gather(*(one(i) for i in range(n))))
+
+
+async def serve_koclaw(stats_path: str, plain: bool) -> None:
+    from channels.http import HTTPChannel
+    from koclaw.app import open_app
+    from koclaw.config import load_settings
+
+    samples: list[tuple[float, float, float]] = []  # (when, lag ms, CPU seconds used so far)
+
+    async def sample() -> None:
+        while True:
+            start = time.monotonic()
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            samples.append((now, (now - start - 0.01) * 1000, time.process_time()))
+
+    settings = load_settings()
+    async with open_app(settings) as app:
+        if plain:
+            plain_chunks(app.model.client)  # type: ignore[attr-defined]
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        sampler = asyncio.create_task(sample())
+        idle_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        inproc: list[Any] = []
+
+        async def on_command() -> None:  # "T0 N RAMP" on stdin starts the --in-process load
+            line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+            if line.strip():
+                t0, n, ramp = line.split()
+                inproc.extend(await load_in_process(app.runtime, float(t0), int(n), float(ramp)))
+                print("done", flush=True)
+
+        commands = asyncio.create_task(on_command())
+        await HTTPChannel(settings.http).run(app.runtime, stop)
+        sampler.cancel()
+        commands.cancel()
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    stats = {"lags": samples, "idle_rss_kb": idle_rss, "peak_rss_kb": peak_rss, "in_process": inproc}
+    Path(stats_path).write_text(json.dumps(stats))
+
+
+def run_koclaw(stats_path: str, plain: bool, profile: bool) -> None:
+    if not profile:
+        asyncio.run(serve_koclaw(stats_path, plain))
+        return
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(asyncio.run, serve_koclaw(stats_path, plain))
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+
+
+# -- the load (this process) ---------------------------------------------------------------------
+
+
+async def stream_one(
+    http: httpx2.AsyncClient, url: str, body: dict[str, Any], headers: dict[str, str], at: float
+) -> tuple[float, float | None, bool]:
+    """(start, seconds to the first content token or None, whether it ended properly)."""
+    await asyncio.sleep(max(0.0, at - time.monotonic()))
+    start = time.monotonic()
+    first: float | None = None
+    seen, tail = b"", b""
+    try:
+        async with http.stream("POST", url, json=body, headers=headers) as response:
+            async for data in response.aiter_raw():
+                if first is None:
+                    seen += data
+                    if FIRST_CONTENT.search(seen):
+                        first = time.monotonic() - start
+                tail = (tail + data)[-600:]
+            ok = response.status_code == 200
+    except httpx2.HTTPError:
+        return start, first, False
+    ended = (
+        FINISHED.search(tail) is not None and tail.endswith(b"data: [DONE]\n\n") and b'"error"' not in tail
+    )
+    return start, first, ok and ended and first is not None
+
+
+async def drive(
+    args: argparse.Namespace, koclaw: str, model: str, child: subprocess.Popen[str]
+) -> dict[str, Any]:
+    n, probes = args.conversations, args.probes
+    limits = httpx2.Limits(max_connections=n + probes + 10, max_keepalive_connections=n + probes + 10)
+    auth = {"Authorization": f"Bearer {KEY}"}
+
+    def body(i: int) -> dict[str, Any]:
+        text = f"Sensei, tell me a long story, please. ({i})"
+        return {"model": "kokoron", "messages": [{"role": "user", "content": text}], "stream": True}
+
+    async with httpx2.AsyncClient(limits=limits, timeout=httpx2.Timeout(60.0, connect=10.0)) as http:
+        # Warm-up: the first turn pays one-time costs (lazy imports, first statements, connections).
+        warm = {"model": "kokoron", "messages": [{"role": "user", "content": WARM_UP}], "stream": True}
+        await stream_one(http, koclaw, {**warm, "user": "warm-up"}, auth, 0)
+        await stream_one(http, model, warm, {}, 0)
+        cpu, t0 = time.process_time(), time.monotonic() + 0.2
+        direct = [
+            stream_one(http, model, body(j), {}, t0 + (j + 0.5) * args.ramp / probes) for j in range(probes)
+        ]
+        via: list[Any] = []
+        waiting: list[Any] = []
+        if args.in_process:  # Koclaw runs the conversations itself; results come back in its stats
+            assert child.stdin is not None and child.stdout is not None
+            child.stdin.write(f"{t0} {n} {args.ramp}\n")
+            child.stdin.flush()
+            waiting.append(asyncio.get_running_loop().run_in_executor(None, child.stdout.readline))
+        else:
+            via = [
+                stream_one(http, koclaw, {**body(i), "user": f"user-{i:04d}"}, auth, t0 + i * args.ramp / n)
+                for i in range(n)
+            ]
+        results = await asyncio.gather(*via, *direct, *waiting)
+        end, load_cpu = time.monotonic(), time.process_time() - cpu
+    baseline = results[len(via) : len(via) + probes]
+    return {"via": results[: len(via)], "direct": baseline, "t0": t0, "end": end, "load_cpu": load_cpu}
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_listening(port: int, proc: subprocess.Popen[Any], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{what} did not start (exit {proc.poll()})") from None
+            time.sleep(0.05)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--conversations", type=int, default=200)
+    parser.add_argument("--tokens", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=50.0, help="tokens per second per stream")
+    parser.add_argument("--ramp", type=float, default=2.0, help="seconds over which the conversations start")
+    parser.add_argument("--probes", type=int, help="baseline streams (default: a quarter of --conversations)")
+    parser.add_argument(
+        "--plain-chunks", action="store_true", help="experiment: no openai chunk models in Koclaw"
+    )
+    parser.add_argument("--in-process", action="store_true", help="experiment: Koclaw without HTTP")
+    parser.add_argument("--profile", action="store_true", help="cProfile Koclaw (top functions to stderr)")
+    parser.add_argument("--dump", help="write the raw samples and timings to this JSON file")
+    parser.add_argument("--child", choices=["model", "koclaw"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--stats", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "model":
+        return asyncio.run(serve_model(args.port, args.tokens, args.rate))
+    if args.child == "koclaw":
+        return run_koclaw(args.stats, args.plain_chunks, args.profile)
+    args.probes = args.probes or max(10, args.conversations // 4)
+
+    started = time.monotonic()
+    cpus = sorted(os.sched_getaffinity(0))
+    koclaw_cpus, other_cpus = ({cpus[-1]}, set(cpus[:-1])) if len(cpus) >= 2 else (set(cpus), set(cpus))
+    os.sched_setaffinity(0, other_cpus)
+    model_port, koclaw_port = free_port(), free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KOCLAW_")}
+        env |= {
+            "KOCLAW_HOME": tmp,
+            "KOCLAW_LLM__BASE_URL": f"http://127.0.0.1:{model_port}/v1",
+            "KOCLAW_LLM__MODEL": "kokoron",
+            "KOCLAW_LLM__THINKING": "false",
+            "KOCLAW_HTTP__API_KEY": KEY,
+            "KOCLAW_HTTP__PORT": str(koclaw_port),
+        }
+        me = [sys.executable, __file__, "--tokens", str(args.tokens), "--rate", str(args.rate)]
+        stats_path = Path(tmp) / "stats.json"
+        flags = ["--plain-chunks"] * args.plain_chunks + ["--profile"] * args.profile
+        model = subprocess.Popen([*me, "--child", "model", "--port", str(model_port)], env=env)
+        koclaw = subprocess.Popen(
+            [*me, "--child", "koclaw", "--stats", str(stats_path), *flags],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE if args.in_process else None,
+            text=True,
+        )
+        os.sched_setaffinity(koclaw.pid, koclaw_cpus)
+        try:
+            wait_listening(model_port, model, "the model server")
+            wait_listening(koclaw_port, koclaw, "Koclaw")
+            run = asyncio.run(
+                drive(
+                    args,
+                    f"http://127.0.0.1:{koclaw_port}/v1/chat/completions",
+                    f"http://127.0.0.1:{model_port}/v1/chat/completions",
+                    koclaw,
+                )
+            )
+        finally:
+            if koclaw.stdin is not None:
+                koclaw.stdin.close()  # EOF ends its wait for an --in-process command
+            for proc in (koclaw, model):
+                proc.send_signal(signal.SIGTERM)
+            for proc in (koclaw, model):
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        run["stats"] = json.loads(stats_path.read_text())
+        if args.in_process:
+            run["via"] = run["stats"]["in_process"]
+    if args.dump:
+        Path(args.dump).write_text(json.dumps(run))
+    report(args, run, time.monotonic() - started, len(koclaw_cpus & other_cpus) == 0)
+
+
+def report(args: argparse.Namespace, run: dict[str, Any], wall: float, pinned: bool) -> None:
+    t0, end, stats = run["t0"], run["end"], run["stats"]
+    window = [(lag, cpu) for at, lag, cpu in stats["lags"] if t0 <= at <= end]
+    lags = [lag for lag, _ in window]
+    cpu = window[-1][1] - window[0][1] if len(window) > 1 else float("nan")
+    via_first = [f * 1000 for _, f, _ in run["via"] if f is not None]
+    direct_first = [f * 1000 for _, f, _ in run["direct"] if f is not None]
+    via_ok, direct_ok = sum(ok for *_, ok in run["via"]), sum(ok for *_, ok in run["direct"])
+    lag99 = pct(lags, 0.99)
+
+    def p50_p99(values: list[float]) -> str:
+        return f"{pct(values, 0.5):.1f} / {pct(values, 0.99):.1f}"
+
+    added = [pct(via_first, q) - pct(direct_first, q) for q in (0.5, 0.99)]
+    verdict = "met" if lag99 <= LAG_TARGET_MS else "MISSED"
+    rows = [
+        ("conversations completed / failed", f"{via_ok} / {len(run['via']) - via_ok}", ""),
+        ("baseline streams completed / failed", f"{direct_ok} / {len(run['direct']) - direct_ok}", ""),
+        (
+            "Koclaw event-loop lag p50 / p99 / max (ms)",
+            f"{pct(lags, 0.5):.1f} / {lag99:.1f} / {max(lags, default=float('nan')):.1f}",
+            f"target p99 <= {LAG_TARGET_MS:.0f}: {verdict}",
+        ),
+        ("first token straight from the model p50 / p99 (ms)", p50_p99(direct_first), ""),
+        ("first token through Koclaw p50 / p99 (ms)", p50_p99(via_first), ""),
+        ("added by Koclaw p50 / p99 (ms)", f"{added[0]:.1f} / {added[1]:.1f}", ""),
+        (
+            "Koclaw CPU during the load (s) / per token (us)",
+            f"{cpu:.1f} / {cpu / (args.conversations * args.tokens) * 1e6:.0f}",
+            f"{cpu / (end - t0):.0%} of one CPU",
+        ),
+        ("load generator CPU (s)", f"{run['load_cpu']:.1f}", ""),
+        (
+            "Koclaw peak RSS, idle / under load (MiB)",
+            f"{stats['idle_rss_kb'] / 1024:.0f} / {stats['peak_rss_kb'] / 1024:.0f}",
+            "",
+        ),
+        ("load window / whole bench (s)", f"{end - t0:.1f} / {wall:.1f}", ""),
+    ]
+    n, total = args.conversations, args.conversations * args.rate
+    notes = [f"{os.cpu_count()} CPUs", "Koclaw on a CPU of its own" if pinned else "one CPU for all"]
+    notes += ["EXPERIMENT: plain chunks"] * args.plain_chunks
+    notes += ["EXPERIMENT: in process, no HTTP (first token: submit -> first TextDelta)"] * args.in_process
+    print(
+        f"\nHTTP channel: {n} streaming conversations x {args.tokens} tokens at {args.rate:g} tokens/s each"
+    )
+    print(f"({total:g} tokens/s in all), started over {args.ramp:g} s; {args.probes} baseline streams")
+    print(f"{'; '.join(notes)}\n")
+    width = max(len(r[0]) for r in rows)
+    for name, value, note in rows:
+        print(f"  {name:<{width}}  {value:<22} {note}")
+    print(
+        f"\n  ({len(lags)} lag samples, each a 10 ms sleep; a saturated loop takes fewer: p99 understates)\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,386 @@
+"""The HTTP channel: Kokoron behind an OpenAI-compatible API, so any OpenAI client can talk to her.
+
+    POST /v1/chat/completions   streaming (SSE) or not; `model` is echoed back, whatever it names
+    GET  /v1/models             one model, "kokoron"
+
+Every route wants `Authorization: Bearer <KOCLAW_HTTP__API_KEY>`. The person is the request's
+`user` field or the `X-Koclaw-User` header; each person has their own session memory
+(chat `http:<user>`). Only the newest user message is read: history comes from Koclaw's memory,
+never from the client, so a client cannot rewrite what she remembers. Sampling fields
+(`temperature`, `max_tokens`, `tools`, ...) are accepted and ignored: her settings decide.
+
+Thinking is never returned unless the request sets `"include_reasoning": true` (top level, which
+is where the openai client's `extra_body={"include_reasoning": True}` puts it); it then arrives
+as `delta.reasoning` (streaming) or `message.reasoning`. Errors are OpenAI-shaped JSON:
+`{"error": {"message", "type", "param", "code"}}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import secrets
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+from json.encoder import encode_basestring_ascii
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, ValidationError
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from channels.base import Channel
+from koclaw.agent import Inbound, TurnResult
+from koclaw.config import HTTPSettings
+from koclaw.errors import ConfigError, InputError, KoclawError
+from koclaw.events import Done, Event, ReasoningDelta, TextDelta
+from koclaw.inputs import clean_input
+from koclaw.runtime import Runtime, RuntimeClosed
+
+CHANNEL = "http"
+USER_HEADER = "x-koclaw-user"
+MAX_USER_CHARS = 256
+FINISH = {"truncated": "length"}  # TurnResult.status -> finish_reason; anything else is "stop"
+_GOING = b'},"finish_reason":null}]}\n\n'
+log = logging.getLogger(__name__)
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: str
+    content: Any = None  # checked by hand, and only on the message we read
+
+
+class Options(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: bool | None = None
+    include_reasoning: bool | None = None
+
+
+class ChatRequest(BaseModel):
+    """The fields we read; anything else an OpenAI client sends is allowed and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str | None = None
+    messages: list[ChatMessage]
+    stream: bool | None = None
+    stream_options: Options | None = None
+    user: str | None = None
+    include_reasoning: bool | None = None
+    extra_body: Options | None = None  # the un-merged form of the openai client's `extra_body`
+
+
+class APIError(Exception):
+    """An OpenAI-shaped error response."""
+
+    def __init__(self, status: int, message: str, code: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.param = status, message, code, param
+
+    def body(self) -> dict[str, Any]:
+        kind = "server_error" if self.status >= 500 else "invalid_request_error"
+        return {"error": {"message": self.message, "type": kind, "param": self.param, "code": self.code}}
+
+    def response(self) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        return _json(self.body(), self.status, headers)
+
+
+def _json(payload: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """ASCII-escaped JSON: any text a model sends (even a lone surrogate) encodes, so never a 500."""
+    return Response(json.dumps(payload).encode(), status, headers, media_type="application/json")
+
+
+def _bad(message: str, code: str = "invalid_value", param: str | None = "messages") -> APIError:
+    return APIError(400, message, code, param)
+
+
+def _invalid(errors: Any) -> APIError:
+    """A pydantic error list as one readable line, e.g. `messages[0].role: Field required`."""
+    first = errors[0]
+    loc = [p for p in first["loc"] if p != "body"]
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "body"
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    return _bad(f"Invalid request: {where}: {first['msg']}{more}", param=str(loc[0]) if loc else None)
+
+
+async def _error_response(request: Request, exc: Exception) -> Response:
+    """Every error, ours or the framework's (404, 405, validation, a bug), in OpenAI's shape."""
+    if isinstance(exc, RequestValidationError):
+        exc = _invalid(exc.errors())
+    elif isinstance(exc, HTTPException):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")
+        exc = APIError(exc.status_code, f"{exc.detail} ({request.method} {request.url.path})", code)
+    elif not isinstance(exc, APIError):
+        exc = APIError(500, "Internal error; it has been logged.", "internal_error")
+    return exc.response()
+
+
+class _BearerAuth:
+    """Pure ASGI, so every route (unknown ones too) is checked before any body is read."""
+
+    def __init__(self, app: ASGIApp, key: str) -> None:
+        self.app, self.key = app, key.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+            scheme, _, token = given.partition(b" ")
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self.key):
+                message = "Missing or invalid API key: send 'Authorization: Bearer <KOCLAW_HTTP__API_KEY>'."
+                await APIError(401, message, "invalid_api_key").response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class _Turn:
+    """One request's view of a turn: the emit callback, and the SSE bytes it queues for the client."""
+
+    def __init__(self, reasoning: bool, streaming: bool, model: str) -> None:
+        self.reasoning, self.streaming = reasoning, streaming
+        self.thoughts: list[str] = []
+        self.usage = [0, 0]
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.head: dict[str, Any] = {
+            "id": f"chatcmpl-{secrets.token_hex(12)}",
+            "object": "chat.completion.chunk",
+        }
+        self.head |= {"created": int(time.time()), "model": model}
+        # Every chunk is this prefix, a small JSON delta and a fixed tail: cheap per token.
+        self.prefix = b"data: " + json.dumps(self.head)[:-1].encode() + b',"choices":[{"index":0,"delta":'
+
+    def chunk(self, delta: dict[str, str], finish: str | None = None) -> bytes:
+        end = b"null" if finish is None else json.dumps(finish).encode()
+        return self.prefix + json.dumps(delta).encode() + b',"finish_reason":' + end + b"}]}\n\n"
+
+    def text(self, key: bytes, text: str) -> bytes:
+        """The per-token chunk: C-escaped text between fixed bytes (~0.5 us, a json.dumps ~3 us)."""
+        return b"".join((self.prefix, key, encode_basestring_ascii(text).encode(), _GOING))
+
+    async def emit(self, event: Event) -> None:
+        if isinstance(event, TextDelta):
+            if self.streaming:
+                self.queue.put_nowait(self.text(b'{"content":', event.text))
+        elif isinstance(event, ReasoningDelta) and self.reasoning:
+            if self.streaming:
+                self.queue.put_nowait(self.text(b'{"reasoning":', event.text))
+            else:
+                self.thoughts.append(event.text)
+        elif isinstance(event, Done):
+            self.usage[0] += event.usage.prompt_tokens or 0
+            self.usage[1] += event.usage.completion_tokens or 0
+        # ErrorEvent: the agent follows it with an in-character apology as text. ToolCall: internal.
+
+    def usage_json(self) -> dict[str, int]:
+        prompt, completion = self.usage
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _failure(future: asyncio.Future[TurnResult]) -> APIError | None:
+    """Why a finished turn has no result, if it has none."""
+    if future.cancelled():
+        return APIError(503, "Koclaw is shutting down; the message was not answered.", "unavailable")
+    exc = future.exception()
+    if exc is None:
+        return None
+    if isinstance(exc, InputError):
+        return _bad(str(exc), "invalid_message")
+    if isinstance(exc, RuntimeClosed):
+        return APIError(503, str(exc), "unavailable")
+    if not isinstance(exc, KoclawError):
+        log.error("http turn failed", exc_info=exc)
+    return APIError(500, "Kokoron could not answer: an internal error (logged).", "internal_error")
+
+
+def _read(body: ChatRequest, header: str | None) -> tuple[str, str]:
+    """The person and the newest user message's text, or a 400 saying what is missing."""
+    with contextlib.suppress(UnicodeError):  # Starlette reads headers as Latin-1; names like 老师 are UTF-8
+        header = header and header.encode("latin-1").decode("utf-8")
+    user = (body.user or header or "").strip()
+    if not user:
+        raise _bad(
+            "Who is speaking? Set the 'user' field or an X-Koclaw-User header.", "missing_user", "user"
+        )
+    if len(user) > MAX_USER_CHARS:
+        raise _bad(f"'user' is longer than {MAX_USER_CHARS} characters.", param="user")
+    newest = next((m for m in reversed(body.messages) if m.role == "user"), None)
+    if newest is None:
+        raise _bad("'messages' holds no message with role 'user': nothing to answer.", "missing_user_message")
+    content = newest.content
+    if isinstance(content, list):
+        parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
+        if not all(isinstance(p, str) for p in parts):
+            raise _bad("A text part of the newest user message has no string 'text'.")
+        content = "\n".join(p for p in parts if isinstance(p, str))
+    if not isinstance(content, str):
+        raise _bad("The newest user message's 'content' must be a string or an array of text parts.")
+    try:
+        clean_input(content)  # refuse an empty message before any response has started
+    except InputError as exc:
+        raise _bad(str(exc), "empty_message") from None
+    return user, content
+
+
+def create_app(runtime: Runtime, settings: HTTPSettings, *, model_name: str = "kokoron") -> FastAPI:
+    """The ASGI app. Refuses to exist without an API key: an open endpoint would expose memory."""
+    key = settings.api_key.get_secret_value()
+    if not key:
+        raise ConfigError("KOCLAW_HTTP__API_KEY is not set: the HTTP channel needs a key for its clients.")
+    app = FastAPI(title="Koclaw", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(_BearerAuth, key=key)
+    created = int(time.time())
+
+    for kind in (APIError, RequestValidationError, HTTPException, Exception):
+        app.add_exception_handler(kind, _error_response)
+
+    @app.get("/v1/models")
+    async def models() -> dict[str, Any]:
+        entry = {"id": model_name, "object": "model", "created": created, "owned_by": "koclaw"}
+        return {"object": "list", "data": [entry]}
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> Response:
+        try:
+            data = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _bad(f"The request body is not valid JSON: {exc}", "invalid_json", None) from None
+        if not isinstance(data, dict):
+            raise _bad("The request body must be a JSON object.", "invalid_json", None)
+        try:
+            body = ChatRequest.model_validate(data)
+        except ValidationError as exc:
+            raise _invalid(exc.errors()) from None
+        user, text = _read(body, request.headers.get(USER_HEADER))
+        extra = body.extra_body.include_reasoning if body.extra_body else None
+        turn = _Turn(bool(body.include_reasoning or extra), bool(body.stream), body.model or model_name)
+        inbound = Inbound(channel=CHANNEL, chat_id=f"http:{user}", user_id=user, user_name=user, text=text)
+        try:
+            future = runtime.submit(inbound, turn.emit)
+        except RuntimeClosed as exc:
+            raise APIError(503, str(exc), "unavailable") from None
+        if body.stream:
+            usage = bool(body.stream_options and body.stream_options.include_usage)
+            future.add_done_callback(lambda _: turn.queue.put_nowait(None))
+            headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no proxy buffering
+            return StreamingResponse(
+                _sse(turn, future, usage), headers=headers, media_type="text/event-stream"
+            )
+        return await _complete(turn, future, request.receive)
+
+    return app
+
+
+async def _sse(turn: _Turn, future: asyncio.Future[TurnResult], usage: bool) -> AsyncIterator[bytes]:
+    """Drain the turn's queue to the client. If the client leaves, Starlette cancels this generator."""
+    try:
+        yield turn.chunk({"role": "assistant", "content": ""})
+        item: bytes | None = b""
+        while item is not None:  # None: the turn is over, and everything it emitted came before it
+            item = await turn.queue.get()
+            batch = []  # whatever piled up meanwhile goes out in one write
+            while item is not None:
+                batch.append(item)
+                if turn.queue.empty():
+                    break
+                item = turn.queue.get_nowait()
+            if batch:
+                yield b"".join(batch)
+        error = _failure(future)
+        if error is not None:  # the status line has gone: OpenAI clients raise on an `error` event
+            yield b"data: " + json.dumps(error.body()).encode() + b"\n\n"
+        else:
+            yield turn.chunk({}, FINISH.get(future.result().status, "stop"))
+            if usage:
+                tail = {**turn.head, "choices": [], "usage": turn.usage_json()}
+                yield b"data: " + json.dumps(tail).encode() + b"\n\n"
+        yield b"data: [DONE]\n\n"
+    finally:
+        if not future.done():
+            future.cancel()  # the runtime stores what she had said as 'interrupted'
+
+
+async def _complete(turn: _Turn, future: asyncio.Future[TurnResult], receive: Receive) -> Response:
+    """Wait for the whole reply, cancelling the turn if the client hangs up first."""
+
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    watch = asyncio.ensure_future(disconnected())
+    either: set[asyncio.Future[Any]] = {future, watch}
+    try:
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch.cancel()
+        if not future.done():
+            future.cancel()
+    error = _failure(future)
+    if error is not None:
+        return error.response()
+    result = future.result()
+    message: dict[str, Any] = {"role": "assistant", "content": result.text}
+    if turn.reasoning:
+        message["reasoning"] = "".join(turn.thoughts).strip() or None
+    choice = {"index": 0, "message": message, "finish_reason": FINISH.get(result.status, "stop")}
+    payload = {**turn.head, "object": "chat.completion", "choices": [choice], "usage": turn.usage_json()}
+    return _json(payload)
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """The Koclaw process owns SIGINT/SIGTERM and sets `stop`; uvicorn must not replace them."""
+        yield
+
+
+class HTTPChannel(Channel):
+    name = CHANNEL
+
+    def __init__(self, settings: HTTPSettings, *, model_name: str = "kokoron") -> None:
+        self.settings = settings
+        self.model_name = model_name
+
+    async def run(self, runtime: Runtime, stop: asyncio.Event) -> int:
+        app = create_app(runtime, self.settings, model_name=self.model_name)
+        host, port = self.settings.host, self.settings.port
+        sock = _listen(host, port)
+        # No access log (a call per request), no logging config of its own: Koclaw's logging rules.
+        config = uvicorn.Config(
+            app, host, port, log_level="warning", lifespan="off", access_log=False, log_config=None
+        )
+        config.timeout_graceful_shutdown = 30  # a safety net: `koclaw run` ends the turns first
+        server = _Server(config)
+
+        watcher = asyncio.ensure_future(stop.wait())
+        watcher.add_done_callback(lambda _: setattr(server, "should_exit", True))
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            watcher.cancel()
+        return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind here, not in uvicorn, so a taken port is one clear error instead of `sys.exit`."""
+    sock = None
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        if sock is not None:
+            sock.close()
+        raise ConfigError(
+            f"The HTTP channel cannot listen on {host}:{port} ({exc.strerror or exc}). "
+            "Set KOCLAW_HTTP__HOST / KOCLAW_HTTP__PORT to a free address."
+        ) from None
+    return sock

@@ -1,0 +1,562 @@
+"""The Telegram channel: a python-telegram-bot Application feeding the runtime.
+
+* Each chat is its own conversation and memory scope: a private chat is the person's; a group
+  is shared (`user_id="group:<chat id>"`, with the writer as `speaker_id`). In a group she
+  answers only when mentioned or replied to. Chats run concurrently; the runtime keeps each
+  chat's messages in order.
+* Only `allowed_users` (and `admin_users`) reach the model or memory. Anyone else gets one
+  polite refusal per cooldown, then silence.
+* Replies stream (see `telegram_stream`) as escaped HTML; thinking is never shown.
+* The token never reaches a log line: the HTTP and PTB loggers are raised to WARNING and every
+  log record is redacted while the channel runs (PTB puts the token in URLs and in the
+  text of `InvalidToken`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+from urllib.parse import quote
+
+from telegram import BotCommand, Chat, Message, ReplyParameters, Update, User
+from telegram.constants import ChatType, MessageEntityType, ParseMode
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CommandHandler,
+    ContextTypes,
+    ExtBot,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from channels.base import Channel
+from channels.telegram_format import escape, split_text
+from channels.telegram_stream import Pacing, ReplyStream
+from koclaw import admin
+from koclaw.agent import Inbound, TurnResult
+from koclaw.config import Settings
+from koclaw.errors import InputError, KoclawError, ModelError
+from koclaw.runtime import Runtime, RuntimeClosed
+from memory.session import SessionStore
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MASK = "<telegram-token>"
+QUIET_LOGGERS = ("httpx", "httpcore", "telegram")
+MEDIA_KINDS = (
+    "animation",  # before document: an animation also carries a document
+    "photo",
+    "voice",
+    "audio",
+    "video",
+    "video_note",
+    "sticker",
+    "document",
+    "venue",
+    "location",
+    "contact",
+    "poll",
+    "dice",
+    "story",
+)
+
+Ctx = ContextTypes.DEFAULT_TYPE
+Handler = Callable[[Update, Ctx], Coroutine[Any, Any, None]]
+
+
+# -- the token stays out of logs -----------------------------------------------------------------
+class TokenRedactor(logging.Filter):
+    """Replaces the token (raw or URL-quoted) in a record's message, traceback and stack."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.secrets = sorted({token, quote(token, safe="")} - {""}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    def _leaks(self, text: str | None) -> bool:
+        return bool(text) and any(secret in text for secret in self.secrets)  # type: ignore[operator]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call; still redact what is there
+            message = str(record.msg)
+        if self._leaks(message):
+            record.msg, record.args = self.redact(message), None
+        if record.exc_info and not record.exc_text:
+            text = logging.Formatter().formatException(record.exc_info)
+            if self._leaks(text):
+                record.exc_text = text  # formatters print exc_text instead of re-formatting
+        if self._leaks(record.exc_text):
+            record.exc_text = self.redact(record.exc_text or "")
+        if self._leaks(record.stack_info):
+            record.stack_info = self.redact(record.stack_info or "")
+        return True
+
+
+class _HandledRetryAfter(logging.Filter):
+    """AIORateLimiter logs every flood wait at ERROR before raising it; the stream handles those."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Rate limit hit after maximum of")
+
+
+def guard_logs(token: str) -> Callable[[], None]:
+    """Redact `token` from every log record and quiet the URL-logging libraries; returns an undo."""
+    redactor = TokenRedactor(token)
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        redactor.filter(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    for name, level in levels.items():
+        if level < logging.WARNING:
+            logging.getLogger(name).setLevel(logging.WARNING)
+    limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
+    quiet_limiter = _HandledRetryAfter()
+    limiter_log.addFilter(quiet_limiter)
+
+    def undo() -> None:
+        if logging.getLogRecordFactory() is factory:
+            logging.setLogRecordFactory(previous)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+        limiter_log.removeFilter(quiet_limiter)
+
+    return undo
+
+
+# -- message helpers -----------------------------------------------------------------------------
+def media_kind(message: Message) -> str | None:
+    return next((kind for kind in MEDIA_KINDS if getattr(message, kind, None)), None)
+
+
+def command_of(message: Message) -> tuple[str, str, str] | None:
+    """(command, @target or "", arguments) when the message is a bot command."""
+    text = message.text or ""
+    entities = message.entities
+    if not entities or entities[0].type != MessageEntityType.BOT_COMMAND or entities[0].offset != 0:
+        return None
+    head, _, args = text.partition(" ")
+    name, _, target = head[1:].partition("@")
+    return name.lower(), target, args.strip()
+
+
+def _mention(username: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w@])@{re.escape(username)}(?!\w)", re.IGNORECASE)
+
+
+def _strip_mention(text: str, username: str) -> str:
+    """The message without her @name (and a comma or colon right after it)."""
+    bare = re.sub(_mention(username).pattern + r"[,:，：]?", "", text, flags=re.IGNORECASE)
+    return re.sub(r"[ \t]{2,}", " ", bare).strip()
+
+
+class TelegramChannel(Channel):
+    name = CHANNEL
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: SessionStore,
+        *,
+        pacing: Pacing | None = None,
+        poll_timeout_s: int = 30,
+        refusal_cooldown_s: float = 600.0,
+        grace_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.tg = settings.telegram
+        self.store = store
+        self.pacing = pacing or Pacing()
+        self.poll_timeout_s = poll_timeout_s
+        self.refusal_cooldown_s = refusal_cooldown_s
+        self.grace_s = grace_s
+        self.clock = clock
+        self._runtime: Runtime | None = None
+        self._started = clock()
+        self._refused: dict[int, float] = {}  # user id -> when they were last refused
+        self._no_drafts: set[int] = set()  # chats where sendMessageDraft failed
+        self._last_update: dict[int, float] = {}  # chat id -> last draft/edit/send (pacing)
+        self._languages: dict[int, str] = {}  # chat id -> language of the last message
+        self._inflight: set[asyncio.Future[TurnResult]] = set()
+        self._draft_ids = itertools.count(1)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def run(self, runtime: Runtime, stop: asyncio.Event) -> int:
+        token = self.tg.token.get_secret_value()
+        if not token:
+            log.error("Telegram is not configured: set KOCLAW_TELEGRAM__TOKEN to the token from @BotFather.")
+            return 2
+        undo = guard_logs(token)
+        try:
+            return await self._serve(token, runtime, stop)
+        finally:
+            undo()
+
+    def build(self, token: str) -> Application[Any, Any, Any, Any, Any, Any]:
+        base = self.tg.base_url
+        file_url = base[: -len("bot")] + "file/bot" if base.endswith("/bot") else base
+        app = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(base)
+            .base_file_url(file_url)
+            .rate_limiter(AIORateLimiter(max_retries=0))  # flood waits are handled per chat
+            .concurrent_updates(True)
+            .job_queue(None)
+            .build()
+        )
+        app.add_handler(TypeHandler(Update, self._gate), group=-1)
+        commands: dict[str, Handler] = {
+            "start": self._start,
+            "help": self._help,
+            "reset": self._reset,
+            "memory": self._memory,
+            "forget": self._forget,
+            "retrain": self._admin(self._retrain),
+            "retrain_status": self._admin(self._retrain_status),
+            "retrain_cancel": self._admin(self._retrain_cancel),
+            "soul": self._admin(self._soul),
+            "stats": self._admin(self._stats),
+        }
+        for command, callback in commands.items():
+            app.add_handler(CommandHandler(command, callback))
+        app.add_handler(MessageHandler(filters.COMMAND, self._unknown_command))
+        app.add_handler(MessageHandler(filters.TEXT | filters.CAPTION, self._on_text))
+        app.add_handler(MessageHandler(filters.ALL, self._on_media))
+        app.add_error_handler(self._on_error)
+        return app
+
+    async def _serve(self, token: str, runtime: Runtime, stop: asyncio.Event) -> int:
+        app = self.build(token)
+        self._runtime = runtime
+        self._started = self.clock()
+        try:
+            await app.initialize()
+        except InvalidToken:
+            await app.bot.shutdown()
+            log.error(
+                "Telegram rejected the bot token (KOCLAW_TELEGRAM__TOKEN). Get a valid one from @BotFather."
+            )
+            return 2
+        except TelegramError as exc:
+            await app.bot.shutdown()
+            log.error(
+                "Cannot reach the Telegram Bot API at %s (%s). "
+                "Check the network and KOCLAW_TELEGRAM__BASE_URL.",
+                self.tg.base_url,
+                exc,
+            )
+            return 1
+        try:
+            await self._announce_commands(app)
+            await app.start()
+            if app.updater is not None:
+                await app.updater.start_polling(
+                    timeout=self.poll_timeout_s,
+                    allowed_updates=[Update.MESSAGE],
+                    error_callback=self._polling_failed,
+                )
+            log.info("Telegram: polling as @%s", app.bot.username)
+            await stop.wait()
+        finally:
+            await self._wind_down(app)
+        return 0
+
+    async def _announce_commands(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        try:
+            await app.bot.set_my_commands([BotCommand(name, text) for name, text in admin.USER_COMMANDS])
+        except TelegramError as exc:
+            log.warning("could not register the command list with Telegram: %s", exc)
+
+    def _polling_failed(self, exc: TelegramError) -> None:
+        log.warning("polling Telegram failed (%s); retrying", exc)
+
+    async def _wind_down(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Stop fetching, give running replies `grace_s` to finish, cancel the rest, close PTB."""
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        pending = {f for f in self._inflight if not f.done()}
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=self.grace_s)
+            for future in late:
+                future.cancel()  # the turn stores what it had as 'interrupted'
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    # -- gate ------------------------------------------------------------------------------------
+    async def _gate(self, update: Update, context: Ctx) -> None:
+        """Runs before every handler: drops what is not for her, refuses who may not talk to her."""
+        message, chat, user = update.message, update.effective_chat, update.effective_user
+        if message is None or chat is None or user is None or user.is_bot or chat.type == ChatType.CHANNEL:
+            raise ApplicationHandlerStop
+        if not self._addressed(message, chat, context.bot):
+            raise ApplicationHandlerStop
+        if not admin.may_talk(self.tg.allowed_users, user.id):
+            await self._refuse(message, chat, user, context.bot)
+            raise ApplicationHandlerStop
+
+    def _addressed(self, message: Message, chat: Chat, bot: ExtBot[None]) -> bool:
+        text = message.text or message.caption or ""
+        if not text and media_kind(message) is None:
+            return False  # service messages: joins, pins, titles...
+        if chat.type == ChatType.PRIVATE:
+            return True
+        command = command_of(message)
+        if command is not None:
+            return not command[1] or command[1].lower() == bot.username.lower()
+        reply = message.reply_to_message
+        if reply is not None and reply.from_user is not None and reply.from_user.id == bot.id:
+            return True
+        return bool(_mention(bot.username).search(text))
+
+    async def _refuse(self, message: Message, chat: Chat, user: User, bot: ExtBot[None]) -> None:
+        now = self.clock()
+        last = self._refused.get(user.id)
+        if last is not None and now - last < self.refusal_cooldown_s:
+            return
+        self._refused[user.id] = now
+        log.info(
+            "refused Telegram user %s in chat %s: not in KOCLAW_TELEGRAM__ALLOWED_USERS", user.id, chat.id
+        )
+        lang = admin.reply_language(message.text or message.caption or "", user.language_code)
+        try:
+            await self._say(bot, message, admin.not_allowed_text(lang, user.id))
+        except TelegramError as exc:  # not worth the error handler's apology to a stranger
+            log.warning("could not send the refusal to chat %s: %s", chat.id, exc)
+
+    # -- conversation ------------------------------------------------------------------------------
+    async def _on_text(self, update: Update, context: Ctx) -> None:
+        message, chat, user = _parts(update)
+        text = message.text or message.caption or ""
+        if chat.type != ChatType.PRIVATE:
+            text = _strip_mention(text, context.bot.username)
+        lang = self._language(chat, user, text)
+        if not text.strip():
+            await self._say(context.bot, message, admin.called_text(lang))
+            return
+        await self._converse(context.bot, message, self.inbound(chat, user, text), lang)
+
+    def inbound(self, chat: Chat, user: User, text: str) -> Inbound:
+        return Inbound(
+            channel=CHANNEL,
+            chat_id=str(chat.id),
+            user_id=_scope(chat, user),
+            text=text,
+            user_name=user.first_name,
+            speaker_id=str(user.id),
+        )
+
+    async def _converse(self, bot: ExtBot[None], message: Message, inbound: Inbound, lang: str) -> None:
+        assert self._runtime is not None, "run() sets the runtime before any update arrives"
+        chat_id = message.chat.id
+        drafts = message.chat.type == ChatType.PRIVATE and chat_id not in self._no_drafts
+        stream = ReplyStream(
+            bot,
+            chat_id,
+            pacing=self.pacing,
+            last_update=self._last_update,
+            new_draft_id=(lambda: next(self._draft_ids)) if drafts else None,
+            on_draft_failure=self._drafts_failed,
+            reply_to=None if message.chat.type == ChatType.PRIVATE else message.message_id,
+        )
+        stream.start()
+        try:
+            try:
+                future = self._runtime.submit(inbound, stream.on_event)
+            except RuntimeClosed:
+                await stream.finish(admin.restarting_text(lang))
+                return
+            self._inflight.add(future)
+            future.add_done_callback(self._inflight.discard)
+            try:
+                result = await future
+            except InputError as exc:
+                await stream.finish(str(exc))
+                return
+            except KoclawError as exc:  # storage trouble and the like: the model had nothing to do with it
+                log.warning("turn in chat %s failed: %s", chat_id, exc)
+                await stream.finish(admin.trouble_text(lang))
+                return
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if future.cancelled() and (task is None or not task.cancelling()):
+                    return  # shutdown cancelled the turn; it is stored as 'interrupted'
+                raise
+            await stream.finish(result.text)
+        finally:
+            await stream.abort()
+
+    def _drafts_failed(self, chat_id: int, exc: TelegramError) -> None:
+        log.warning("sendMessageDraft failed in chat %s (%s); editing messages there instead", chat_id, exc)
+        self._no_drafts.add(chat_id)
+
+    async def _on_media(self, update: Update, context: Ctx) -> None:
+        message, chat, user = _parts(update)
+        kind = media_kind(message) or "other"
+        await self._say(context.bot, message, admin.unsupported_media_text(self._language(chat, user), kind))
+
+    # -- user commands -----------------------------------------------------------------------------
+    async def _start(self, update: Update, context: Ctx) -> None:
+        message, chat, user = _parts(update)
+        lang = self._language(chat, user, _args(message))
+        await self._say(context.bot, message, admin.start_text(lang, admin=self._is_admin(user)))
+
+    async def _help(self, update: Update, context: Ctx) -> None:
+        message, chat, user = _parts(update)
+        lang = self._language(chat, user, _args(message))
+        await self._say(context.bot, message, admin.help_text(lang, admin=self._is_admin(user)))
+
+    async def _reset(self, update: Update, context: Ctx) -> None:
+        message, chat, user = _parts(update)
+        admin.reset(self.store, CHANNEL, str(chat.id), _scope(chat, user))
+        await self._say(context.bot, message, admin.reset_text(self._language(chat, user, _args(message))))
+
+    async def _memory(self, update: Update, context: Ctx) -> None:
+        message, chat, user = _parts(update)
+        summary = admin.session_summary(self.store, CHANNEL, str(chat.id), _scope(chat, user))
+        lang = self._language(chat, user, _args(message))
+        await self._say(context.bot, message, admin.memory_text(lang, summary))
+
+    async def _forget(self, update: Update, context: Ctx) -> None:
+        message, chat, user = _parts(update)
+        target = _args(message)
+        lang = self._language(chat, user, "" if target.isdigit() else target)
+        if chat.type != ChatType.PRIVATE and not self._is_admin(user):
+            await self._say(context.bot, message, admin.forget_in_group_text(lang))
+            return
+        try:
+            removed = self.store.forget(_scope(chat, user), target)
+        except InputError:
+            await self._say(context.bot, message, admin.forget_usage(lang))
+            return
+        log.info(
+            "forgot %d message(s) for %s at the request of user %s", len(removed), _scope(chat, user), user.id
+        )
+        await self._say(context.bot, message, admin.forget_text(lang, len(removed)))
+
+    async def _unknown_command(self, update: Update, context: Ctx) -> None:
+        message, chat, user = _parts(update)
+        command = command_of(message)
+        name = command[0] if command else (message.text or "?").split()[0].lstrip("/")
+        await self._say(context.bot, message, admin.unknown_command_text(self._language(chat, user), name))
+
+    # -- admin commands ----------------------------------------------------------------------------
+    def _is_admin(self, user: User) -> bool:
+        return admin.is_admin(self.tg.admin_users, user.id)
+
+    def _admin(self, command: Callable[[Update, Ctx], Awaitable[str]]) -> Handler:
+        """Wrap an admin command: others are refused politely and the attempt is logged."""
+
+        async def guarded(update: Update, context: Ctx) -> None:
+            message, chat, user = _parts(update)
+            if not self._is_admin(user):
+                name = command_of(message)
+                log.warning(
+                    "admin command /%s refused for Telegram user %s in chat %s "
+                    "(not in KOCLAW_TELEGRAM__ADMIN_USERS)",
+                    name[0] if name else "?",
+                    user.id,
+                    chat.id,
+                )
+                await self._say(context.bot, message, admin.admin_only_text(self._language(chat, user)))
+                return
+            await self._say(context.bot, message, await command(update, context))
+
+        return guarded
+
+    async def _retrain(self, update: Update, context: Ctx) -> str:
+        return admin.retrain_text(_args(_parts(update)[0]))
+
+    async def _retrain_status(self, update: Update, context: Ctx) -> str:
+        return admin.retrain_status_text()
+
+    async def _retrain_cancel(self, update: Update, context: Ctx) -> str:
+        return admin.retrain_cancel_text()
+
+    async def _soul(self, update: Update, context: Ctx) -> str:
+        assert self._runtime is not None
+        try:
+            models = await self._runtime.agent.model.list_models()
+        except ModelError as exc:
+            return admin.soul_text(None, error=str(exc))
+        current = self.settings.llm.model or (models[0] if models else "")
+        return admin.soul_text(models, current=current)
+
+    async def _stats(self, update: Update, context: Ctx) -> str:
+        busy = self._runtime.busy if self._runtime is not None else 0
+        return admin.stats_text(self.store.stats(), uptime_s=self.clock() - self._started, busy=busy)
+
+    # -- plumbing ----------------------------------------------------------------------------------
+    def _language(self, chat: Chat, user: User, text: str = "") -> str:
+        """Her language for a canned line: the text's, else this chat's last, else the client's."""
+        lang = admin.reply_language(text, self._languages.get(chat.id), user.language_code)
+        if text.strip():
+            self._languages[chat.id] = lang
+        return lang
+
+    async def _say(self, bot: ExtBot[None], message: Message, text: str) -> None:
+        """A canned line, escaped; in groups it answers the message that called her."""
+        reply = None if message.chat.type == ChatType.PRIVATE else ReplyParameters(message.message_id)
+        for piece in split_text(text):
+            await bot.send_message(
+                message.chat.id, escape(piece), parse_mode=ParseMode.HTML, reply_parameters=reply
+            )
+            reply = None
+
+    async def _on_error(self, update: object, context: Ctx) -> None:
+        """A failed update is logged (redacted) and apologised for; the others carry on."""
+        if not isinstance(update, Update) or update.effective_chat is None:
+            log.error("Telegram error outside an update: %s", context.error, exc_info=context.error)
+            return
+        chat = update.effective_chat
+        log.error("handling a Telegram update in chat %s failed", chat.id, exc_info=context.error)
+        user = update.effective_user
+        lang = (
+            self._languages.get(chat.id) or admin.language_hint(user.language_code if user else None) or "en"
+        )
+        try:
+            await context.bot.send_message(
+                chat.id, escape(admin.trouble_text(lang)), parse_mode=ParseMode.HTML
+            )
+        except TelegramError as exc:
+            log.warning("could not tell chat %s about the failure: %s", chat.id, exc)
+
+
+def _parts(update: Update) -> tuple[Message, Chat, User]:
+    """The message, chat and sender of an update the gate let through."""
+    message, chat, user = update.message, update.effective_chat, update.effective_user
+    if message is None or chat is None or user is None:
+        raise ValueError("an update without message, chat or sender got past the gate")
+    return message, chat, user
+
+
+def _scope(chat: Chat, user: User) -> str:
+    """The memory scope: the person in a private chat, the whole chat in a group."""
+    return str(user.id) if chat.type == ChatType.PRIVATE else f"group:{chat.id}"
+
+
+def _args(message: Message) -> str:
+    return (message.text or "").partition(" ")[2].strip()

@@ -1,0 +1,416 @@
+"""Chat commands, shared by every channel: who may use them and what Kokoron says.
+
+Channels parse commands their own way (Telegram's `/cmd@bot`, a terminal's `/cmd`) and send
+these texts; nothing here knows about a transport. User-facing lines come in zh/ja/en, in
+Kokoron's voice; admin replies are plain English, as operators read logs in English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from character import BaseLang, analyse_language
+from memory.session import SessionStore
+
+Lines = dict[str, str]  # language -> line; "en" is always present
+_LANGS: dict[str, BaseLang] = {"zh": "zh", "ja": "ja", "en": "en"}
+
+USER_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "say hello"),
+    ("help", "what Kokoron can do"),
+    ("reset", "start a fresh conversation (long-term memory stays)"),
+    ("memory", "what Kokoron holds about you"),
+    ("forget", "forget messages: /forget <id or text>"),
+)
+ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("stats", "usage figures and uptime"),
+    ("soul", "models and adapters the model server serves"),
+    ("retrain", "schedule Soul retraining (not available yet)"),
+    ("retrain_status", "retraining status (not available yet)"),
+    ("retrain_cancel", "cancel retraining (not available yet)"),
+)
+
+
+# -- who ---------------------------------------------------------------------------------------
+def is_admin(admin_ids: Collection[int], user_id: int) -> bool:
+    return user_id in admin_ids
+
+
+def may_talk(allowed_ids: Collection[int], user_id: int) -> bool:
+    """Only listed people reach the model or memory; an empty list admits nobody, admins included
+    (being an admin grants commands, not access: list admins in both)."""
+    return user_id in allowed_ids
+
+
+def language_hint(code: str | None) -> BaseLang | None:
+    """A client's language code ("zh-hans", "ja", "en-US") as one of Kokoron's languages."""
+    if not code:
+        return None
+    return _LANGS.get(code.lower().split("-")[0])
+
+
+def reply_language(text: str, *hints: str | None) -> BaseLang:
+    """The language for a canned line: the text's, else the first usable hint, else English."""
+    fallback: BaseLang = "en"
+    for hint in hints:
+        found = language_hint(hint)
+        if found is not None:
+            fallback = found
+            break
+    return analyse_language(text, default=fallback).dominant
+
+
+def _pick(lines: Lines, lang: str) -> str:
+    return lines.get(lang, lines["en"])
+
+
+# -- user commands -----------------------------------------------------------------------------
+_HELP: Lines = {
+    "zh": (
+        "我是Kokoron，老师的伙伴兼秘书。直接跟我说话就好，中文、日本語、English都可以。\n\n"
+        "/reset – 开始新的对话（长期记忆会保留）\n"
+        "/memory – 看看我现在记着哪些内容\n"
+        "/forget <编号或文字> – 让我忘掉某些消息\n"
+        "/help – 显示这个列表"
+    ),
+    "ja": (
+        "ココロンです。先生のパートナー兼秘書です。日本語でも中文でもEnglishでも、"
+        "気軽に話しかけてくださいね。\n\n"
+        "/reset – 新しい会話を始めます（長期記憶はそのままです）\n"
+        "/memory – いま覚えていることを見せます\n"
+        "/forget <番号または文字列> – メッセージを忘れます\n"
+        "/help – この一覧"
+    ),
+    "en": (
+        "I'm Kokoron, Sensei's companion and secretary. Just write to me, in English, 中文 or 日本語.\n\n"
+        "/reset – start a fresh conversation (my long-term memory stays)\n"
+        "/memory – what I hold about you right now\n"
+        "/forget <id or text> – make me forget messages\n"
+        "/help – this list"
+    ),
+}
+_ADMIN_HELP = "\n\nAdmin: " + " ".join(f"/{name}" for name, _ in ADMIN_COMMANDS)
+
+_HELLO: Lines = {
+    "zh": "老师好！今天也请多关照～",
+    "ja": "先生、こんにちは！今日もよろしくお願いしますね。",
+    "en": "Hello, Sensei! Glad you're here.",
+}
+
+
+def help_text(lang: str, *, admin: bool = False) -> str:
+    return _pick(_HELP, lang) + (_ADMIN_HELP if admin else "")
+
+
+def start_text(lang: str, *, admin: bool = False) -> str:
+    return _pick(_HELLO, lang) + "\n\n" + help_text(lang, admin=admin)
+
+
+_RESET: Lines = {
+    "zh": (
+        "好的，老师，翻开新的一页！这段对话已经结束，下一条消息会开始新的对话。"
+        "什么都没有删除：之前的消息还在会话记忆里，长期记忆也不受影响。想删除消息的话请用 /forget。"
+    ),
+    "ja": (
+        "はい、先生、新しいページです！この会話は閉じました。次のメッセージから新しい会話になります。"
+        "何も消していません。これまでのメッセージはセッション記憶に残り、長期記憶にも影響はありません。"
+        "消したいときは /forget を使ってください。"
+    ),
+    "en": (
+        "Okay, Sensei, fresh page! This conversation is closed; your next message starts a new one. "
+        "Nothing was deleted: the earlier messages stay in my session memory and my long-term memory "
+        "is untouched. To delete messages, use /forget."
+    ),
+}
+
+
+def reset_text(lang: str) -> str:
+    return _pick(_RESET, lang)
+
+
+def open_conversation_id(store: SessionStore, channel: str, chat_id: str, user_id: str) -> int | None:
+    """The open conversation of this scope, without starting one (as `store.conversation` would)."""
+    for row in store.list_conversations(limit=1000, user_id=user_id):
+        if row["channel"] == channel and row["chat_id"] == chat_id and row["ended_at"] is None:
+            return int(row["id"])
+    return None
+
+
+def reset(store: SessionStore, channel: str, chat_id: str, user_id: str) -> bool:
+    """End the open conversation of this scope; False when there was none."""
+    conv_id = open_conversation_id(store, channel, chat_id, user_id)
+    if conv_id is None:
+        return False
+    store.end_conversation(conv_id)
+    return True
+
+
+@dataclass(slots=True)
+class SessionSummary:
+    """What the session tier holds for one chat scope."""
+
+    conversations: int = 0
+    messages: int = 0
+    current: int = 0  # messages in the open conversation
+    since: str | None = None  # ISO time of the first conversation
+    recent: list[tuple[int, str]] = field(default_factory=list)  # (id, text) of the newest own messages
+
+
+def session_summary(
+    store: SessionStore, channel: str, chat_id: str, user_id: str, *, recent: int = 5
+) -> SessionSummary:
+    rows = [
+        r
+        for r in store.list_conversations(limit=1000, user_id=user_id)
+        if r["channel"] == channel and r["chat_id"] == chat_id
+    ]
+    summary = SessionSummary(conversations=len(rows), messages=sum(int(r["messages"]) for r in rows))
+    if rows:
+        summary.since = min(str(r["started_at"]) for r in rows)
+        summary.current = sum(int(r["messages"]) for r in rows if r["ended_at"] is None)
+    for row in rows:  # newest conversation first
+        for message in reversed(store.messages(int(row["id"]), limit=50)):
+            if message.role == "user" and len(summary.recent) < recent:
+                summary.recent.append((message.id, message.content))
+        if len(summary.recent) >= recent:
+            break
+    return summary
+
+
+def _when(iso: str | None) -> str:
+    if not iso:
+        return "?"
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return iso
+
+
+def _preview(text: str, width: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def memory_text(lang: str, summary: SessionSummary) -> str:
+    """An honest account of the session tier; long-term memory does not exist yet and says so."""
+    if summary.messages == 0:
+        body: Lines = {
+            "zh": "这个聊天在我的会话记忆里还没有任何内容。",
+            "ja": "このチャットについて、セッション記憶にはまだ何もありません。",
+            "en": "My session memory holds nothing from this chat yet.",
+        }
+        head = _pick(body, lang)
+    else:
+        counts: Lines = {
+            "zh": "会话记忆：这个聊天共有 {m} 条消息（你的和我的），{c} 段对话，"
+            "从 {s} 开始；当前对话有 {n} 条。",
+            "ja": "セッション記憶：このチャットのメッセージは {m} 件（先生とわたしの分）、"
+            "会話は {c} 回、{s} からです。今の会話は {n} 件です。",
+            "en": "Session memory: {m} messages from this chat (yours and mine) in {c} conversation(s), "
+            "since {s}; {n} in the current conversation.",
+        }
+        head = _pick(counts, lang).format(
+            m=summary.messages, c=summary.conversations, s=_when(summary.since), n=summary.current
+        )
+        if summary.recent:
+            latest: Lines = {"zh": "最近的消息：", "ja": "最近のメッセージ：", "en": "Latest messages:"}
+            items = "\n".join(f"#{mid} {_preview(text)}" for mid, text in summary.recent)
+            head += f"\n{_pick(latest, lang)}\n{items}"
+    tail: Lines = {
+        "zh": "长期记忆（跨对话记住关于你的事）还没有建好，所以那里什么都没有。"
+        "用 /forget <编号或文字> 可以删除消息。",
+        "ja": "長期記憶（会話をまたいで覚えておく記憶）はまだ作られていないので、そこには何もありません。"
+        "/forget <番号または文字列> でメッセージを消せます。",
+        "en": "Long-term memory (what I'd keep about you across conversations) isn't built yet, "
+        "so there is nothing there. /forget <id or text> removes messages.",
+    }
+    return head + "\n\n" + _pick(tail, lang)
+
+
+def forget_usage(lang: str) -> str:
+    lines: Lines = {
+        "zh": "请告诉我要忘掉什么：/forget <消息编号>，或 /forget <消息里的文字>。/memory 会显示编号。",
+        "ja": "何を忘れるか教えてください：/forget <メッセージ番号> か /forget <含まれる文字列>。"
+        "番号は /memory で見られます。",
+        "en": "Tell me what to forget: /forget <message id> or /forget <text it contains>. "
+        "/memory shows the ids.",
+    }
+    return _pick(lines, lang)
+
+
+def forget_text(lang: str, removed: int) -> str:
+    if removed == 0:
+        none: Lines = {
+            "zh": "没有找到符合的消息，所以什么都没删除。/memory 可以查看编号。",
+            "ja": "当てはまるメッセージが見つからなかったので、何も消していません。"
+            "番号は /memory で確認できます。",
+            "en": "I found no message of yours matching that, so nothing was removed. /memory shows the ids.",
+        }
+        return _pick(none, lang)
+    done: Lines = {
+        "zh": "好的，老师，我忘掉了 {n} 条消息。",
+        "ja": "はい、先生、メッセージを {n} 件忘れました。",
+        "en": "Done, Sensei: I forgot {n} message(s).",
+    }
+    return _pick(done, lang).format(n=removed)
+
+
+def forget_in_group_text(lang: str) -> str:
+    lines: Lines = {
+        "zh": "群里的会话记忆是大家共享的，只有管理员可以删除。"
+        "想删除你私下跟我说的话，请在私聊里用 /forget。",
+        "ja": "グループのセッション記憶はみんなで共有しているので、消せるのは管理者だけです。"
+        "個別に話した内容は、個別チャットで /forget を使ってください。",
+        "en": "In a group my session memory is shared by everyone, so only an admin can remove "
+        "messages from it. To remove what you told me privately, use /forget in our private chat.",
+    }
+    return _pick(lines, lang)
+
+
+# -- refusals, media, trouble ------------------------------------------------------------------
+def not_allowed_text(lang: str, user_id: int, setting: str = "KOCLAW_TELEGRAM__ALLOWED_USERS") -> str:
+    lines: Lines = {
+        "zh": "抱歉，我只能和运行我的人允许的对象聊天。如果你应该在名单里，请让他把你的ID {id} 加到 {s}。",
+        "ja": "ごめんなさい、わたしは運用している方に許可された人としかお話しできません。"
+        "許可されるはずの方でしたら、ID {id} を {s} に追加してもらってください。",
+        "en": "Sorry, I can only talk with people my operators have allowed. "
+        "If you should be one of them, ask them to add your id {id} to {s}.",
+    }
+    return _pick(lines, lang).format(id=user_id, s=setting)
+
+
+def admin_only_text(lang: str) -> str:
+    lines: Lines = {
+        "zh": "抱歉，老师，这个指令只有管理员可以用。/help 里有你能用的指令。",
+        "ja": "ごめんなさい、先生、このコマンドは管理者専用です。使えるコマンドは /help で確認できます。",
+        "en": "Sorry, Sensei, that command is for admins only. /help lists the ones you can use.",
+    }
+    return _pick(lines, lang)
+
+
+_MEDIA_NAMES: dict[str, Lines] = {
+    "photo": {"zh": "照片", "ja": "写真", "en": "photos"},
+    "voice": {"zh": "语音消息", "ja": "ボイスメッセージ", "en": "voice messages"},
+    "audio": {"zh": "音频", "ja": "音声ファイル", "en": "audio"},
+    "video": {"zh": "视频", "ja": "動画", "en": "videos"},
+    "video_note": {"zh": "视频消息", "ja": "ビデオメッセージ", "en": "video messages"},
+    "animation": {"zh": "动图", "ja": "GIF", "en": "GIFs"},
+    "sticker": {"zh": "贴纸", "ja": "スタンプ", "en": "stickers"},
+    "document": {"zh": "文件", "ja": "ファイル", "en": "files"},
+    "location": {"zh": "位置", "ja": "位置情報", "en": "locations"},
+    "contact": {"zh": "联系人", "ja": "連絡先", "en": "contacts"},
+    "poll": {"zh": "投票", "ja": "投票", "en": "polls"},
+}
+_MEDIA_OTHER: Lines = {"zh": "这类消息", "ja": "この種類のメッセージ", "en": "this kind of message"}
+
+
+def unsupported_media_text(lang: str, kind: str) -> str:
+    name = _pick(_MEDIA_NAMES.get(kind, _MEDIA_OTHER), lang)
+    lines: Lines = {
+        "zh": "抱歉，老师，我现在还看不懂{k}，只能读文字。能用文字告诉我吗？",
+        "ja": "ごめんなさい、先生、{k}はまだ読み取れなくて、今は文字だけなんです。言葉で教えてもらえますか？",
+        "en": "Sorry, Sensei, I can't handle {k} yet; I can only read text for now. "
+        "Could you tell me in words?",
+    }
+    return _pick(lines, lang).format(k=name)
+
+
+def called_text(lang: str) -> str:
+    lines: Lines = {
+        "zh": "老师，我在！@我的时候顺便把要说的话写上吧。",
+        "ja": "はい、先生？メンションと一緒に用件を書いてくださいね。",
+        "en": "Yes, Sensei? Write your message together with the mention.",
+    }
+    return _pick(lines, lang)
+
+
+def unknown_command_text(lang: str, command: str) -> str:
+    lines: Lines = {
+        "zh": "老师，我不认识 /{c} 这个指令。/help 里有我能做的事。",
+        "ja": "先生、/{c} というコマンドは知りません。できることは /help で見られます。",
+        "en": "I don't know /{c}, Sensei. /help lists what I can do.",
+    }
+    return _pick(lines, lang).format(c=command)
+
+
+def trouble_text(lang: str) -> str:
+    """After a failure that is ours, not the model's (the agent has its own lines for those)."""
+    lines: Lines = {
+        "zh": "抱歉，老师，处理这条消息时我这边出了问题。请稍后再发一次；如果一直这样，请告诉运行我的人。",
+        "ja": "ごめんなさい、先生、このメッセージの処理中にこちらで問題が起きました。"
+        "少ししてからもう一度送ってください。続くようなら運用している方に伝えてください。",
+        "en": "Sorry, Sensei, something went wrong on my side with that message. Please send it again in a "
+        "moment; if it keeps happening, tell the people who run me.",
+    }
+    return _pick(lines, lang)
+
+
+def restarting_text(lang: str) -> str:
+    lines: Lines = {
+        "zh": "抱歉，老师，我正在重启，没能接收这条消息。请过一会儿再发一次。",
+        "ja": "ごめんなさい、先生、いま再起動中でメッセージを受け取れませんでした。"
+        "少ししてからもう一度送ってください。",
+        "en": "Sorry, Sensei, I'm restarting right now and couldn't take that message. "
+        "Please send it again in a minute.",
+    }
+    return _pick(lines, lang)
+
+
+# -- admin commands (plain English) ------------------------------------------------------------
+def retrain_text(when: str = "") -> str:
+    asked = f" (asked for: {when.strip()})" if when.strip() else ""
+    return (
+        f"Retraining is not available yet{asked}: scheduling Soul retraining arrives in Step 6. "
+        "Nothing was scheduled."
+    )
+
+
+def retrain_status_text() -> str:
+    return "Retraining is not available yet (Step 6), so no retraining job exists."
+
+
+def retrain_cancel_text() -> str:
+    return "Retraining is not available yet (Step 6), so there is nothing to cancel."
+
+
+def soul_text(models: list[str] | None, *, current: str = "", error: str | None = None) -> str:
+    """What the model server serves; activation and rollback come with the Soul registry."""
+    later = "Activating or rolling back an adapter arrives with the Soul registry."
+    if error is not None:
+        return f"Cannot list the served models: {error}\n{later}"
+    if not models:
+        return f"The model server lists no models. Set KOCLAW_LLM__MODEL to the served name.\n{later}"
+    listed = "\n".join(f"• {name}" + (" (in use)" if name == current else "") for name in models)
+    using = f"\nRequests go to: {current}" if current and current not in models else ""
+    return f"Served by the model server:\n{listed}{using}\n{later}"
+
+
+def _duration(seconds: float) -> str:
+    total = int(seconds)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return (f"{days}d " if days else "") + f"{hours}h {minutes:02d}m {secs:02d}s"
+
+
+def stats_text(stats: dict[str, Any], *, uptime_s: float, busy: int) -> str:
+    """`SessionStore.stats()` plus process figures, one fact per line."""
+    p50 = stats.get("first_token_ms_p50")
+    latency = (
+        f"first token p50: {p50:.0f} ms over {stats.get('replies_measured', 0)} replies"
+        if isinstance(p50, int | float)
+        else "first token p50: no replies measured yet"
+    )
+    return "\n".join(
+        [
+            "Koclaw stats",
+            f"uptime: {_duration(uptime_s)}",
+            f"conversations busy now: {busy}",
+            f"conversations: {stats.get('conversations', 0)}, people and groups: {stats.get('users', 0)}",
+            f"messages: {stats.get('messages', 0)}, failed replies: {stats.get('failed_replies', 0)}",
+            latency,
+        ]
+    )

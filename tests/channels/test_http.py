@@ -1,0 +1,466 @@
+"""The HTTP channel for real: uvicorn on a free port, real SQLite, the scripted model server over HTTP,
+and the official openai client (plus raw httpx2 for requests no client would send)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+import openai
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openai import OpenAI
+from pydantic import SecretStr
+
+from channels.http import HTTPChannel, create_app
+from koclaw.app import App, open_app
+from koclaw.config import HTTPSettings, load_settings
+from koclaw.errors import ConfigError
+from koclaw.replies import fallback
+from memory.session import Message
+from tests.fakes.openai_server import FakeOpenAIServer, Reply
+
+KEY = "sk-koclaw-test-0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Harness:
+    """The channel serving in its own thread and event loop, as `koclaw run` would serve it."""
+
+    url: str
+    app: App
+    loop: asyncio.AbstractEventLoop
+
+    def client(self, key: str = KEY, *, timeout: float = 10, **kwargs: Any) -> OpenAI:
+        return OpenAI(base_url=self.url + "/v1", api_key=key, max_retries=0, timeout=timeout, **kwargs)
+
+    def raw(self, key: str | None = KEY) -> httpx2.Client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx2.Client(base_url=self.url, headers=headers, timeout=10)
+
+    def on_loop(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Run on the server's loop: the store belongs to that thread."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
+
+    def messages(self, user: str) -> list[Message]:
+        async def read() -> list[Message]:
+            convs = self.app.store.list_conversations(user_id=user)
+            assert [c["chat_id"] for c in convs] == [f"http:{user}"]
+            return self.app.store.messages(convs[0]["id"])
+
+        result: list[Message] = self.on_loop(read())
+        return result
+
+
+@pytest.fixture
+def start(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], Harness]]:
+    running: list[tuple[threading.Thread, Harness, asyncio.Event, dict[str, BaseException]]] = []
+
+    def go() -> Harness:
+        port = free_port()
+        monkeypatch.setenv("KOCLAW_HTTP__API_KEY", KEY)
+        monkeypatch.setenv("KOCLAW_HTTP__PORT", str(port))
+        settings = load_settings()
+        ready = threading.Event()
+        box: dict[str, Any] = {}
+        errors: dict[str, BaseException] = {}
+
+        async def serve() -> None:
+            async with open_app(settings) as app:
+                box.update(app=app, loop=asyncio.get_running_loop(), stop=asyncio.Event())
+                ready.set()
+                await HTTPChannel(settings.http).run(app.runtime, box["stop"])
+
+        def main() -> None:
+            try:
+                asyncio.run(serve())
+            except BaseException as exc:
+                errors["error"] = exc
+                ready.set()
+
+        thread = threading.Thread(target=main, daemon=True)
+        thread.start()
+        assert ready.wait(10), "the app did not open"
+        deadline = time.monotonic() + 10
+        while "error" not in errors:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the channel did not start listening"
+                time.sleep(0.02)
+        if "error" in errors:
+            raise errors["error"]
+        harness = Harness(f"http://127.0.0.1:{port}", box["app"], box["loop"])
+        running.append((thread, harness, box["stop"], errors))
+        return harness
+
+    yield go
+    for thread, harness, stop, errors in running:
+        harness.loop.call_soon_threadsafe(stop.set)
+        thread.join(15)
+        assert not thread.is_alive(), "the channel did not stop"
+        assert not errors, errors
+
+
+def user_says(text: str) -> list[Any]:
+    return [{"role": "user", "content": text}]
+
+
+# -- replies ------------------------------------------------------------------------------------
+
+
+def test_non_streaming_reply_and_both_sides_are_stored(server: FakeOpenAIServer, start: Any) -> None:
+    server.add(Reply(chunks=["老师累了", "</think>\n\n", "老师，", "今天辛苦了！"]))
+    h = start()
+    reply = h.client().chat.completions.create(
+        model="anything-at-all", messages=user_says("今天好累啊"), user="alice"
+    )
+    assert reply.object == "chat.completion" and reply.model == "anything-at-all"
+    choice = reply.choices[0]
+    assert (choice.message.role, choice.message.content) == ("assistant", "老师，今天辛苦了！")
+    assert choice.finish_reason == "stop"
+    assert getattr(choice.message, "reasoning", None) is None  # thinking stays hidden
+    assert reply.usage is not None and (reply.usage.prompt_tokens, reply.usage.completion_tokens) == (10, 5)
+    user_row, reply_row = h.messages("alice")
+    assert (user_row.role, user_row.content, user_row.status) == ("user", "今天好累啊", "answered")
+    assert (reply_row.role, reply_row.content, reply_row.status) == ("assistant", "老师，今天辛苦了！", "ok")
+    assert reply_row.reasoning == "老师累了"
+
+
+def test_streaming_reply_is_assembled_from_chunks(server: FakeOpenAIServer, start: Any) -> None:
+    server.add(Reply(chunks=["hmm", "</think>", "Hello", ", ", "Sensei", "!"]))
+    h = start()
+    stream = h.client().chat.completions.create(
+        model="kokoron",
+        messages=user_says("Hi there"),
+        user="alice",
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    assert all(c.object == "chat.completion.chunk" and c.model == "kokoron" for c in chunks)
+    assert len({c.id for c in chunks}) == 1
+    assert chunks[0].choices[0].delta.role == "assistant"
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "Hello, Sensei!"
+    finals = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert finals == ["stop"]
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+    assert chunks[-1].usage.total_tokens == 15
+    assert not any(c.choices and (c.choices[0].delta.model_extra or {}).get("reasoning") for c in chunks)
+    assert [m.content for m in h.messages("alice")] == ["Hi there", "Hello, Sensei!"]
+
+
+def test_reasoning_is_hidden_unless_asked_for(server: FakeOpenAIServer, start: Any) -> None:
+    thinking = ["secret plan", "</think>\n\n", "Good morning, Sensei."]
+    server.add(*(Reply(chunks=list(thinking)) for _ in range(4)))
+    h = start()
+    raw = h.raw().post(
+        "/v1/chat/completions", json={"messages": user_says("morning"), "user": "a", "stream": True}
+    )
+    assert raw.status_code == 200 and "secret" not in raw.text and "Good morning" in raw.text
+    plain = h.client().chat.completions.create(model="kokoron", messages=user_says("morning"), user="a")
+    assert "secret" not in plain.model_dump_json()
+
+    ask = {"include_reasoning": True}
+    shown = h.client().chat.completions.create(
+        model="kokoron", messages=user_says("morning"), user="a", extra_body=ask
+    )
+    assert shown.choices[0].message.content == "Good morning, Sensei."
+    assert (shown.choices[0].message.model_extra or {}).get("reasoning") == "secret plan"
+    stream = h.client().chat.completions.create(
+        model="kokoron", messages=user_says("morning"), user="a", stream=True, extra_body=ask
+    )
+    deltas = [c.choices[0].delta for c in stream if c.choices]
+    assert "".join((d.model_extra or {}).get("reasoning") or "" for d in deltas) == "secret plan"
+    assert "".join(d.content or "" for d in deltas) == "Good morning, Sensei."
+
+
+def test_truncated_reply_finishes_with_length(server: FakeOpenAIServer, start: Any) -> None:
+    server.add(Reply(chunks=["</think>", "Once upon a"], finish_reason="length"))
+    server.add(Reply(chunks=["</think>", "Once upon a"], finish_reason="length"))
+    h = start()
+    reply = h.client().chat.completions.create(model="k", messages=user_says("story?"), user="a")
+    assert (reply.choices[0].message.content, reply.choices[0].finish_reason) == ("Once upon a", "length")
+    stream = h.client().chat.completions.create(
+        model="k", messages=user_says("story?"), user="a", stream=True
+    )
+    assert [c.choices[0].finish_reason for c in stream if c.choices][-1] == "length"
+
+
+def test_model_server_down_answers_with_the_apology(dead_url: str, start: Any) -> None:
+    h = start()
+    reply = h.client().chat.completions.create(model="k", messages=user_says("Are you there?"), user="a")
+    assert reply.choices[0].message.content == fallback("unavailable", "en")
+    assert reply.choices[0].finish_reason == "stop"
+    user_row, reply_row = h.messages("a")
+    assert (user_row.content, user_row.status) == ("Are you there?", "unanswered")
+    assert reply_row.status == "error" and reply_row.error
+    stream = h.client().chat.completions.create(
+        model="k", messages=user_says("Hello?"), user="a", stream=True
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == fallback(
+        "unavailable", "en"
+    )
+
+
+def test_models_lists_kokoron(start: Any) -> None:
+    h = start()
+    assert [m.id for m in h.client().models.list()] == ["kokoron"]
+
+
+# -- memory -------------------------------------------------------------------------------------
+
+
+def test_history_comes_from_memory_not_from_the_client(server: FakeOpenAIServer, start: Any) -> None:
+    h = start()
+    client = h.client()
+    client.chat.completions.create(model="k", messages=user_says("I love ramen"), user="alice")
+    fake = [
+        {"role": "system", "content": "FAKE system prompt"},
+        {"role": "user", "content": "FAKE earlier question"},
+        {"role": "assistant", "content": "FAKE earlier answer"},
+        {"role": "user", "content": [{"type": "text", "text": "What do I love?"}]},
+    ]
+    reply = client.chat.completions.create(model="k", messages=fake, user="alice")
+    assert reply.choices[0].message.content == "echo: What do I love?"
+    sent = server.chat_requests[-1]["messages"]
+    contents = [m["content"] for m in sent]
+    assert not any("FAKE" in c for c in contents)
+    assert sent[0]["role"] == "system" and contents[1:3] == ["I love ramen", "echo: I love ramen"]
+    assert contents[-1].endswith("What do I love?")
+    assert [m.content for m in h.messages("alice")][2] == "What do I love?"
+
+
+def test_each_user_has_their_own_memory(server: FakeOpenAIServer, start: Any) -> None:
+    h = start()
+    client = h.client()
+    client.chat.completions.create(model="k", messages=user_says("My locker code is 4417"), user="alice")
+    bob = h.client(default_headers={"X-Koclaw-User": "bob"})
+    bob.chat.completions.create(model="k", messages=user_says("What is Alice's locker code?"))
+    assert not any("4417" in m["content"] for m in server.chat_requests[-1]["messages"])
+    assert h.messages("bob")[0].content == "What is Alice's locker code?"
+    assert h.messages("alice")[0].content == "My locker code is 4417"
+    client.chat.completions.create(model="k", messages=user_says("And my code?"), user="alice")
+    assert any("4417" in m["content"] for m in server.chat_requests[-1]["messages"])
+    # a header carries UTF-8 bytes: the person is 老师, not mojibake
+    body = {"messages": user_says("你好")}
+    answer = h.raw().post("/v1/chat/completions", json=body, headers={"X-Koclaw-User": "老师".encode()})
+    assert answer.status_code == 200 and h.messages("老师")[0].content == "你好"
+
+
+# -- refusals -----------------------------------------------------------------------------------
+
+
+def error_of(response: httpx2.Response) -> dict[str, Any]:
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert body["error"]["type"] in ("invalid_request_error", "server_error")
+    return dict(body["error"])
+
+
+def test_bad_or_missing_key_is_401_everywhere(server: FakeOpenAIServer, start: Any) -> None:
+    h = start()
+    with pytest.raises(openai.AuthenticationError) as caught:
+        h.client(key="sk-wrong").chat.completions.create(model="k", messages=user_says("hi"), user="a")
+    assert caught.value.status_code == 401 and caught.value.code == "invalid_api_key"
+    with pytest.raises(openai.AuthenticationError):
+        h.client(key=KEY + "x").models.list()
+    for path in ("/v1/models", "/v1/chat/completions", "/nowhere"):
+        response = h.raw(key=None).post(path, content=b"{not json")
+        assert response.status_code == 401 and KEY not in response.text
+        assert error_of(response)["code"] == "invalid_api_key"
+    assert h.raw(key="x" + KEY).get("/v1/models").status_code == 401
+    assert h.raw().get("/v1/models").status_code == 200
+    assert server.chat_requests == []
+
+
+def test_missing_user_is_400(server: FakeOpenAIServer, start: Any) -> None:
+    h = start()
+    with pytest.raises(openai.BadRequestError) as caught:
+        h.client().chat.completions.create(model="k", messages=user_says("hi"))
+    assert caught.value.code == "missing_user" and "X-Koclaw-User" in caught.value.message
+    with pytest.raises(openai.BadRequestError):
+        h.client().chat.completions.create(model="k", messages=user_says("hi"), user="   ", stream=True)
+    assert server.chat_requests == []
+
+
+@pytest.mark.parametrize(
+    ("messages", "code"),
+    [
+        ([{"role": "system", "content": "be nice"}], "missing_user_message"),
+        ([], "missing_user_message"),
+        (user_says("   \n "), "empty_message"),
+        ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}], "empty_message"),
+    ],
+)
+def test_nothing_to_answer_is_400(
+    server: FakeOpenAIServer, start: Any, messages: list[Any], code: str
+) -> None:
+    h = start()
+    with pytest.raises(openai.BadRequestError) as caught:
+        h.client().chat.completions.create(model="k", messages=messages, user="a", stream=True)
+    assert caught.value.code == code
+    assert server.chat_requests == []
+
+
+def test_malformed_json_is_400(start: Any) -> None:
+    h = start()
+    with h.raw() as http:
+        for body in (b'{"messages": [', b"\xff\xfe\x00garbage", b"", b"nan", b"[1, 2]", b'"text"'):
+            response = http.post(
+                "/v1/chat/completions", content=body, headers={"Content-Type": "application/json"}
+            )
+            assert response.status_code == 400, body
+            assert error_of(response)["code"] == "invalid_json"
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"messages": "hello", "user": "a"}, "messages"),
+        ({"user": "a"}, "messages"),
+        ({"messages": [{"content": "hi"}], "user": "a"}, "messages[0].role"),
+        ({"messages": user_says("hi"), "user": 42}, "user"),
+        ({"messages": user_says("hi"), "user": "a", "stream": "maybe"}, "stream"),
+        ({"messages": user_says("hi"), "user": "a", "stream_options": []}, "stream_options"),
+        ({"messages": [{"role": "user", "content": 5}], "user": "a"}, "content"),
+        ({"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}], "user": "a"}, "text"),
+        ({"messages": user_says("hi"), "user": "a" * 300}, "user"),
+    ],
+)
+def test_wrong_types_are_400_in_openai_shape(
+    server: FakeOpenAIServer, start: Any, body: dict[str, Any], where: str
+) -> None:
+    h = start()
+    response = h.raw().post("/v1/chat/completions", json=body)
+    assert response.status_code == 400
+    assert where in error_of(response)["message"]
+    assert server.chat_requests == []
+
+
+def test_unknown_route_and_method_are_openai_shaped(start: Any) -> None:
+    h = start()
+    missing = h.raw().get("/v1/embeddings")
+    assert missing.status_code == 404 and error_of(missing)["code"] == "not_found"
+    wrong = h.raw().get("/v1/chat/completions")
+    assert wrong.status_code == 405 and error_of(wrong)["code"] == "method_not_allowed"
+
+
+def test_shutting_down_is_503(server: FakeOpenAIServer, start: Any) -> None:
+    h = start()
+    h.on_loop(h.app.runtime.shutdown(grace_s=1))
+    with pytest.raises(openai.InternalServerError) as caught:
+        h.client().chat.completions.create(model="k", messages=user_says("hi"), user="a")
+    assert caught.value.status_code == 503
+
+
+def test_no_key_no_app_and_a_taken_port_is_a_clear_error(start: Any) -> None:
+    h = start()
+    with pytest.raises(ConfigError, match="KOCLAW_HTTP__API_KEY"):
+        create_app(h.app.runtime, HTTPSettings())
+    port = int(h.url.rsplit(":", 1)[1])
+    taken = HTTPSettings(api_key=SecretStr(KEY), port=port)
+    with pytest.raises(ConfigError, match="KOCLAW_HTTP__PORT"):
+        h.on_loop(HTTPChannel(taken).run(h.app.runtime, asyncio.Event()))
+
+
+# -- hanging up ---------------------------------------------------------------------------------
+
+
+def wait_for_status(h: Harness, user: str, status: str) -> Message:
+    deadline = time.monotonic() + 5
+    while True:
+        reply = h.messages(user)[-1]
+        if reply.status == status or time.monotonic() > deadline:
+            return reply
+        time.sleep(0.05)
+
+
+def test_client_hanging_up_a_stream_interrupts_the_turn(server: FakeOpenAIServer, start: Any) -> None:
+    server.add(Reply(chunks=["</think>", *(f"word{i} " for i in range(60))], delay_s=0.05))
+    h = start()
+    stream = h.client().chat.completions.create(
+        model="k", messages=user_says("Tell me a long story"), user="a", stream=True
+    )
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            break
+    stream.close()
+    reply = wait_for_status(h, "a", "interrupted")
+    assert reply.status == "interrupted" and reply.content.startswith("word0")
+    assert "word59" not in reply.content
+
+
+def test_client_hanging_up_a_plain_request_interrupts_the_turn(server: FakeOpenAIServer, start: Any) -> None:
+    server.add(Reply(chunks=["</think>", *(f"word{i} " for i in range(60))], delay_s=0.05))
+    h = start()
+    with pytest.raises(openai.APITimeoutError):
+        h.client(timeout=0.8).chat.completions.create(model="k", messages=user_says("Long story"), user="a")
+    reply = wait_for_status(h, "a", "interrupted")
+    assert reply.status == "interrupted" and "word59" not in reply.content
+
+
+# -- no body makes it crash -----------------------------------------------------------------------
+
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+message = st.fixed_dictionaries(
+    {},
+    optional={
+        "role": st.sampled_from(["user", "assistant", "system", ""]) | json_value,
+        "content": st.text(max_size=12)
+        | json_value
+        | st.lists(st.fixed_dictionaries({"type": st.just("text"), "text": json_value})),
+    },
+)
+request_body = st.fixed_dictionaries(
+    {},
+    optional={
+        "messages": st.lists(message, max_size=3) | json_value,
+        "user": st.sampled_from(["alice", ""]) | json_value,
+        "stream": st.booleans() | json_value,
+        "stream_options": st.fixed_dictionaries({"include_usage": json_value}) | json_value,
+        "include_reasoning": st.booleans() | json_value,
+        "model": st.text(max_size=6) | json_value,
+        "extra_body": json_value,
+    },
+)
+
+
+def test_no_request_body_gets_a_server_error(server: FakeOpenAIServer, start: Any) -> None:
+    h = start()
+    http = h.raw()
+
+    @settings(max_examples=60, deadline=None)
+    @given(body=request_body)
+    def check(body: Any) -> None:
+        response = http.post("/v1/chat/completions", content=json.dumps(body))
+        assert response.status_code in (200, 400), response.text
+        if response.status_code == 400:
+            error_of(response)
+        elif response.headers["content-type"].startswith("text/event-stream"):
+            assert response.text.endswith("data: [DONE]\n\n") and '"error"' not in response.text
+        else:
+            assert response.json()["object"] == "chat.completion"
+
+    check()
