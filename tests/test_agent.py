@@ -191,3 +191,34 @@ def test_huge_message_is_stored_whole_and_cut_for_the_prompt(server: FakeOpenAIS
     sent = server.chat_requests[-1]["messages"][-1]["content"]
     assert "characters omitted" in sent and len(sent) < 40_000
     assert any("too long" in note for note in result.notes)
+
+
+def test_error_event_mid_stream_is_a_broken_reply(server: FakeOpenAIServer) -> None:
+    server.add(
+        Reply(chunks=["</think>Half ", b'{"error": {"message": "engine died", "code": 500}}', "never"])
+    )
+    result, events, store = turn("hi")
+    errors = [e for e in events if isinstance(e, ErrorEvent)]
+    assert [e.kind for e in errors] == ["broken"] and "engine died" in errors[0].message
+    assert store.get_message(result.reply_message_id).content == "Half"
+
+
+def test_malformed_chunk_is_a_broken_reply(server: FakeOpenAIServer) -> None:
+    server.add(Reply(chunks=["</think>Half ", b"{not json", "never"]))
+    result, events, _ = turn("hi")
+    errors = [e for e in events if isinstance(e, ErrorEvent)]
+    assert [e.kind for e in errors] == ["broken"] and "malformed" in errors[0].message
+    assert result.text.startswith("Half\n\n")
+
+
+def test_native_tool_call_fragments_are_assembled(server: FakeOpenAIServer) -> None:
+    first = {"index": 0, "id": "c1", "function": {"name": "memory_save", "arguments": '{"fa'}}
+    rest = {"index": 0, "function": {"arguments": 'ct": "likes tea"}'}}
+    server.add(
+        Reply(chunks=[{"tool_calls": [first]}, {"tool_calls": [rest]}], finish_reason="tool_calls"),
+        text_reply("</think>Noted, Sensei."),
+    )
+    result, _, store = turn("remember I like tea")
+    call = store.get_message(result.reply_message_id).tool_calls[0]
+    assert (call["id"], call["name"], call["arguments"]) == ("c1", "memory_save", {"fact": "likes tea"})
+    assert server.chat_requests[1]["messages"][-1]["tool_call_id"] == "c1"

@@ -13,9 +13,9 @@ import random
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx2
 import openai
-from openai import AsyncOpenAI, AsyncStream
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai import AsyncOpenAI
 
 from koclaw.config import LLMSettings
 from koclaw.errors import ModelError, ModelRejected, ModelStreamBroken, ModelUnavailable
@@ -43,9 +43,9 @@ def how_to_start(base_url: str) -> str:
 
 def translate(exc: Exception, base_url: str) -> ModelError:
     """Turn an `openai` exception into ours, with what to do next."""
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
         return ModelUnavailable(f"The model server at {base_url} timed out. {_check(base_url)}")
-    if isinstance(exc, openai.APIConnectionError):
+    if isinstance(exc, openai.APIConnectionError | httpx2.ConnectError):
         return ModelUnavailable(how_to_start(base_url))
     if isinstance(exc, openai.APIStatusError):
         detail = _error_detail(exc)
@@ -83,13 +83,13 @@ class _NativeToolCalls:
     def __init__(self) -> None:
         self.parts: dict[int, dict[str, str]] = {}
 
-    def add(self, fragments: list[Any]) -> None:
+    def add(self, fragments: list[dict[str, Any]]) -> None:
         for frag in fragments:
-            part = self.parts.setdefault(frag.index, {"id": "", "name": "", "arguments": ""})
-            part["id"] = frag.id or part["id"]
-            if frag.function is not None:
-                part["name"] += frag.function.name or ""
-                part["arguments"] += frag.function.arguments or ""
+            part = self.parts.setdefault(int(frag.get("index", 0)), {"id": "", "name": "", "arguments": ""})
+            part["id"] = frag.get("id") or part["id"]
+            function = frag.get("function") or {}
+            part["name"] += function.get("name") or ""
+            part["arguments"] += function.get("arguments") or ""
 
     def events(self) -> list[ToolCall]:
         calls = []
@@ -163,17 +163,33 @@ class OpenAICompatModel(ChatModel):
             body["tools"] = request.tools
         return body
 
-    async def _open(self, body: dict[str, Any]) -> AsyncStream[ChatCompletionChunk]:
-        # The client's low-level `post`: `chat.completions.create` first walks every message
-        # through its type-driven transform, ~60 ms for a 400-message history, while our
-        # messages are already plain JSON. Same HTTP, same stream parsing, same errors.
-        return await self.client.post(
-            "/chat/completions",
-            body=body,
-            cast_to=ChatCompletion,
-            stream=True,
-            stream_cls=AsyncStream[ChatCompletionChunk],
-        )
+    async def _open(self, body: dict[str, Any]) -> httpx2.Response:
+        """POST through the openai client (its auth, headers, status errors), keeping the raw stream.
+
+        Its typed paths cost too much per turn: `chat.completions.create` walks every message
+        through a type-driven transform (~60 ms for a 400-message history), and its stream
+        builds a pydantic object per chunk (~65 µs per token, which caps how many conversations
+        one process can stream). Our messages are plain JSON already, and chunks are read as
+        plain JSON below.
+        """
+        return await self.client.post("/chat/completions", body=body, cast_to=httpx2.Response, stream=True)
+
+    async def _chunks(self, response: httpx2.Response) -> AsyncIterator[dict[str, Any]]:
+        """The JSON payloads of a server-sent-events stream, up to `[DONE]`."""
+        async for line in response.aiter_lines():
+            if not line.startswith("data:"):
+                continue  # blank separators, comments, `event:` lines
+            payload = line[5:].strip()
+            if payload == "[DONE]":
+                return
+            chunk = json.loads(payload)
+            if not isinstance(chunk, dict):
+                raise ValueError(f"expected a JSON object, got {payload[:80]!r}")
+            if "error" in chunk:  # vLLM reports failures mid-stream as an SSE event
+                error = chunk["error"]
+                detail = error.get("message", error) if isinstance(error, dict) else error
+                raise ModelStreamBroken(f"The model server at {self.base_url} failed mid-reply: {detail}")
+            yield chunk
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
         attempt = 0
@@ -198,53 +214,74 @@ class OpenAICompatModel(ChatModel):
     async def _stream_once(self, request: ChatRequest) -> AsyncIterator[Event]:
         """One attempt. Raises `ModelError`; a failure after text arrived is not retried by the caller."""
         model = request.model or await self.model_name()
-        think = ThinkFilter(request.thinking)
-        native = _NativeToolCalls()
-        finish_reason: str | None = None
-        usage = Usage()
-        served = model
+        reply = _Reply(ThinkFilter(request.thinking), model)
         started = False
         try:
-            stream = await self._open(self._body(request, model))
-            async with stream:
-                async for chunk in stream:
+            response = await self._open(self._body(request, model))
+            try:
+                async for chunk in self._chunks(response):
                     started = True
-                    served = chunk.model or served
-                    if chunk.usage is not None:
-                        usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-                    for choice in chunk.choices[:1]:
-                        delta = choice.delta
-                        extra = delta.model_extra or {}
-                        reasoning = extra.get("reasoning") or extra.get("reasoning_content")
-                        if reasoning:
-                            for event in think.feed_reasoning(str(reasoning)):
-                                yield event
-                        if delta.content:
-                            for event in think.feed(delta.content):
-                                yield event
-                        if delta.tool_calls:
-                            native.add(delta.tool_calls)
-                        if choice.finish_reason:
-                            finish_reason = choice.finish_reason
-        except (openai.OpenAIError, ModelError) as exc:
+                    for event in reply.feed(chunk):
+                        yield event
+            finally:
+                await response.aclose()
+        except (openai.OpenAIError, httpx2.HTTPError, ModelError, ValueError) as exc:
             # Whatever was held back as possible thinking stays hidden: finish as if cut by length.
-            for event in think.finish("length"):
+            for event in reply.think.finish("length"):
                 if not isinstance(event, ToolCall):
                     yield event
+            if isinstance(exc, ValueError):  # malformed SSE payloads (JSONDecodeError included)
+                raise ModelStreamBroken(f"{self.base_url} sent a malformed stream: {exc}") from exc
             if started and not isinstance(exc, ModelError):
                 raise ModelStreamBroken(
                     f"The stream from {self.base_url} broke after it had started: {type(exc).__name__}: {exc}"
                 ) from exc
             raise translate(exc, self.base_url) from exc
-        except (ValueError, json.JSONDecodeError) as exc:  # malformed SSE payloads
-            raise ModelStreamBroken(f"The server at {self.base_url} sent a malformed stream: {exc}") from exc
-        for event in think.finish(finish_reason):
+        for event in reply.finish():
             yield event
-        for call in native.events():
-            yield call
-        yield Done(
-            finish_reason=finish_reason,
-            usage=usage,
-            model=served,
-            ended_in_thinking=think.result().ended_in_thinking,
+
+
+class _Reply:
+    """One streamed completion: chunks in, typed events out."""
+
+    def __init__(self, think: ThinkFilter, model: str) -> None:
+        self.think = think
+        self.native = _NativeToolCalls()
+        self.model = model
+        self.finish_reason: str | None = None
+        self.usage = Usage()
+
+    def feed(self, chunk: dict[str, Any]) -> list[Event]:
+        self.model = chunk.get("model") or self.model
+        usage = chunk.get("usage")
+        if usage:
+            self.usage = Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"))
+        choices = chunk.get("choices")
+        if not choices:
+            return []
+        choice = choices[0]
+        delta = choice.get("delta") or {}
+        events: list[Event] = []
+        reasoning = delta.get("reasoning") or delta.get("reasoning_content")
+        if reasoning:
+            events += self.think.feed_reasoning(str(reasoning))
+        content = delta.get("content")
+        if content:
+            events += self.think.feed(content)
+        if delta.get("tool_calls"):
+            self.native.add(delta["tool_calls"])
+        if choice.get("finish_reason"):
+            self.finish_reason = choice["finish_reason"]
+        return events
+
+    def finish(self) -> list[Event]:
+        events: list[Event] = [*self.think.finish(self.finish_reason), *self.native.events()]
+        events.append(
+            Done(
+                finish_reason=self.finish_reason,
+                usage=self.usage,
+                model=self.model,
+                ended_in_thinking=self.think.result().ended_in_thinking,
+            )
         )
+        return events

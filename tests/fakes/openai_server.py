@@ -22,12 +22,13 @@ from typing import Any
 class Reply:
     """One scripted completion.
 
-    `chunks`: str items are `delta.content`; dict items are raw deltas (e.g. {"reasoning": "..."}).
+    `chunks`: str items are `delta.content`; dict items are raw deltas (e.g. {"reasoning": "..."});
+    bytes items are sent verbatim as an event's data (for error events and malformed payloads).
     `status` != 200 answers with an error body instead. `break_after` drops the connection after
     that many chunks. `hang_s` waits before the first byte (to provoke timeouts).
     """
 
-    chunks: list[str | dict[str, Any]] = field(default_factory=list)
+    chunks: list[str | dict[str, Any] | bytes] = field(default_factory=list)
     finish_reason: str | None = "stop"
     status: int = 200
     delay_s: float = 0.0
@@ -189,8 +190,11 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                     return
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
-                delta = {"content": chunk} if isinstance(chunk, str) else chunk
                 record.chunk_times.append(time.perf_counter())
+                if isinstance(chunk, bytes):
+                    self._raw(b"data: " + chunk + b"\n\n")
+                    continue
+                delta = {"content": chunk} if isinstance(chunk, str) else chunk
                 self._event(_envelope(body, "chat.completion.chunk", {"delta": delta}, None))
             final = _envelope(
                 body, "chat.completion.chunk", {"delta": {}, "finish_reason": reply.finish_reason}, None
