@@ -1,7 +1,7 @@
 """The HTTP channel under load: many concurrent streaming conversations through a real Koclaw process.
 
     python bench/http_load_bench.py [--conversations 200] [--tokens 300] [--rate 50] [--ramp 2]
-                                    [--probes N] [--plain-chunks] [--profile] [--dump FILE]
+                                    [--probes N] [--in-process] [--profile] [--dump FILE]
 
 Three processes, so that no one's work shows up as another's latency:
 
@@ -19,9 +19,9 @@ the load generator's work is not counted as Koclaw's lag. Added latency to first
 content token through Koclaw minus first content token straight from the model server (p50, p99).
 Loop lag counts only samples taken while the load ran (a warm-up turn comes first).
 
-`--plain-chunks` is an experiment on the Koclaw side: it skips the openai client's per-chunk
-pydantic models (see `plain_chunks`), to show what that costs. `--profile` runs Koclaw under
-cProfile and prints its top functions to stderr.
+`--in-process` drives the same conversations through `Runtime.submit` inside Koclaw, without
+HTTP, to price the channel. `--profile` runs Koclaw under cProfile and prints its top functions
+to stderr.
 """
 
 from __future__ import annotations
@@ -146,35 +146,6 @@ async def serve_model(port: int, tokens: int, rate: float) -> None:
 # -- Koclaw (child process) ----------------------------------------------------------------------
 
 
-def plain_chunks(client: Any) -> None:
-    """Experiment: chunks as light objects over the parsed JSON instead of the openai client's
-    per-chunk pydantic `construct` (~65 us each); a chunk with tool calls still takes the full path."""
-    from types import SimpleNamespace
-
-    from openai.types.chat import ChatCompletionChunk
-
-    full = client._process_response_data
-
-    def process(*, data: Any, cast_to: Any, response: Any) -> Any:
-        choices = data.get("choices") if isinstance(data, dict) else None
-        if cast_to is not ChatCompletionChunk or not isinstance(choices, list):
-            return full(data=data, cast_to=cast_to, response=response)
-        deltas = [choice.get("delta") or {} for choice in choices]
-        if any("tool_calls" in delta for delta in deltas):
-            return full(data=data, cast_to=cast_to, response=response)
-        made = []
-        for choice, delta in zip(choices, deltas, strict=True):
-            extra = {k: v for k, v in delta.items() if k not in ("content", "role")}
-            light = SimpleNamespace(content=delta.get("content"), tool_calls=None, model_extra=extra)
-            made.append(SimpleNamespace(delta=light, finish_reason=choice.get("finish_reason")))
-        usage = data.get("usage")
-        return SimpleNamespace(
-            model=data.get("model"), choices=made, usage=SimpleNamespace(**usage) if usage else None
-        )
-
-    client._process_response_data = process
-
-
 async def load_in_process(
     runtime: Any, t0: float, n: int, ramp: float
 ) -> list[tuple[float, float | None, bool]]:
@@ -199,7 +170,7 @@ async def load_in_process(
     return list(await asyncio.gather(*(one(i) for i in range(n))))
 
 
-async def serve_koclaw(stats_path: str, plain: bool) -> None:
+async def serve_koclaw(stats_path: str) -> None:
     from channels.http import HTTPChannel
     from koclaw.app import open_app
     from koclaw.config import load_settings
@@ -215,8 +186,6 @@ async def serve_koclaw(stats_path: str, plain: bool) -> None:
 
     settings = load_settings()
     async with open_app(settings) as app:
-        if plain:
-            plain_chunks(app.model.client)  # type: ignore[attr-defined]
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         sampler = asyncio.create_task(sample())
@@ -239,15 +208,15 @@ async def serve_koclaw(stats_path: str, plain: bool) -> None:
     Path(stats_path).write_text(json.dumps(stats))
 
 
-def run_koclaw(stats_path: str, plain: bool, profile: bool) -> None:
+def run_koclaw(stats_path: str, profile: bool) -> None:
     if not profile:
-        asyncio.run(serve_koclaw(stats_path, plain))
+        asyncio.run(serve_koclaw(stats_path))
         return
     import cProfile
     import pstats
 
     profiler = cProfile.Profile()
-    profiler.runcall(asyncio.run, serve_koclaw(stats_path, plain))
+    profiler.runcall(asyncio.run, serve_koclaw(stats_path))
     pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
 
 
@@ -349,9 +318,6 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="tokens per second per stream")
     parser.add_argument("--ramp", type=float, default=2.0, help="seconds over which the conversations start")
     parser.add_argument("--probes", type=int, help="baseline streams (default: a quarter of --conversations)")
-    parser.add_argument(
-        "--plain-chunks", action="store_true", help="experiment: no openai chunk models in Koclaw"
-    )
     parser.add_argument("--in-process", action="store_true", help="experiment: Koclaw without HTTP")
     parser.add_argument("--profile", action="store_true", help="cProfile Koclaw (top functions to stderr)")
     parser.add_argument("--dump", help="write the raw samples and timings to this JSON file")
@@ -362,7 +328,7 @@ def main() -> None:
     if args.child == "model":
         return asyncio.run(serve_model(args.port, args.tokens, args.rate))
     if args.child == "koclaw":
-        return run_koclaw(args.stats, args.plain_chunks, args.profile)
+        return run_koclaw(args.stats, args.profile)
     args.probes = args.probes or max(10, args.conversations // 4)
 
     started = time.monotonic()
@@ -382,7 +348,7 @@ def main() -> None:
         }
         me = [sys.executable, __file__, "--tokens", str(args.tokens), "--rate", str(args.rate)]
         stats_path = Path(tmp) / "stats.json"
-        flags = ["--plain-chunks"] * args.plain_chunks + ["--profile"] * args.profile
+        flags = ["--profile"] * args.profile
         model = subprocess.Popen([*me, "--child", "model", "--port", str(model_port)], env=env)
         koclaw = subprocess.Popen(
             [*me, "--child", "koclaw", "--stats", str(stats_path), *flags],
@@ -462,7 +428,6 @@ def report(args: argparse.Namespace, run: dict[str, Any], wall: float, pinned: b
     ]
     n, total = args.conversations, args.conversations * args.rate
     notes = [f"{os.cpu_count()} CPUs", "Koclaw on a CPU of its own" if pinned else "one CPU for all"]
-    notes += ["EXPERIMENT: plain chunks"] * args.plain_chunks
     notes += ["EXPERIMENT: in process, no HTTP (first token: submit -> first TextDelta)"] * args.in_process
     print(
         f"\nHTTP channel: {n} streaming conversations x {args.tokens} tokens at {args.rate:g} tokens/s each"
