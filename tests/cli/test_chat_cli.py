@@ -230,3 +230,44 @@ def test_doctor_warns_when_nobody_is_allowed_on_telegram(
     out = run_koclaw("doctor")
     assert "ALLOWED_USERS is empty, so nobody is allowed" in out.stdout
     assert "SECRET-TOKEN" not in out.stdout + out.stderr
+
+
+def test_run_serves_the_http_channel_until_sigterm(
+    server: FakeOpenAIServer, koclaw_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    import openai
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("KOCLAW_HTTP__API_KEY", "sk-run-test-key-0123456789")
+    monkeypatch.setenv("KOCLAW_HTTP__PORT", str(port))
+    server.add(Reply(chunks=["</think>", "Welcome back, ", "Sensei."]))
+    proc = subprocess.Popen([KOCLAW, "run"], stderr=subprocess.PIPE, env=os.environ.copy())
+    client = openai.OpenAI(
+        base_url=f"http://127.0.0.1:{port}/v1", api_key="sk-run-test-key-0123456789", max_retries=0
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.models.list()
+                break
+            except openai.APIConnectionError:
+                assert proc.poll() is None and time.monotonic() < deadline, "koclaw run did not start"
+                time.sleep(0.1)
+        reply = client.chat.completions.create(
+            model="kokoron", messages=[{"role": "user", "content": "I'm home"}], user="mei"
+        )
+        assert reply.choices[0].message.content == "Welcome back, Sensei."
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert b"Kokoron is up on: http" in stderr and b"sk-run-test-key" not in stderr
+    assert rows(koclaw_home, "SELECT role, content FROM messages ORDER BY id") == [
+        ("user", "I'm home"),
+        ("assistant", "Welcome back, Sensei."),
+    ]
