@@ -42,12 +42,13 @@ from telegram.ext import (
 from channels.base import Channel
 from channels.telegram_format import escape, split_text
 from channels.telegram_stream import Pacing, ReplyStream
-from koclaw import admin
+from koclaw import admin, soul
 from koclaw.agent import Inbound, TurnResult
 from koclaw.config import Settings
 from koclaw.errors import InputError, KoclawError, ModelError
 from koclaw.runtime import Runtime, RuntimeClosed
 from memory.session import SessionStore
+from memory.soul import SoulRegistry
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,7 @@ class TelegramChannel(Channel):
         settings: Settings,
         store: SessionStore,
         *,
+        soul: SoulRegistry | None = None,
         pacing: Pacing | None = None,
         poll_timeout_s: int = 30,
         refusal_cooldown_s: float = 600.0,
@@ -188,6 +190,7 @@ class TelegramChannel(Channel):
         self.settings = settings
         self.tg = settings.telegram
         self.store = store
+        self.soul = soul
         self.pacing = pacing or Pacing()
         self.poll_timeout_s = poll_timeout_s
         self.refusal_cooldown_s = refusal_cooldown_s
@@ -497,13 +500,30 @@ class TelegramChannel(Channel):
         return admin.retrain_cancel_text()
 
     async def _soul(self, update: Update, context: Ctx) -> str:
+        """/soul [list | activate NAME | rollback]: the Soul registry, through the one activation path."""
         assert self._runtime is not None
+        if self.soul is None:
+            return "The Soul registry is not open in this process."
+        message, _, user = _parts(update)
+        model = self._runtime.agent.model
+        words = _args(message).split()
         try:
-            models = await self._runtime.agent.model.list_models()
+            if words[:1] == ["activate"] and len(words) == 2:
+                adapter = await soul.activate(self.soul, model, words[1], f"telegram:{user.id}")
+                return f"Activated {adapter.name}: new replies come from it."
+            if words == ["rollback"]:
+                adapter = await soul.rollback(self.soul, model, f"telegram:{user.id}")
+                return f"Rolled back to {adapter.name}: new replies come from it."
+            if words not in ([], ["list"]):
+                return admin.SOUL_USAGE
+        except KoclawError as exc:
+            return f"Could not do that: {exc}"
+        try:
+            served: list[str] | None = await model.list_models()
+            note = ""
         except ModelError as exc:
-            return admin.soul_text(None, error=str(exc))
-        current = self.settings.llm.model or (models[0] if models else "")
-        return admin.soul_text(models, current=current)
+            served, note = None, f"\nCannot reach the model server: {exc}"
+        return soul.describe(self.soul, served) + note
 
     async def _stats(self, update: Update, context: Ctx) -> str:
         busy = self._runtime.busy if self._runtime is not None else 0

@@ -376,16 +376,10 @@ def retrain_cancel_text() -> str:
     return "Retraining is not available yet (Step 6), so there is nothing to cancel."
 
 
-def soul_text(models: list[str] | None, *, current: str = "", error: str | None = None) -> str:
-    """What the model server serves; activation and rollback come with the Soul registry."""
-    later = "Activating or rolling back an adapter arrives with the Soul registry."
-    if error is not None:
-        return f"Cannot list the served models: {error}\n{later}"
-    if not models:
-        return f"The model server lists no models. Set KOCLAW_LLM__MODEL to the served name.\n{later}"
-    listed = "\n".join(f"• {name}" + (" (in use)" if name == current else "") for name in models)
-    using = f"\nRequests go to: {current}" if current and current not in models else ""
-    return f"Served by the model server:\n{listed}{using}\n{later}"
+SOUL_USAGE = (
+    "Usage: /soul (list the adapters), /soul activate NAME (hot-load and use it), "
+    "/soul rollback (back to the one before)."
+)
 
 
 def _duration(seconds: float) -> str:

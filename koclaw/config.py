@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     def session_db(self) -> Path:
         return self.home / "session.db"
 
+    @property
+    def soul_db(self) -> Path:
+        return self.home / "soul.db"
+
     @classmethod
     def settings_customise_sources(
         cls,

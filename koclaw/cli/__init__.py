@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from koclaw.cli import chat, doctor, memory, run
+from koclaw.cli import chat, doctor, memory, run, soul
 from koclaw.errors import KoclawError
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ chat.register(app)
 doctor.register(app)
 run.register(app)
 app.add_typer(memory.app, name="memory")
+app.add_typer(soul.app, name="soul")
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from koclaw.errors import ModelRejected
 from koclaw.events import Event
 
 
@@ -38,6 +39,14 @@ class ChatModel(ABC):
     async def list_models(self) -> list[str]:
         """The models the server offers; raises `ModelError` if it cannot be reached."""
         return []
+
+    async def load_adapter(self, name: str, path: str) -> None:
+        """Make the server serve the LoRA adapter at `path` under `name` (the Soul hot-load)."""
+        raise ModelRejected("This model backend cannot load LoRA adapters at run time.")
+
+    def use(self, name: str) -> None:
+        """Send requests to `name` from now on (the active Soul adapter)."""
+        raise ModelRejected("This model backend cannot switch models.")
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release connections."""

@@ -167,6 +167,28 @@ class OpenAICompatModel(ChatModel):
     async def aclose(self) -> None:
         await self.client.close()
 
+    def use(self, name: str) -> None:
+        self._model = name
+
+    async def load_adapter(self, name: str, path: str) -> None:
+        """vLLM's runtime LoRA loading; an adapter already loaded under that name is fine."""
+        try:
+            await self.client.post(
+                "/load_lora_adapter", body={"lora_name": name, "lora_path": path}, cast_to=httpx2.Response
+            )
+        except openai.APIStatusError as exc:
+            detail = _error_detail(exc)
+            if exc.status_code == 400 and "already" in detail.lower():
+                return
+            if exc.status_code in (404, 405):
+                raise ModelRejected(
+                    f"The model server at {self.base_url} cannot load adapters at run time. Start vLLM with "
+                    "VLLM_ALLOW_RUNTIME_LORA_UPDATING=True and --enable-lora --max-lora-rank 64."
+                ) from exc
+            raise translate(exc, self.base_url) from exc
+        except openai.OpenAIError as exc:
+            raise translate(exc, self.base_url) from exc
+
     @staticmethod
     def _body(request: ChatRequest, model: str) -> dict[str, Any]:
         body: dict[str, Any] = {

@@ -79,7 +79,7 @@ def run_bot(
         )
         async with open_app(settings) as app:
             options: dict[str, Any] = {"pacing": FAST, "poll_timeout_s": 1, "grace_s": 5, **channel_options}
-            channel = TelegramChannel(settings, app.store, **options)
+            channel = TelegramChannel(settings, app.store, soul=app.soul, **options)
             stop = asyncio.Event()
             task = asyncio.create_task(channel.run(app.runtime, stop))
             try:
@@ -343,8 +343,7 @@ def test_admin_commands_are_refused_to_others_and_logged(
     assert admin.retrain_text("tomorrow 3am") in answers
     assert "not available yet" in admin.retrain_text("tomorrow 3am")
     assert admin.retrain_status_text() in answers and admin.retrain_cancel_text() in answers
-    soul = next(a for a in answers if a.startswith("Served by the model server"))
-    assert "kokoron (in use)" in soul and "Soul registry" in soul
+    assert any(a.startswith("No Soul adapters are registered yet") for a in answers)
     stats = next(a for a in answers if a.startswith("Koclaw stats"))
     assert "uptime:" in stats and "messages: 0" in stats and "conversations busy now: 0" in stats
     assert not server.received  # commands never reach the model
@@ -357,7 +356,7 @@ def test_soul_says_when_the_model_server_is_down(dead_url: str, bot_api: FakeBot
         await bot.messages(ADMIN, 1)
 
     assert run_bot(bot_api, body) == 0
-    assert bot_api.plain_texts(ADMIN)[0].startswith("Cannot list the served models:")
+    assert "Cannot reach the model server" in bot_api.plain_texts(ADMIN)[0]
 
 
 # -- user commands ---------------------------------------------------------------------------------
@@ -630,4 +629,36 @@ def test_admin_helpers() -> None:
     )
     assert "uptime: 1h 02m 03s" in stats and "412 ms" in stats and "busy now: 1" in stats
     assert "no replies measured" in admin.stats_text({}, uptime_s=0, busy=0)
-    assert "lists no models" in admin.soul_text([])
+
+
+def test_admin_activates_and_rolls_back_a_soul(
+    server: FakeOpenAIServer, bot_api: FakeBotAPI, tmp_path: Path
+) -> None:
+    from tests.memory.test_soul import adapter_dir
+
+    async def body(bot: Bot) -> None:
+        for name in ("kokoron-v1", "kokoron-v2"):
+            bot.app.soul.register(name, adapter_dir(tmp_path, name))
+        bot_api.push_message(ADMIN, ADMIN, "/soul activate kokoron-v1")
+        await bot.said(ADMIN, "Activated kokoron-v1: new replies come from it.")
+        bot_api.push_message(ADMIN, ADMIN, "/soul activate kokoron-v2")
+        await bot.said(ADMIN, "Activated kokoron-v2: new replies come from it.")
+        bot_api.push_message(ALICE, ALICE, "hello")
+        await bot.messages(ALICE, 1)
+        bot_api.push_message(ADMIN, ADMIN, "/soul rollback")
+        await bot.said(ADMIN, "Rolled back to kokoron-v1: new replies come from it.")
+        bot_api.push_message(ADMIN, ADMIN, "/soul")
+        await bot.messages(ADMIN, 4)
+        bot_api.push_message(ADMIN, ADMIN, "/soul activate nope")
+        await bot.messages(ADMIN, 5)
+
+    assert run_bot(bot_api, body) == 0
+    assert server.chat_requests[0]["model"] == "kokoron-v2"
+    answers = bot_api.plain_texts(ADMIN)
+    assert "* kokoron-v1" in answers[3] and "active: kokoron-v1" in answers[3] and "(served)" in answers[3]
+    assert answers[4].startswith("Could not do that: No adapter named 'nope'")
+    assert [body["lora_name"] for body in server.adapters_loaded] == [
+        "kokoron-v1",
+        "kokoron-v2",
+        "kokoron-v1",
+    ]

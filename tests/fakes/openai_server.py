@@ -63,6 +63,7 @@ class FakeOpenAIServer:
         self.models = models or ["kokoron"]
         self.default = default or _echo
         self.received: list[Received] = []
+        self.adapters_loaded: list[dict[str, Any]] = []  # bodies of /load_lora_adapter calls
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), _handler(self))
         self._server.daemon_threads = True
@@ -137,6 +138,9 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             at = time.perf_counter()
             length = int(self.headers.get("Content-Length", 0))
             body = json.loads(self.rfile.read(length) or b"{}")
+            if self.path.rstrip("/").endswith("/load_lora_adapter"):
+                self._load_adapter(body)
+                return
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._json(404, {"error": {"message": f"no route {self.path}"}})
                 return
@@ -154,6 +158,22 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
             else:
                 self._complete(body, reply)
+
+        def _load_adapter(self, body: dict[str, Any]) -> None:
+            """vLLM's runtime LoRA loading (VLLM_ALLOW_RUNTIME_LORA_UPDATING=True)."""
+            server.adapters_loaded.append(body)
+            name = body.get("lora_name", "")
+            if name in server.models:
+                message = f"The lora adapter '{name}' has already been loaded."
+                self._json(400, {"error": {"message": message}})
+                return
+            server.models.append(name)
+            data = f"Success: LoRA adapter '{name}' added successfully.".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def _json(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()

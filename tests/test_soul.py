@@ -1,0 +1,88 @@
+"""Activation goes through the model server: hot-load, check it is served, record, use it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from koclaw import soul
+from koclaw.agent import Inbound
+from koclaw.app import open_app
+from koclaw.config import load_settings
+from koclaw.errors import InputError, ModelError
+from koclaw.events import Event
+from tests.conftest import run_koclaw
+from tests.fakes.openai_server import FakeOpenAIServer, Reply
+from tests.memory.test_soul import adapter_dir
+
+
+async def _ignore(event: Event) -> None:
+    pass
+
+
+def test_activate_hot_loads_and_new_turns_use_it(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    async def go() -> tuple[str, str | None]:
+        async with open_app(load_settings()) as app:
+            app.soul.register("kokoron-v2", adapter_dir(tmp_path, "v2"))
+            await soul.activate(app.soul, app.model, "kokoron-v2", "test")
+            await app.runtime.submit(Inbound("cli", "c", "u", "hello"), _ignore)
+            return server.chat_requests[-1]["model"], app.soul.active()
+
+    used, active = asyncio.run(go())
+    assert (used, active) == ("kokoron-v2", "kokoron-v2")
+    assert server.adapters_loaded == [
+        {"lora_name": "kokoron-v2", "lora_path": str((tmp_path / "v2").resolve())}
+    ]
+
+    async def restart() -> str:  # the active Soul survives a restart
+        async with open_app(load_settings()) as app:
+            server.add(Reply(chunks=["hi"]))
+            await app.runtime.submit(Inbound("cli", "c", "u", "again"), _ignore)
+            return str(server.chat_requests[-1]["model"])
+
+    assert asyncio.run(restart()) == "kokoron-v2"
+
+
+def test_rollback_and_its_limits(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    async def go() -> list[str]:
+        async with open_app(load_settings()) as app:
+            for name in ("v1", "v2"):
+                app.soul.register(name, adapter_dir(tmp_path, name))
+            with pytest.raises(InputError, match="Nothing to roll back to"):
+                await soul.rollback(app.soul, app.model, "test")
+            await soul.activate(app.soul, app.model, "v1", "test")
+            await soul.activate(app.soul, app.model, "v2", "test")
+            back = await soul.rollback(app.soul, app.model, "test")  # v1 is already loaded: fine
+            return [back.name, str(app.soul.active())]
+
+    assert asyncio.run(go()) == ["v1", "v1"]
+
+
+def test_nothing_is_recorded_when_the_server_refuses(dead_url: str, tmp_path: Path) -> None:
+    async def go() -> str | None:
+        async with open_app(load_settings()) as app:
+            app.soul.register("v1", adapter_dir(tmp_path, "v1"))
+            with pytest.raises(ModelError, match="vllm serve"):
+                await soul.activate(app.soul, app.model, "v1", "test")
+            return app.soul.active()
+
+    assert asyncio.run(go()) is None
+
+
+def test_soul_cli(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    folder = adapter_dir(tmp_path, "v2", {"base_model": "Qwen/Qwen3.5-27B", "eval": {"addressing": 0.97}})
+    assert "Registered kokoron-v2" in run_koclaw("soul", "register", "kokoron-v2", str(folder)).stdout
+    bad = run_koclaw("soul", "register", "kokoron-v3", str(tmp_path))
+    assert bad.returncode == 2 and "adapter_config.json" in bad.stderr
+    assert "(not loaded)" in run_koclaw("soul", "list").stdout
+    assert run_koclaw("soul", "activate", "kokoron-v2", "--by", "ops").returncode == 0
+    listed = run_koclaw("soul", "list").stdout
+    assert "* kokoron-v2 on Qwen/Qwen3.5-27B (served)" in listed and "active: kokoron-v2" in listed
+    data = json.loads(run_koclaw("soul", "list", "--json").stdout)
+    assert data["active"] == "kokoron-v2" and data["adapters"][0]["manifest"]["eval"]["addressing"] == 0.97
+    assert "by cli:ops" in run_koclaw("soul", "history").stdout
+    nothing = run_koclaw("soul", "rollback")
+    assert nothing.returncode == 2 and "Nothing to roll back to" in nothing.stderr
