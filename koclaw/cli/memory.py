@@ -10,11 +10,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from koclaw.cli.common import print_json, settings_or_exit
+from koclaw.cli.long_term import app as long_term_app
 from memory.session import Message, SessionStore
 
 app = typer.Typer(help="Inspect Kokoron's memory tiers.", no_args_is_help=True)
 session_app = typer.Typer(help="The session tier: conversations and messages (SQLite).", no_args_is_help=True)
 app.add_typer(session_app, name="session")
+app.add_typer(long_term_app, name="long-term")
 
 JsonOption = typer.Option(False, "--json", help="print JSON")
 UserFilter = typer.Option(None, "--user", "-u", help="only this user's conversations")

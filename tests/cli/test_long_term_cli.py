@@ -1,0 +1,87 @@
+"""`koclaw memory long-term ...`: in-process through the typer app, and as the real command once wired."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from koclaw.cli import memory as memory_cli
+from koclaw.cli.long_term import app
+from tests.conftest import run_koclaw
+
+ROWS = [
+    {
+        "text": "我们在京都看了红叶。",
+        "timestamp": "2024-11-20T10:00:00Z",
+        "speaker": "user",
+        "metadata": {"src": "line", "n": 1},
+    },
+    {
+        "text": "My cat Mochi sleeps all day.",
+        "timestamp": "2024-11-21T10:00:00Z",
+        "speaker": "user",
+        "metadata": {"tags": ["cat"]},
+    },
+    {
+        "text": "明日は東京に出張します。",
+        "timestamp": "2024-11-22T10:00:00Z",
+        "speaker": "user",
+        "metadata": {},
+    },
+]
+
+WIRED = any(group.name == "long-term" for group in memory_cli.app.registered_groups)
+
+
+def write_jsonl(path: Path, rows: list[object]) -> Path:
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_import_search_forget_export_in_process(tmp_path: Path) -> None:
+    runner = CliRunner()
+    data = write_jsonl(tmp_path / "turns.jsonl", ROWS)
+    result = runner.invoke(app, ["import", str(data), "--user", "u", "--json"])
+    assert result.exit_code == 0, result.output
+    queries = tmp_path / "q.txt"
+    queries.write_text("Mochi\n京都的红叶\n\n出張\n", encoding="utf-8")
+    result = runner.invoke(app, ["search", "--user", "u", "--queries", str(queries), "-k", "2"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["query"] for line in lines] == ["Mochi", "京都的红叶", "出張"]
+    assert lines[0]["hits"][0]["metadata"] == {"tags": ["cat"]}
+    assert lines[1]["hits"][0]["metadata"] == {"src": "line", "n": 1}
+    assert set(lines[2]["hits"][0]) >= {"id", "score", "text", "timestamp", "metadata"}
+    assert runner.invoke(app, ["search", "Mochi", "--user", "someone-else", "--json"]).stdout.strip() == "[]"
+    result = runner.invoke(app, ["forget", "Mochi", "--user", "u", "--json"])
+    assert len(json.loads(result.stdout)["forgotten"]) == 1
+    exported = [
+        json.loads(line) for line in runner.invoke(app, ["export", "--user", "u"]).stdout.splitlines()
+    ]
+    assert [e["text"] for e in exported] == [ROWS[0]["text"], ROWS[2]["text"]]
+    listed = json.loads(runner.invoke(app, ["list", "--user", "u", "--json", "-n", "1"]).stdout)
+    assert [m["text"] for m in listed] == [ROWS[2]["text"]]
+
+
+def test_bad_line_imports_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "bad.jsonl"
+    data.write_text(json.dumps(ROWS[0]) + "\n{not json\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["import", str(data), "--user", "u"])
+    assert result.exit_code != 0 and "line 2" in str(result.exception)
+    assert CliRunner().invoke(app, ["export", "--user", "u"]).stdout == ""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not WIRED, reason="koclaw/cli/memory.py does not register long-term yet")
+def test_real_command(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "turns.jsonl", ROWS)
+    done = run_koclaw("memory", "long-term", "import", str(data), "--user", "u")
+    assert done.returncode == 0, done.stderr
+    found = run_koclaw("memory", "long-term", "search", "Mochi", "--user", "u", "--json")
+    assert json.loads(found.stdout)[0]["metadata"] == {"tags": ["cat"]}
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"text": "ok"}, {"speaker": "user"}])
+    failed = run_koclaw("memory", "long-term", "import", str(bad), "--user", "u")
+    assert failed.returncode == 2 and "line 2" in failed.stderr.lower()
