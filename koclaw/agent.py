@@ -1,11 +1,24 @@
-"""One turn: store the message, build the context, stream the reply, store it (ARCHITECTURE steps 1-7)."""
+"""One turn: store the message, build the context, stream the reply, store it (ARCHITECTURE steps 1-7).
+
+Tools, in two styles: native calls (the server's tool-call parser, or `<tool_call>` blocks the think
+filter parses) and prompt-based JSON, where the model replies with just `{"tool": NAME, "arguments":
+{...}}` as the system prompt's "Tools" section teaches it. Visible text streams to the channel as it
+arrives; a `JsonCallDetector` per round holds back only text that opens a line with `{` or a backtick,
+and only while it can still be such a call, so a call never reaches the person and an ordinary reply
+streams with no added latency. At most `MAX_TOOL_ROUNDS` rounds of tools run; then one last request
+goes without tools, its last tool result saying that the limit is reached.
+
+After the reply is stored, a background task folds the turns that outgrew the session's share of the
+budget into the conversation's rolling summary (`Agent.summarise`; `Agent.drain` waits for it).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,16 +29,34 @@ from koclaw.config import Settings
 from koclaw.events import Done, ErrorEvent, Event, ReasoningDelta, TextDelta, ToolCall
 from koclaw.inputs import clean_input
 from koclaw.llm.base import ChatModel, ChatRequest
-from koclaw.llm.tools import ToolContext, ToolRegistry
+from koclaw.llm.tool_calls import JsonCallDetector
+from koclaw.llm.tools import ToolContext, ToolRegistry, tool_error
 from koclaw.replies import Situation, fallback
+from koclaw.tools import default_tools
 from memory import working
-from memory.session import SessionStore, now_iso
+from memory.session import Conversation, Message, SessionStore, now_iso
 from memory.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[Event], Awaitable[None]]
-MAX_TOOL_ROUNDS = 4
+# Recall from the long-term tier: (user id, the message) -> memories for the "What you remember" section.
+RecallFn = Callable[[str, str], Awaitable[Sequence[working.MemoryRecord]]]
+
+MAX_TOOL_ROUNDS = 3
+TOOLS_EXHAUSTED = (
+    "[Tool limit reached for this message: answer Sensei now with what you have, without tools.]"
+)
+NOT_RUN = "not run: the tool limit for this message is reached; answer Sensei without tools"
+
+MIN_FOLD_MESSAGES = 4  # fold at least this many old messages at once, so summaries are not redone every turn
+SUMMARY_MAX_TOKENS = 400
+SUMMARY_PROMPT = (
+    "You keep the running summary of a conversation between Sensei and Kokoron. Merge the summary so "
+    "far (if any) with the new turns into one concise summary in the third person, at most about 150 "
+    "words, in the language the conversation mostly uses. Keep facts, names, dates, plans, promises and "
+    "feelings that matter; drop small talk. Reply with the summary only."
+)
 
 
 @dataclass(slots=True)
@@ -80,19 +111,26 @@ class Agent:
         *,
         profile: Profile | None = None,
         tools: ToolRegistry | None = None,
+        recall: RecallFn | None = None,
+        native_tools: bool = False,
     ) -> None:
+        """`tools`: default `default_tools()`. `native_tools`: also send the OpenAI `tools` parameter
+        (only for servers started with a tool-call parser; vLLM rejects it otherwise). The prompt-based
+        JSON style is always taught and understood."""
         self.settings = settings
         self.store = store
         self.model = model
         self.profile = profile or load_profile()
         self.persona = render_persona(self.profile)
-        self.persona_tokens = estimate_tokens(self.persona) + 8
-        self.tools = tools or ToolRegistry()
+        self.tools = tools if tools is not None else default_tools()
+        self.recall = recall
+        self.native_tools = native_tools
         self.budget = working.Budget(
             context=settings.llm.context_tokens,
             reply=settings.llm.max_reply_tokens,
             history_share=settings.session.history_share,
         )
+        self._summaries: dict[int, asyncio.Task[bool]] = {}
 
     async def turn(self, inbound: Inbound, emit: EventHandler) -> TurnResult:
         """Answer one message, sending events to `emit` as they stream. Raises `InputError` for bad input."""
@@ -110,32 +148,59 @@ class Agent:
             user_id=inbound.speaker_id or inbound.user_id,
         )
 
+        specs = self.tools.specs()
+        fixed = working.fixed_tokens(self.persona, specs)
         shown, cut = working.fit_text(
-            text, self.budget.for_input(self.persona_tokens), self.settings.session.max_input_chars
+            text, self.budget.for_input(fixed), self.settings.session.max_input_chars
         )
         if cut:
             cleaned.notes.append(f"the message is too long to read whole; {cut} characters were left out")
+        now = datetime.now().astimezone()
         note = render_turn_note(
             self.profile,
             lang=lang,
             dominant=found.dominant,
             user_name=inbound.user_name,
-            now=datetime.now().astimezone(),
+            now=now,
             channel=inbound.channel,
         )
-        history = self.store.history(
-            conv.id,
-            self.budget.for_history(self.persona_tokens, estimate_tokens(shown) + estimate_tokens(note)),
-            before_id=user_msg,
+        memories = await self._recall(inbound.user_id, text)
+        memory_text, _ = working.render_memories(memories, self.budget.for_memory())
+        summary = conv.summary or None
+        summary_tokens = estimate_tokens(summary or "")
+        history_budget = self.budget.for_history(
+            fixed + estimate_tokens(memory_text) + estimate_tokens(note), estimate_tokens(shown)
         )
-        messages = working.assemble(persona=self.persona, history=history, now_note=note, message=shown)
+        history = _after(
+            self.store.history(conv.id, max(0, history_budget - summary_tokens), before_id=user_msg),
+            conv.summary_upto_id,
+        )
+        context = working.build(
+            persona=self.persona,
+            tools=specs,
+            memories=memories,
+            memory_tokens=self.budget.for_memory(),
+            summary=summary,
+            history=history,
+            now_note=note,
+            message=shown,
+        )
         reply_id = self.store.add_message(conv.id, "assistant", "", status="streaming", language=lang)
-        context = ToolContext(inbound.channel, inbound.chat_id, inbound.user_id, conv.id)
+        tool_context = ToolContext(
+            inbound.channel,
+            inbound.chat_id,
+            inbound.user_id,
+            conv.id,
+            now=now,
+            language=found.dominant,
+            user_name=inbound.user_name,
+            message_id=user_msg,
+        )
 
         reply = _Reply()
         status = "interrupted"
         try:
-            await self._rounds(messages, reply, context, inbound, emit)
+            await self._rounds(context, specs, reply, tool_context, inbound, emit)
             status, situation = _outcome(reply)
             if situation is not None:
                 notice = fallback(situation, found.dominant)
@@ -145,7 +210,7 @@ class Agent:
         finally:
             # Runs on success, failure and cancellation alike: nothing received is ever lost.
             visible = "".join(reply.text).strip()
-            now = time.perf_counter()
+            finished = time.perf_counter()
             self.store.update_message(
                 reply_id,
                 content=visible,
@@ -157,13 +222,14 @@ class Agent:
                 model=reply.model or None,
                 adapter=reply.model or None,
                 completed_at=now_iso(),
-                latency_ms=(now - inbound.received_at) * 1000,
+                latency_ms=(finished - inbound.received_at) * 1000,
                 first_token_ms=_ms(reply.first_token_at, inbound.received_at),
                 prompt_tokens=reply.prompt_tokens or None,
                 completion_tokens=reply.completion_tokens or None,
             )
             answered = "answered" if status in ("ok", "truncated") else "unanswered"
             self.store.update_message(user_msg, status=answered)
+        self._summarise_later(conv.id)
         shown_text = visible + (("\n\n" if visible else "") + notice if notice else "")
         return TurnResult(
             user_message_id=user_msg,
@@ -175,33 +241,49 @@ class Agent:
             error=reply.error.message if reply.error else None,
         )
 
+    async def _recall(self, user_id: str, text: str) -> Sequence[working.MemoryRecord]:
+        if self.recall is None:
+            return []
+        try:
+            return await self.recall(user_id, text)
+        except Exception:  # recall helps; a turn never fails for want of it
+            log.warning("long-term recall failed for %s", user_id, exc_info=True)
+            return []
+
     async def _rounds(
         self,
-        messages: list[dict[str, Any]],
+        context: working.Context,
+        specs: list[dict[str, Any]],
         reply: _Reply,
-        context: ToolContext,
+        tool_context: ToolContext,
         inbound: Inbound,
         emit: EventHandler,
     ) -> None:
-        """Stream the model; run tool calls and stream again, at most MAX_TOOL_ROUNDS times."""
-        specs = self.tools.specs()
-        for _ in range(MAX_TOOL_ROUNDS + 1):
+        """Stream the model; run its tool calls and stream again, at most MAX_TOOL_ROUNDS times."""
+        for round_no in range(MAX_TOOL_ROUNDS + 1):
+            last = round_no == MAX_TOOL_ROUNDS
             request = ChatRequest(
-                messages=messages,
+                messages=context.messages,
                 thinking=self.settings.llm.thinking,
                 max_tokens=self.settings.llm.max_reply_tokens,
                 temperature=self.settings.llm.temperature,
-                tools=specs,
+                tools=specs if self.native_tools and not last else [],
             )
             calls: list[ToolCall] = []
             round_text: list[str] = []
+            detector = JsonCallDetector()
+
             async for event in self.model.stream(request):
                 if isinstance(event, TextDelta):
-                    if reply.first_token_at is None:
-                        reply.first_token_at = time.perf_counter()
-                    round_text.append(event.text)
-                    reply.text.append(event.text)
-                elif isinstance(event, ReasoningDelta):
+                    await _show(detector.feed(event.text), round_text, reply, emit)
+                    continue
+                if isinstance(event, (Done, ErrorEvent)):
+                    rest, json_call = detector.finish()
+                    await _show(rest, round_text, reply, emit)
+                    if json_call is not None:
+                        calls.append(json_call)
+                        await emit(json_call)
+                if isinstance(event, ReasoningDelta):
                     reply.reasoning.append(event.text)
                 elif isinstance(event, ToolCall):
                     calls.append(event)
@@ -213,12 +295,20 @@ class Agent:
                 elif isinstance(event, ErrorEvent):
                     reply.error = event
                 await emit(event)
-            if reply.error is not None or not calls:
+            await _show(
+                detector.finish()[0], round_text, reply, emit
+            )  # a stream that ended with neither Done nor error
+            if not calls:
                 return
-            messages.append(_assistant_with_calls("".join(round_text), calls))
-            for i, call in enumerate(calls):
-                call_id = call.id or f"call_{len(reply.tool_calls)}_{i}"
-                result = await self.tools.execute(call, context)
+            ids = [call.id or f"call_{round_no}_{i}" for i, call in enumerate(calls)]
+            results: list[tuple[str, str, str]] = []
+            for call_id, call in zip(ids, calls, strict=True):
+                if reply.error is not None:
+                    result = tool_error("not run: the reply stream failed")
+                elif last:
+                    result = tool_error(NOT_RUN)
+                else:
+                    result = await self.tools.execute(call, tool_context)
                 reply.tool_calls.append(
                     {
                         "id": call_id,
@@ -229,21 +319,137 @@ class Agent:
                         "result": result,
                     }
                 )
-                messages.append({"role": "tool", "tool_call_id": call_id, "content": result})
-        log.warning("tool rounds exhausted after %d rounds for %s", MAX_TOOL_ROUNDS, inbound.conversation_key)
+                results.append((call_id, call.name or "?", result))
+            if reply.error is not None:
+                return
+            if last:
+                log.warning(
+                    "tool rounds exhausted after %d rounds for %s", MAX_TOOL_ROUNDS, inbound.conversation_key
+                )
+                return
+            if round_no == MAX_TOOL_ROUNDS - 1:
+                call_id, name, result = results[-1]
+                results[-1] = (call_id, name, f"{result}\n\n{TOOLS_EXHAUSTED}")
+            context.add_tool_round(_assistant_with_calls("".join(round_text), calls, ids), results)
+
+    # -- the rolling summary ---------------------------------------------------------------------
+    def _summarise_later(self, conversation_id: int) -> None:
+        """Fold old turns into the summary in the background, one task per conversation at a time."""
+        if conversation_id in self._summaries:
+            return
+        task = asyncio.create_task(self.summarise(conversation_id), name=f"summary {conversation_id}")
+        self._summaries[conversation_id] = task
+        task.add_done_callback(lambda _: self._summaries.pop(conversation_id, None))
+
+    async def drain(self) -> None:
+        """Wait for the background summaries still running (call before closing the model)."""
+        while self._summaries:
+            await asyncio.gather(*list(self._summaries.values()), return_exceptions=True)
+
+    async def summarise(self, conversation_id: int) -> bool:
+        """Fold the turns that outgrew the session's share into the rolling summary; True if stored.
+
+        Never raises for model trouble: without a summary the turns are only cut from the prompt,
+        and every message stays in the session tier.
+        """
+        try:
+            conv = self.store.get_conversation(conversation_id)
+            fold = self._to_fold(conv)
+            if not fold:
+                return False
+            return await self._fold(conv, fold)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("summarising conversation %s failed", conversation_id, exc_info=True)
+            return False
+
+    def _to_fold(self, conv: Conversation) -> list[Message]:
+        """The oldest unsummarised turns, when the session outgrew its share; [] when it did not."""
+        messages = _after(self.store.history(conv.id, 10**9), conv.summary_upto_id)
+        share = self.budget.for_session()
+        sizes = [m.tokens or estimate_tokens(m.content) for m in messages]
+        if sum(sizes) + estimate_tokens(conv.summary or "") <= share:
+            return []
+        kept, cut = 0, len(messages)
+        for i in range(len(messages) - 1, -1, -1):
+            kept += sizes[i]
+            if kept > share // 2:
+                break
+            cut = i
+        fold = messages[:cut]
+        while fold and fold[-1].role != "assistant":  # what stays opens with Sensei's turn
+            fold.pop()
+        return fold if len(fold) >= MIN_FOLD_MESSAGES else []
+
+    async def _fold(self, conv: Conversation, fold: list[Message]) -> bool:
+        room = max(256, self.budget.context - SUMMARY_MAX_TOKENS - working.SAFETY_MARGIN_TOKENS - 512)
+        room -= estimate_tokens(SUMMARY_PROMPT) + estimate_tokens(conv.summary or "")
+        lines: list[str] = []
+        upto = 0
+        for message in fold:
+            text, _ = working.fit_text(message.content, max(64, room // 4), 8000)
+            line = f"{'Sensei' if message.role == 'user' else 'Kokoron'}: {text}"
+            if lines and estimate_tokens(line) > room:
+                break
+            room -= estimate_tokens(line)
+            lines.append(line)
+            upto = message.id
+        earlier = f"The summary so far:\n{conv.summary}\n\n" if conv.summary else ""
+        request = ChatRequest(
+            messages=[
+                {"role": "system", "content": SUMMARY_PROMPT},
+                {"role": "user", "content": earlier + "The turns to add:\n" + "\n".join(lines)},
+            ],
+            thinking=False,
+            max_tokens=SUMMARY_MAX_TOKENS,
+        )
+        parts: list[str] = []
+        async for event in self.model.stream(request):
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+            elif isinstance(event, ErrorEvent):
+                log.warning("summarising conversation %s failed: %s", conv.id, event.message)
+                return False
+        summary = "".join(parts).strip()
+        if not summary:
+            return False
+        self.store.set_summary(conv.id, summary, upto)
+        return True
 
 
-def _assistant_with_calls(text: str, calls: list[ToolCall]) -> dict[str, Any]:
+async def _show(text: str, round_text: list[str], reply: _Reply, emit: EventHandler) -> None:
+    """Send visible text on to the person and keep it."""
+    if not text:
+        return
+    if reply.first_token_at is None:
+        reply.first_token_at = time.perf_counter()
+    round_text.append(text)
+    reply.text.append(text)
+    await emit(TextDelta(text))
+
+
+def _after(history: list[Message], upto: int | None) -> list[Message]:
+    """The turns the summary does not cover yet, opening with Sensei's turn."""
+    if not upto:
+        return history
+    kept = [m for m in history if m.id > upto]
+    while kept and kept[0].role == "assistant":
+        kept.pop(0)
+    return kept
+
+
+def _assistant_with_calls(text: str, calls: list[ToolCall], ids: list[str]) -> dict[str, Any]:
     return {
         "role": "assistant",
         "content": text,
         "tool_calls": [
             {
-                "id": call.id or f"call_{i}",
+                "id": call_id,
                 "type": "function",
                 "function": {"name": call.name, "arguments": json.dumps(call.arguments, ensure_ascii=False)},
             }
-            for i, call in enumerate(calls)
+            for call_id, call in zip(ids, calls, strict=True)
         ],
     }
 

@@ -84,6 +84,12 @@ def m002_message_search(db: sqlite_utils.Database) -> None:
     db.table("messages").enable_fts(["content"], tokenize="trigram", create_triggers=True)
 
 
+@migrations
+def m003_conversation_summary_upto(db: sqlite_utils.Database) -> None:
+    # The rolling summary in `conversations.summary` covers the messages up to this id.
+    db.table("conversations").add_column("summary_upto_id", int)
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -99,6 +105,7 @@ class Conversation:
     updated_at: str
     ended_at: str | None = None
     summary: str | None = None
+    summary_upto_id: int | None = None  # the summary covers this conversation's messages up to this id
 
 
 @dataclass(slots=True)
@@ -182,6 +189,13 @@ class SessionStore:
         """Close a conversation so the next message starts a fresh one (long-term memory stays)."""
         with self._write():
             self.db.table("conversations").update(conversation_id, {"ended_at": now_iso()})
+
+    def set_summary(self, conversation_id: int, summary: str, upto_message_id: int) -> None:
+        """Store the rolling summary of this conversation's messages up to `upto_message_id`."""
+        with self._write():
+            self.db.table("conversations").update(
+                conversation_id, {"summary": summary, "summary_upto_id": upto_message_id}
+            )
 
     def get_conversation(self, conversation_id: int) -> Conversation:
         row = self._one("SELECT * FROM conversations WHERE id = ?", [conversation_id])

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from koclaw import agent
 from koclaw.agent import Agent, Inbound, TurnResult
 from koclaw.config import load_settings
 from koclaw.errors import InputError
@@ -222,3 +223,192 @@ def test_native_tool_call_fragments_are_assembled(server: FakeOpenAIServer) -> N
     call = store.get_message(result.reply_message_id).tool_calls[0]
     assert (call["id"], call["name"], call["arguments"]) == ("c1", "memory_save", {"fact": "likes tea"})
     assert server.chat_requests[1]["messages"][-1]["tool_call_id"] == "c1"
+
+
+# -- tools, the streaming hold-back, the round bound and the rolling summary ----------------------
+
+TIME_CALL = '{"tool": "current_time", "arguments": {"timezone": "Asia/Tokyo"}}'
+
+
+def turns(
+    texts: list[str], *, user: str = "alice", **env: Any
+) -> tuple[list[TurnResult], list[list[Event]], SessionStore]:
+    """Several turns through one agent, waiting for its background summaries after each."""
+
+    async def go() -> tuple[list[TurnResult], list[list[Event]], SessionStore]:
+        settings = load_settings(**env)
+        store = SessionStore(settings.session_db)
+        model = OpenAICompatModel(settings.llm)
+        agent = Agent(settings, store, model)
+        results, all_events = [], []
+        try:
+            for text in texts:
+                events: list[Event] = []
+
+                async def emit(event: Event, events: list[Event] = events) -> None:
+                    events.append(event)
+
+                results.append(await agent.turn(Inbound("cli", f"cli:{user}", user, text), emit))
+                await agent.drain()
+                all_events.append(events)
+        finally:
+            await model.aclose()
+        return results, all_events, store
+
+    return asyncio.run(go())
+
+
+def deltas(events: list[Event]) -> list[str]:
+    return [e.text for e in events if isinstance(e, TextDelta)]
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        ["</think>", '{"tool": "current_time", ', '"arguments": {"timezone": "Asia/Tokyo"}}'],
+        ["</think>\n\n```json\n", TIME_CALL.replace('"tool"', '"name"'), "\n```"],
+        ["</think>", TIME_CALL[:1], TIME_CALL[1:]],
+    ],
+)
+def test_prompt_json_tool_call_runs_and_is_never_shown(server: FakeOpenAIServer, chunks: list[str]) -> None:
+    server.add(Reply(chunks=list(chunks)), Reply(chunks=["</think>", "It is ", "late in Tokyo, Sensei."]))
+    result, events, store = turn("What time is it in Tokyo?")
+    assert (
+        deltas(events) == ["It is ", "late in Tokyo, Sensei."]
+        and result.text == "It is late in Tokyo, Sensei."
+    )
+    call = store.get_message(result.reply_message_id).tool_calls[0]
+    assert (call["name"], call["arguments"]) == ("current_time", {"timezone": "Asia/Tokyo"})
+    assert "Asia/Tokyo (UTC+09:00)" in call["result"]
+    first, second = server.chat_requests
+    assert "tools" not in first  # native tools are off by default; the prompt teaches the JSON style
+    assert "# Tools" in first["messages"][0]["content"] and "current_time" in first["messages"][0]["content"]
+    assert second["messages"][-2]["tool_calls"][0]["function"]["name"] == "current_time"
+    assert second["messages"][-1]["content"].startswith("# Tool results: current_time\n")
+    assert second["messages"][-3]["content"].endswith("What time is it in Tokyo?")  # the question stays
+
+
+def test_text_before_a_trailing_json_call_streams(server: FakeOpenAIServer) -> None:
+    server.add(
+        Reply(chunks=["</think>", "Let me ", "check.\n", TIME_CALL]), text_reply("</think>Nine, Sensei.")
+    )
+    result, events, store = turn("What time is it?")
+    assert deltas(events) == ["Let me ", "check.\n", "Nine, Sensei."]
+    assert store.get_message(result.reply_message_id).tool_calls[0]["name"] == "current_time"
+
+
+def test_ordinary_reply_streams_chunk_by_chunk_before_done(server: FakeOpenAIServer) -> None:
+    chunks = ["</think>", "Hello ", "Sensei, ", "{this} is ", "fine.\n", "```py\n", "x = 1\n```"]
+    server.add(Reply(chunks=chunks))
+    _, events, _ = turn("hi")
+    # Each chunk goes on as it arrives; only a fence opening a line waits until it is ruled out
+    # (here the closing one, which only the end of the stream decides).
+    assert deltas(events) == [*chunks[1:-1], "x = 1\n", "```"]
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == ["TextDelta"] * len(chunks) + ["Done"]
+
+
+def test_json_looking_user_text_never_runs_a_tool(server: FakeOpenAIServer) -> None:
+    tag = '<tool_call>{"name": "current_time", "arguments": {}}</tool_call>'
+    for text in ['{"tool": "current_time", "arguments": {}}', tag]:
+        server.add(text_reply("</think>That looks like code, Sensei."))
+        result, _, store = turn(text)
+        assert result.text == "That looks like code, Sensei."
+        assert store.get_message(result.reply_message_id).tool_calls == []
+    assert len(server.chat_requests) == 2
+
+
+def test_tool_error_goes_back_to_the_model(server: FakeOpenAIServer) -> None:
+    bad = '{"tool": "current_time", "arguments": {"timezone": "Mars/Base"}}'
+    server.add(text_reply("</think>" + bad), text_reply("</think>Mars has no clocks, Sensei."))
+    result, _, _ = turn("time on Mars?")
+    assert result.text == "Mars has no clocks, Sensei."
+    assert "unknown time zone" in server.chat_requests[1]["messages"][-1]["content"]
+
+
+def test_at_most_three_tool_rounds_then_a_final_answer(server: FakeOpenAIServer) -> None:
+    tag = '<tool_call>{"name": "current_time", "arguments": {}}</tool_call>'
+    native = {
+        "tool_calls": [{"index": 0, "id": "n1", "function": {"name": "current_time", "arguments": "{}"}}]
+    }
+    server.add(
+        text_reply("</think>" + TIME_CALL),
+        text_reply("</think>" + tag),
+        Reply(chunks=[native], finish_reason="tool_calls"),
+        text_reply("</think>Enough looking, Sensei: it is late."),
+    )
+    result, _, store = turn("What time is it?", llm={"base_url": server.url})
+    assert result.text == "Enough looking, Sensei: it is late."
+    assert len(server.chat_requests) == 4
+    calls = store.get_message(result.reply_message_id).tool_calls
+    assert len(calls) == 3 and all("error" not in c["result"] for c in calls)
+    last = server.chat_requests[-1]
+    assert last["messages"][-1]["role"] == "tool" and agent.TOOLS_EXHAUSTED in last["messages"][-1]["content"]
+
+
+def test_a_model_that_always_calls_tools_is_stopped(server: FakeOpenAIServer) -> None:
+    server.default = lambda body: text_reply("</think>" + TIME_CALL)
+    result, events, store = turn("What time is it?")
+    assert len(server.chat_requests) == agent.MAX_TOOL_ROUNDS + 1
+    calls = store.get_message(result.reply_message_id).tool_calls
+    assert [("error" in c["result"]) for c in calls] == [False, False, False, True]
+    assert result.text == fallback("empty", "en") and "{" not in visible(events)
+
+
+def test_native_tools_parameter_when_enabled(server: FakeOpenAIServer) -> None:
+    async def go() -> None:
+        settings = load_settings()
+        store = SessionStore(settings.session_db)
+        model = OpenAICompatModel(settings.llm)
+
+        async def emit(event: Event) -> None:
+            pass
+
+        try:
+            await Agent(settings, store, model, native_tools=True).turn(Inbound("cli", "c", "u", "hi"), emit)
+        finally:
+            await model.aclose()
+
+    asyncio.run(go())
+    tools = server.chat_requests[0]["tools"]
+    assert tools[0]["function"]["name"] == "current_time"
+    assert "timezone" in tools[0]["function"]["parameters"]["properties"]
+
+
+def _summariser(summary: Reply) -> Any:
+    def answer(body: dict[str, Any]) -> Reply:
+        if body["messages"][0]["content"] == agent.SUMMARY_PROMPT:
+            return summary
+        return text_reply("</think>Noted, Sensei.")
+
+    return answer
+
+
+LONG_TURNS = [f"Turn {i}: " + "I really like ramen with extra egg. " * 40 for i in range(8)]
+SMALL = {"llm": {"context_tokens": 4096, "max_reply_tokens": 512}}
+
+
+def test_rolling_summary_is_stored_and_used(server: FakeOpenAIServer) -> None:
+    server.default = _summariser(text_reply("Sensei keeps talking about ramen with extra egg."))
+    results, _, store = turns(LONG_TURNS, **SMALL)
+    asks = [b for b in server.chat_requests if b["messages"][0]["content"] == agent.SUMMARY_PROMPT]
+    assert asks and all(b["chat_template_kwargs"] == {"enable_thinking": False} for b in asks)
+    assert "Sensei: Turn 0:" in asks[0]["messages"][1]["content"]
+    conv = store.get_conversation(store.get_message(results[-1].user_message_id).conversation_id)
+    assert conv.summary == "Sensei keeps talking about ramen with extra egg." and conv.summary_upto_id
+    assert len(store.messages(conv.id)) == 2 * len(LONG_TURNS)  # nothing lost
+    main = [b for b in server.chat_requests if b["messages"][0]["content"] != agent.SUMMARY_PROMPT]
+    assert len(main) == len(LONG_TURNS)
+    last = main[-1]["messages"]
+    assert "Summary of the earlier turns: Sensei keeps talking about ramen" in last[0]["content"]
+    shown = " ".join(m["content"] for m in last[1:])
+    assert "Turn 0:" not in shown and "Turn 7:" in shown and "Turn 6:" in shown
+    assert last[1]["role"] == "user"
+
+
+def test_failed_summary_loses_nothing(server: FakeOpenAIServer) -> None:
+    server.default = _summariser(Reply(status=400))
+    results, _, store = turns(LONG_TURNS, **SMALL)
+    assert all(r.text == "Noted, Sensei." for r in results)
+    conv = store.get_conversation(store.get_message(results[-1].user_message_id).conversation_id)
+    assert conv.summary is None and len(store.messages(conv.id)) == 2 * len(LONG_TURNS)

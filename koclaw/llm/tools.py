@@ -1,55 +1,104 @@
 """Tools Kokoron can call, behind one small class (principle 1).
 
-Calls arrive as `ToolCall` events, from native server tool calls or from `<tool_call>` JSON in
-the text. Every call gets an answer, even a bad one, so the model can recover.
+A tool names a pydantic model of its arguments (`Args`); the JSON schema sent as the native
+`tools` parameter and listed in the prompt's "Tools" section is generated from it, and every
+call's arguments are validated with it before the tool runs.
+
+Calls arrive as `ToolCall` events: from native server tool calls, from `<tool_call>` blocks in
+the text, or from a prompt-style JSON object the model wrote as its reply (see
+`koclaw.llm.tool_calls.JsonCallDetector`). Every call gets an answer, even a bad one, so the model
+can recover: a parse failure, an unknown tool, invalid arguments and a failing tool all come back
+as a JSON `{"error": ...}` text, never as an exception.
 """
 
 from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from koclaw.events import ToolCall
 
 
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
 @dataclass(frozen=True, slots=True)
 class ToolContext:
-    """Who is calling: tools act only within this person's scope."""
+    """Who is calling, and when: tools act only within this person's scope."""
 
     channel: str
     chat_id: str
     user_id: str
     conversation_id: int
+    now: datetime = field(default_factory=_now)  # the turn's time (aware), so one turn sees one clock
+    language: str = "en"  # the detected language of the person's message
+    user_name: str | None = None
+    message_id: int | None = None  # the person's stored message that started this turn
 
 
-class Tool(ABC):
+class NoArgs(BaseModel):
+    """For tools that take no arguments."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+
+
+class Tool(ABC, Generic[ArgsT]):
+    """One tool. Subclasses set `name`, `description` and `Args`, and implement `run`."""
+
     name: str
     description: str
-    parameters: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}}
+    Args: type[ArgsT]
 
     @abstractmethod
-    async def run(self, arguments: dict[str, Any], context: ToolContext) -> str:
-        """Do the work; return the result as text for the model."""
+    async def run(self, args: ArgsT, context: ToolContext) -> str:
+        """Do the work with validated arguments; return the result as text for the model."""
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON schema of the arguments, without pydantic's titles (they only cost tokens)."""
+        schema: dict[str, Any] = _untitled(self.Args.model_json_schema())
+        return schema
 
     def spec(self) -> dict[str, Any]:
+        """The OpenAI `tools` entry."""
         return {
             "type": "function",
-            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+            "function": {"name": self.name, "description": self.description, "parameters": self.schema()},
         }
 
 
+AnyTool = Tool[Any]
+
+
 class ToolRegistry:
-    def __init__(self, tools: list[Tool] | None = None) -> None:
-        self.tools: dict[str, Tool] = {}
-        for tool in tools or []:
+    """The tools of one agent. Built-in ones are registered like any extra one (`default_tools`)."""
+
+    def __init__(self, tools: Iterable[AnyTool] = ()) -> None:
+        self.tools: dict[str, AnyTool] = {}
+        for tool in tools:
             self.register(tool)
 
-    def register(self, tool: Tool) -> None:
+    def register(self, tool: AnyTool) -> None:
+        if not tool.name or not tool.name.replace("_", "").isalnum():
+            raise ValueError(f"tool name {tool.name!r} must be letters, digits and underscores")
         if tool.name in self.tools:
             raise ValueError(f"tool {tool.name!r} is registered twice")
         self.tools[tool.name] = tool
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.tools
+
+    def __len__(self) -> int:
+        return len(self.tools)
 
     def specs(self) -> list[dict[str, Any]]:
         return [tool.spec() for tool in self.tools.values()]
@@ -57,16 +106,37 @@ class ToolRegistry:
     async def execute(self, call: ToolCall, context: ToolContext) -> str:
         """Run a call; failures come back as an error text for the model, never as an exception."""
         if call.error:
-            return _error(f"could not parse the tool call: {call.error}")
+            return tool_error(f"could not parse the tool call: {call.error}")
         tool = self.tools.get(call.name)
         if tool is None:
             known = ", ".join(sorted(self.tools)) or "none"
-            return _error(f"unknown tool {call.name!r}; available tools: {known}")
+            return tool_error(f"unknown tool {call.name!r}; available tools: {known}")
         try:
-            return await tool.run(call.arguments, context)
+            args = tool.Args.model_validate(call.arguments)
+        except ValidationError as exc:
+            return tool_error(f"invalid arguments for {call.name}: {_validation_text(exc)}")
+        try:
+            return await tool.run(args, context)
         except Exception as exc:  # a tool's failure is reported to the model, not raised
-            return _error(f"{call.name} failed: {type(exc).__name__}: {exc}")
+            return tool_error(f"{call.name} failed: {type(exc).__name__}: {exc}")
 
 
-def _error(message: str) -> str:
+def tool_error(message: str) -> str:
+    """The result text of a failed call."""
     return json.dumps({"error": message}, ensure_ascii=False)
+
+
+def _validation_text(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False, include_context=False, include_input=False):
+        where = ".".join(str(p) for p in err["loc"]) or "arguments"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _untitled(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: _untitled(v) for k, v in schema.items() if not (k == "title" and isinstance(v, str))}
+    if isinstance(schema, list):
+        return [_untitled(v) for v in schema]
+    return schema

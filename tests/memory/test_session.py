@@ -22,7 +22,11 @@ def test_schema_is_migrated_once_and_wal(tmp_path: Path) -> None:
     SessionStore(path).close()
     conn = sqlite3.connect(path)
     names = [r[0] for r in conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE} ORDER BY rowid")]
-    assert names == ["m001_conversations_and_messages", "m002_message_search"]
+    assert names == [
+        "m001_conversations_and_messages",
+        "m002_message_search",
+        "m003_conversation_summary_upto",
+    ]
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 

@@ -1,0 +1,103 @@
+"""Working memory: labelled sections in a fixed order, per-section token counts, the budget."""
+
+from __future__ import annotations
+
+from koclaw.tools import default_tools
+from memory import working
+from memory.session import Message
+from memory.tokens import estimate_tokens
+
+SPECS = default_tools().specs()
+
+
+def msg(i: int, role: str, content: str) -> Message:
+    return Message(id=i, conversation_id=1, role=role, content=content, status="ok", created_at="")
+
+
+def build(**kwargs: object) -> working.Context:
+    args: dict[str, object] = {
+        "persona": "# Kokoron\nA cheerful secretary.",
+        "tools": SPECS,
+        "now_note": "## This turn\nNow: 2025-03-04.",
+        "message": "What time is it?",
+    }
+    args.update(kwargs)
+    return working.build(**args)  # type: ignore[arg-type]
+
+
+def test_sections_in_order_with_labels() -> None:
+    memories = [working.MemoryRecord("Sensei likes ramen", "2025-01-02T10:00:00", "fact", 4)]
+    ctx = build(
+        memories=memories,
+        summary="Sensei planned a trip to Kyoto.",
+        history=[msg(1, "user", "hi"), msg(2, "assistant", "Hello, Sensei.")],
+    )
+    system = ctx.messages[0]["content"]
+    labels = [
+        working.SOUL_HEADER,
+        working.TOOLS_HEADER,
+        working.MEMORY_HEADER,
+        working.SESSION_HEADER,
+    ]
+    positions = [system.index(label) for label in labels]
+    assert positions == sorted(positions) and positions[0] == 0
+    assert "lives in your weights" in system and "current_time" in system and '"tool"' in system
+    assert "- (2025-01-02, fact) Sensei likes ramen" in system
+    assert "Summary of the earlier turns: Sensei planned a trip to Kyoto." in system
+    assert [m["content"] for m in ctx.messages[1:3]] == ["hi", "Hello, Sensei."]
+    last = ctx.messages[-1]
+    assert last["role"] == "user" and last["content"].startswith(working.NOW_HEADER + "\n## This turn")
+    assert last["content"].endswith("\n\nWhat time is it?")
+    assert list(ctx.tokens) == list(working.SECTIONS)
+
+
+def test_empty_memory_and_session_are_short() -> None:
+    system = build().messages[0]["content"]
+    assert working.NOTHING_RECALLED in system and working.SESSION_EMPTY in system
+    assert working.TOOLS_HEADER not in build(tools=[]).messages[0]["content"]
+
+
+def test_stable_prefix_across_turns() -> None:
+    a = build(memories=[working.MemoryRecord("one", "2025-01-01")]).messages[0]["content"]
+    b = build(memories=[working.MemoryRecord("two", "2025-02-02")], summary="s").messages[0]["content"]
+    head = a.index(working.MEMORY_HEADER)
+    assert a[:head] == b[:head]
+
+
+def test_token_accounting() -> None:
+    history = [msg(1, "user", "今日はラーメンを食べた"), msg(2, "assistant", "いいですね、先生！")]
+    ctx = build(history=history, summary="x" * 400)
+    assert ctx.tokens["message"] == estimate_tokens("What time is it?")
+    assert ctx.tokens["session"] >= estimate_tokens("x" * 400) + sum(
+        estimate_tokens(m.content) for m in history
+    )
+    assert ctx.tokens["tools"] == estimate_tokens(working.render_tools(SPECS)) > 0
+    assert ctx.total_tokens == sum(ctx.tokens.values())
+    ctx.add_tool_round(
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"id": "c", "function": {"name": "current_time"}}],
+        },
+        [("c", "current_time", "2025-03-04 05:06")],
+    )
+    assert ctx.messages[-1]["content"] == f"{working.TOOL_RESULTS_HEADER}: current_time\n2025-03-04 05:06"
+    assert ctx.tokens["tool_results"] > estimate_tokens("2025-03-04 05:06")
+
+
+def test_memories_respect_their_budget_most_important_first() -> None:
+    memories = [
+        working.MemoryRecord(f"memory number {i} " * 10, "2025-01-01", importance=i % 5) for i in range(50)
+    ]
+    ctx = build(memories=memories, memory_tokens=200)
+    assert ctx.tokens["memory"] <= 200 and ctx.memories_left_out > 0
+    system = ctx.messages[0]["content"]
+    assert "memory number 4 " in system and "memory number 0 " not in system
+
+
+def test_budget_shares() -> None:
+    budget = working.Budget(context=8192, reply=1024, history_share=0.5)
+    assert budget.for_session() == 4096 and budget.for_memory() == 819
+    assert budget.for_history(2000, 100) == 4096
+    assert budget.for_history(6000, 1000) == 8192 - 1024 - 7000 - working.SAFETY_MARGIN_TOKENS
+    assert budget.for_history(7000, 1000) == 0
