@@ -78,6 +78,7 @@ class Inbound:
 
 @dataclass(slots=True)
 class TurnResult:
+    conversation_id: int
     user_message_id: int
     reply_message_id: int
     text: str  # everything the person saw: the reply, or a fallback line
@@ -232,6 +233,7 @@ class Agent:
         self._summarise_later(conv.id)
         shown_text = visible + (("\n\n" if visible else "") + notice if notice else "")
         return TurnResult(
+            conversation_id=conv.id,
             user_message_id=user_msg,
             reply_message_id=reply_id,
             text=shown_text,

