@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from character import analyse_language, load_profile, render_persona, render_turn_note
+from character import Detection, analyse_language, load_profile, render_persona, render_turn_note
 from character.profile import Profile
 from koclaw.config import Settings
 from koclaw.events import Done, ErrorEvent, Event, ReasoningDelta, TextDelta, ToolCall
@@ -133,30 +133,26 @@ class Agent:
         )
         self._summaries: dict[int, asyncio.Task[bool]] = {}
 
-    async def turn(self, inbound: Inbound, emit: EventHandler) -> TurnResult:
-        """Answer one message, sending events to `emit` as they stream. Raises `InputError` for bad input."""
-        cleaned = clean_input(inbound.text)
-        text = cleaned.text
-        found = analyse_language(text)
-        lang = found.lang
-        conv = self.store.conversation(inbound.channel, inbound.chat_id, inbound.user_id, inbound.user_name)
-        user_msg = self.store.add_message(
-            conv.id,
-            "user",
-            text,
-            status="received",
-            language=lang,
-            user_id=inbound.speaker_id or inbound.user_id,
-        )
+    async def context_for(
+        self,
+        inbound: Inbound,
+        text: str,
+        found: Detection,
+        conv: Conversation,
+        *,
+        before_id: int | None,
+        now: datetime,
+    ) -> tuple[working.Context, int]:
+        """The exact context a turn sends for `text`, and how many characters of it were cut.
 
+        Stores nothing, so `koclaw memory working` can show it before the turn happens.
+        """
+        lang = found.lang
         specs = self.tools.specs()
         fixed = working.fixed_tokens(self.persona, specs)
         shown, cut = working.fit_text(
             text, self.budget.for_input(fixed), self.settings.session.max_input_chars
         )
-        if cut:
-            cleaned.notes.append(f"the message is too long to read whole; {cut} characters were left out")
-        now = datetime.now().astimezone()
         note = render_turn_note(
             self.profile,
             lang=lang,
@@ -173,7 +169,7 @@ class Agent:
             fixed + estimate_tokens(memory_text) + estimate_tokens(note), estimate_tokens(shown)
         )
         history = _after(
-            self.store.history(conv.id, max(0, history_budget - summary_tokens), before_id=user_msg),
+            self.store.history(conv.id, max(0, history_budget - summary_tokens), before_id=before_id),
             conv.summary_upto_id,
         )
         context = working.build(
@@ -186,6 +182,28 @@ class Agent:
             now_note=note,
             message=shown,
         )
+        return context, cut
+
+    async def turn(self, inbound: Inbound, emit: EventHandler) -> TurnResult:
+        """Answer one message, sending events to `emit` as they stream. Raises `InputError` for bad input."""
+        cleaned = clean_input(inbound.text)
+        text = cleaned.text
+        found = analyse_language(text)
+        lang = found.lang
+        conv = self.store.conversation(inbound.channel, inbound.chat_id, inbound.user_id, inbound.user_name)
+        user_msg = self.store.add_message(
+            conv.id,
+            "user",
+            text,
+            status="received",
+            language=lang,
+            user_id=inbound.speaker_id or inbound.user_id,
+        )
+
+        now = datetime.now().astimezone()
+        context, cut = await self.context_for(inbound, text, found, conv, before_id=user_msg, now=now)
+        if cut:
+            cleaned.notes.append(f"the message is too long to read whole; {cut} characters were left out")
         reply_id = self.store.add_message(conv.id, "assistant", "", status="streaming", language=lang)
         tool_context = ToolContext(
             inbound.channel,
@@ -201,7 +219,7 @@ class Agent:
         reply = _Reply()
         status = "interrupted"
         try:
-            await self._rounds(context, specs, reply, tool_context, inbound, emit)
+            await self._rounds(context, self.tools.specs(), reply, tool_context, inbound, emit)
             status, situation = _outcome(reply)
             if situation is not None:
                 notice = fallback(situation, found.dominant)

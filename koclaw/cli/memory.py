@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
 from typing import Any
 
 import typer
@@ -9,9 +11,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from character import analyse_language
+from koclaw.agent import Inbound
+from koclaw.app import open_app
 from koclaw.cli.common import print_json, settings_or_exit
 from koclaw.cli.long_term import app as long_term_app
+from koclaw.config import Settings
+from koclaw.inputs import clean_input
 from memory.session import Message, SessionStore
+from memory.working import Context
 
 app = typer.Typer(help="Inspect Kokoron's memory tiers.", no_args_is_help=True)
 session_app = typer.Typer(help="The session tier: conversations and messages (SQLite).", no_args_is_help=True)
@@ -127,3 +135,38 @@ def _print_message(console: Console, m: Message, reasoning: bool, *, conversatio
         console.print(f"[dim]  tool {escape(str(call.get('name')))}({escape(str(call.get('arguments')))})[/]")
     if m.notice:
         console.print(f"[dim]  shown instead: {escape(m.notice)}[/]")
+
+
+@app.command("working")
+def working_context(
+    message: str = typer.Argument(..., help="the next message, as Sensei would send it"),
+    user: str = typer.Option(..., "--user", "-u", help="who sends it (their memories and session)"),
+    channel: str = typer.Option("cli", help="the channel whose conversation to use"),
+    chat: str | None = typer.Option(None, help="the chat id (default: the CLI's chat for this user)"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Print the exact context the next turn would send, with the tokens each section takes."""
+    settings = settings_or_exit()
+    context = asyncio.run(_context(settings, user, message, channel, chat or f"{channel}:{user}"))
+    if as_json:
+        print_json({"tokens": context.tokens, "total": context.total_tokens, "messages": context.messages})
+        return
+    console = _console()
+    for name, used in context.tokens.items():
+        console.print(f"[dim]{name:>13}[/] {used:6d} tokens")
+    console.print(f"[dim]{'total':>13}[/] {context.total_tokens:6d} of {settings.llm.context_tokens}")
+    for m in context.messages:
+        console.print(f"\n[bold]── {m['role']} ──[/]")
+        console.print(escape(str(m.get("content") or "")))
+
+
+async def _context(settings: Settings, user: str, message: str, channel: str, chat: str) -> Context:
+    async with open_app(settings) as app:
+        text = clean_input(message).text
+        conv = app.store.conversation(channel, chat, user, user)
+        inbound = Inbound(channel, chat, user, text, user_name=user)
+        now = datetime.now().astimezone()
+        context, _ = await app.agent.context_for(
+            inbound, text, analyse_language(text), conv, before_id=None, now=now
+        )
+        return context

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from koclaw.cli import memory as memory_cli
 from koclaw.cli.long_term import app
 from tests.conftest import run_koclaw
+from tests.fakes.openai_server import FakeOpenAIServer
 
 ROWS = [
     {
@@ -85,3 +86,17 @@ def test_real_command(tmp_path: Path) -> None:
     bad = write_jsonl(tmp_path / "bad.jsonl", [{"text": "ok"}, {"speaker": "user"}])
     failed = run_koclaw("memory", "long-term", "import", str(bad), "--user", "u")
     assert failed.returncode == 2 and "line 2" in failed.stderr.lower()
+
+
+def test_memory_working_shows_the_next_context_with_tokens(server: FakeOpenAIServer) -> None:
+    assert run_koclaw("ask", "我妹妹叫花子，住在京都", "--user", "kai").returncode == 0
+    out = run_koclaw("memory", "working", "--user", "kai", "我妹妹住在哪里？", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert list(data["tokens"])[:2] == ["soul", "tools"] and data["total"] == sum(data["tokens"].values())
+    system, *rest = data["messages"]
+    assert "Who you are (Soul)" in system["content"] and "我妹妹叫花子，住在京都" in system["content"]
+    assert rest[-1]["content"].endswith("我妹妹住在哪里？") and "老师" in rest[-1]["content"]
+    assert len(server.chat_requests) == 1  # showing the context calls no model
+    text = run_koclaw("memory", "working", "--user", "kai", "hello").stdout
+    assert "total" in text and "── system ──" in text
