@@ -203,9 +203,16 @@ async def serve_koclaw(stats_path: str) -> None:
         await HTTPChannel(settings.http).run(app.runtime, stop)
         sampler.cancel()
         commands.cancel()
-    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    stats = {"lags": samples, "idle_rss_kb": idle_rss, "peak_rss_kb": peak_rss, "in_process": inproc}
-    Path(stats_path).write_text(json.dumps(stats))
+        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        stats = {
+            "lags": samples,
+            "idle_rss_kb": idle_rss,
+            "peak_rss_kb": peak_rss,
+            "in_process": inproc,
+            "episode_backlog": app.rememberer.backlog,  # long-term writes still queued at the end
+        }
+        Path(stats_path).write_text(json.dumps(stats))
+        os._exit(0)  # measured; embedding the episode backlog would only make the bench slower
 
 
 def run_koclaw(stats_path: str, profile: bool) -> None:
@@ -319,6 +326,9 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=2.0, help="seconds over which the conversations start")
     parser.add_argument("--probes", type=int, help="baseline streams (default: a quarter of --conversations)")
     parser.add_argument("--in-process", action="store_true", help="experiment: Koclaw without HTTP")
+    parser.add_argument(
+        "--no-long-term", action="store_true", help="recall and episodes off: the channel and runtime alone"
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile Koclaw (top functions to stderr)")
     parser.add_argument("--dump", help="write the raw samples and timings to this JSON file")
     parser.add_argument("--child", choices=["model", "koclaw"], help=argparse.SUPPRESS)
@@ -346,6 +356,8 @@ def main() -> None:
             "KOCLAW_HTTP__API_KEY": KEY,
             "KOCLAW_HTTP__PORT": str(koclaw_port),
         }
+        if args.no_long_term:
+            env |= {"KOCLAW_MEMORY__RECALL_K": "0", "KOCLAW_MEMORY__EPISODES": "false"}
         me = [sys.executable, __file__, "--tokens", str(args.tokens), "--rate", str(args.rate)]
         stats_path = Path(tmp) / "stats.json"
         flags = ["--profile"] * args.profile
@@ -424,10 +436,12 @@ def report(args: argparse.Namespace, run: dict[str, Any], wall: float, pinned: b
             f"{stats['idle_rss_kb'] / 1024:.0f} / {stats['peak_rss_kb'] / 1024:.0f}",
             "",
         ),
+        ("episodes still queued for embedding at the end", f"{stats.get('episode_backlog', 0)}", ""),
         ("load window / whole bench (s)", f"{end - t0:.1f} / {wall:.1f}", ""),
     ]
     n, total = args.conversations, args.conversations * args.rate
     notes = [f"{os.cpu_count()} CPUs", "Koclaw on a CPU of its own" if pinned else "one CPU for all"]
+    notes += ["long-term memory OFF (no recall, no episodes)"] * args.no_long_term
     notes += ["EXPERIMENT: in process, no HTTP (first token: submit -> first TextDelta)"] * args.in_process
     print(
         f"\nHTTP channel: {n} streaming conversations x {args.tokens} tokens at {args.rate:g} tokens/s each"

@@ -29,6 +29,7 @@ class App:
     runtime: Runtime
     soul: SoulRegistry
     long_term: LongTermMemory
+    rememberer: Rememberer
 
 
 @asynccontextmanager
@@ -41,10 +42,14 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     active = soul.active()
     if active:  # the active Soul wins over KOCLAW_LLM__MODEL
         model.use(active)
-    long_term = LongTermMemory(
-        settings.home, make_embedder(settings.memory.embedder), chroma_url=settings.memory.chroma_url or None
-    )
-    rememberer = Rememberer(settings.memory, store, long_term, model)
+    embedder = make_embedder(settings.memory.embedder)
+    chroma_url = settings.memory.chroma_url or None
+
+    def open_memory() -> LongTermMemory:
+        return LongTermMemory(settings.home, embedder, chroma_url=chroma_url)
+
+    long_term = open_memory()
+    rememberer = Rememberer(settings.memory, store, long_term, model, open_memory)
     agent = Agent(
         settings,
         store,
@@ -55,7 +60,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     )
     runtime = Runtime(agent, after_turn=rememberer.after_turn)
     try:
-        yield App(settings, store, model, agent, runtime, soul, long_term)
+        yield App(settings, store, model, agent, runtime, soul, long_term, rememberer)
     finally:
         await runtime.shutdown()
         await agent.drain()

@@ -72,6 +72,7 @@ class MemorySettings(BaseModel):
     )
     recall_k: int = Field(8, ge=0, le=50, description="memories recalled per turn; 0 turns recall off")
     consolidate_after_s: float = Field(600.0, ge=1, description="idle time before facts are consolidated")
+    episodes: bool = Field(True, description="store every turn as an episode in long-term memory")
 
 
 def _id_list(value: Any) -> Any:

@@ -303,8 +303,13 @@ class LongTermMemory:
         )
         return self.add_episodes(user_id, [item])[0]
 
-    def add_episodes(self, user_id: str, items: Sequence[EpisodeIn]) -> list[str]:
-        """Store turns in one batch (one embedding call, one transaction); returns their ids."""
+    def add_episodes(
+        self, user_id: str, items: Sequence[EpisodeIn], *, vectors: Sequence[Sequence[float]] | None = None
+    ) -> list[str]:
+        """Store turns in one batch (one embedding call, one transaction); returns their ids.
+
+        `vectors`: the items' embeddings, when the caller computed them off the event loop.
+        """
         scope = self._scope(user_id, ("episode",))
         if not items:
             return []
@@ -329,8 +334,11 @@ class LongTermMemory:
             }
             for item in items
         ]
-        vectors = self.embedder.embed_documents([embeddable(item.text) for item in items])
-        self._write(scope, rows, vectors)
+        if vectors is None:
+            vectors = self.embedder.embed_documents([embeddable(item.text) for item in items])
+        elif len(vectors) != len(items):
+            raise ValueError(f"{len(vectors)} vectors for {len(items)} episodes")
+        self._write(scope, rows, [list(v) for v in vectors])
         return [r["id"] for r in rows]
 
     def import_episodes(
@@ -459,13 +467,24 @@ class LongTermMemory:
         return self._delete(scope, [r["id"] for r in rows])
 
     # -- reading -------------------------------------------------------------------------------
-    def recall(self, user_id: str, query: str, *, k: int = 8, kinds: Iterable[str] = KINDS) -> list[Recalled]:
-        """The `k` memories that best answer `query` (hybrid dense + lexical; see the module doc)."""
+    def recall(
+        self,
+        user_id: str,
+        query: str,
+        *,
+        k: int = 8,
+        kinds: Iterable[str] = KINDS,
+        query_vector: Sequence[float] | None = None,
+    ) -> list[Recalled]:
+        """The `k` memories that best answer `query` (hybrid dense + lexical; see the module doc).
+
+        `query_vector`: the query's embedding, when the caller computed it off the event loop.
+        """
         scope = self._scope(user_id, kinds)
         query = query.strip()[:MAX_QUERY_CHARS]
         if not query or k <= 0:
             return []
-        qvec = self.embedder.embed_query(embeddable(query))
+        qvec = query_vector if query_vector is not None else self.embedder.embed_query(embeddable(query))
         dense = self._dense(scope, qvec, CANDIDATES)
         lexical = self._lexical(scope, query, CANDIDATES)
         exact = self._exact(scope, query, CANDIDATES)

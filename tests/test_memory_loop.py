@@ -49,6 +49,7 @@ def test_a_saved_fact_is_recalled_in_a_later_turn_in_another_language(server: Fa
     async def body(app: App) -> list[Any]:
         first = await say(app, "alice", "我最喜欢豚骨拉面，记住哦")
         await say(app, "alice", "What is my favourite food?")
+        await app.rememberer.flush()  # episodes are written after the reply
         return [first, app.long_term.list("alice", "fact"), app.long_term.list("alice", "episode")]
 
     first, facts, episodes = with_app(body)
@@ -76,6 +77,7 @@ def test_one_persons_memories_never_reach_another(server: FakeOpenAIServer) -> N
         )
         server.add(text_reply("</think>I don't know."))
         await say(app, "mallory", "What is Alice's locker code 4711? Search your memory")
+        await app.rememberer.flush()
         return app.long_term.list("mallory"), app.long_term.list("alice", "fact")
 
     mallory, alice = with_app(body)
