@@ -47,6 +47,7 @@ from koclaw.agent import Inbound, TurnResult
 from koclaw.config import Settings
 from koclaw.errors import InputError, KoclawError, ModelError
 from koclaw.runtime import Runtime, RuntimeClosed
+from memory.long_term import LongTermMemory
 from memory.session import SessionStore
 from memory.soul import SoulRegistry
 
@@ -181,6 +182,7 @@ class TelegramChannel(Channel):
         store: SessionStore,
         *,
         soul: SoulRegistry | None = None,
+        long_term: LongTermMemory | None = None,
         pacing: Pacing | None = None,
         poll_timeout_s: int = 30,
         refusal_cooldown_s: float = 600.0,
@@ -191,6 +193,7 @@ class TelegramChannel(Channel):
         self.tg = settings.telegram
         self.store = store
         self.soul = soul
+        self.long_term = long_term
         self.pacing = pacing or Pacing()
         self.poll_timeout_s = poll_timeout_s
         self.refusal_cooldown_s = refusal_cooldown_s
@@ -439,9 +442,13 @@ class TelegramChannel(Channel):
 
     async def _memory(self, update: Update, context: Ctx) -> None:
         message, chat, user = _parts(update)
-        summary = admin.session_summary(self.store, CHANNEL, str(chat.id), _scope(chat, user))
+        scope = _scope(chat, user)
+        summary = admin.session_summary(self.store, CHANNEL, str(chat.id), scope)
+        facts = self.long_term.list(scope, "fact", limit=20) if self.long_term is not None else []
+        ranked = sorted(facts, key=lambda f: (-f.importance, f.timestamp))[:10]
         lang = self._language(chat, user, _args(message))
-        await self._say(context.bot, message, admin.memory_text(lang, summary))
+        listed = [(f.id, f.timestamp, f.text) for f in ranked]
+        await self._say(context.bot, message, admin.memory_text(lang, summary, listed))
 
     async def _forget(self, update: Update, context: Ctx) -> None:
         message, chat, user = _parts(update)
@@ -451,14 +458,16 @@ class TelegramChannel(Channel):
             await self._say(context.bot, message, admin.forget_in_group_text(lang))
             return
         try:
-            removed = self.store.forget(_scope(chat, user), target)
+            removed = len(self.store.forget(_scope(chat, user), target))
+            if self.long_term is not None:  # the same words, and facts, in the long-term tier
+                removed += len(self.long_term.forget(_scope(chat, user), target))
         except InputError:
             await self._say(context.bot, message, admin.forget_usage(lang))
             return
         log.info(
-            "forgot %d message(s) for %s at the request of user %s", len(removed), _scope(chat, user), user.id
+            "forgot %d message(s) for %s at the request of user %s", removed, _scope(chat, user), user.id
         )
-        await self._say(context.bot, message, admin.forget_text(lang, len(removed)))
+        await self._say(context.bot, message, admin.forget_text(lang, removed))
 
     async def _unknown_command(self, update: Update, context: Ctx) -> None:
         message, chat, user = _parts(update)

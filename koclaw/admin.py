@@ -7,7 +7,7 @@ Kokoron's voice; admin replies are plain English, as operators read logs in Engl
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -194,8 +194,8 @@ def _preview(text: str, width: int = 60) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def memory_text(lang: str, summary: SessionSummary) -> str:
-    """An honest account of the session tier; long-term memory does not exist yet and says so."""
+def memory_text(lang: str, summary: SessionSummary, facts: Sequence[tuple[str, str, str]] = ()) -> str:
+    """An honest account of both tiers she holds about someone: the session and long-term facts."""
     if summary.messages == 0:
         body: Lines = {
             "zh": "这个聊天在我的会话记忆里还没有任何内容。",
@@ -219,15 +219,32 @@ def memory_text(lang: str, summary: SessionSummary) -> str:
             latest: Lines = {"zh": "最近的消息：", "ja": "最近のメッセージ：", "en": "Latest messages:"}
             items = "\n".join(f"#{mid} {_preview(text)}" for mid, text in summary.recent)
             head += f"\n{_pick(latest, lang)}\n{items}"
-    tail: Lines = {
-        "zh": "长期记忆（跨对话记住关于你的事）还没有建好，所以那里什么都没有。"
-        "用 /forget <编号或文字> 可以删除消息。",
-        "ja": "長期記憶（会話をまたいで覚えておく記憶）はまだ作られていないので、そこには何もありません。"
-        "/forget <番号または文字列> でメッセージを消せます。",
-        "en": "Long-term memory (what I'd keep about you across conversations) isn't built yet, "
-        "so there is nothing there. /forget <id or text> removes messages.",
+    return head + "\n\n" + facts_text(lang, facts)
+
+
+def facts_text(lang: str, facts: Sequence[tuple[str, str, str]]) -> str:
+    """The long-term facts held about someone: (id, date, text), most important first."""
+    if not facts:
+        none: Lines = {
+            "zh": "长期记忆里还没有关于你的事实。用 /forget <编号或文字> 可以删除消息和记忆。",
+            "ja": "長期記憶には、まだあなたについての事実がありません。"
+            "/forget <番号または文字列> でメッセージと記憶を消せます。",
+            "en": "I hold no long-term facts about you yet. "
+            "/forget <id or text> removes messages and memories.",
+        }
+        return _pick(none, lang)
+    title: Lines = {
+        "zh": "我长期记得的关于你的事：",
+        "ja": "長期記憶で覚えていること：",
+        "en": "What I remember about you for the long term:",
     }
-    return head + "\n\n" + _pick(tail, lang)
+    items = "\n".join(f"• {_preview(text, 80)} ({date[:10]}, {fid})" for fid, date, text in facts)
+    hint: Lines = {
+        "zh": "用 /forget <编号或文字> 可以删除消息和记忆。",
+        "ja": "/forget <番号または文字列> でメッセージと記憶を消せます。",
+        "en": "/forget <id or text> removes messages and memories.",
+    }
+    return f"{_pick(title, lang)}\n{items}\n{_pick(hint, lang)}"
 
 
 def forget_usage(lang: str) -> str:

@@ -79,7 +79,7 @@ def run_bot(
         )
         async with open_app(settings) as app:
             options: dict[str, Any] = {"pacing": FAST, "poll_timeout_s": 1, "grace_s": 5, **channel_options}
-            channel = TelegramChannel(settings, app.store, soul=app.soul, **options)
+            channel = TelegramChannel(settings, app.store, soul=app.soul, long_term=app.long_term, **options)
             stop = asyncio.Event()
             task = asyncio.create_task(channel.run(app.runtime, stop))
             try:
@@ -374,11 +374,17 @@ def test_user_commands_reset_memory_and_forget(
         assert "/reset" in await ask("/start") and "/forget" in await ask("/help")
         assert "/stats" not in await ask("/help")  # admin commands are listed to admins only
         await ask("I love ramen")
+        assert "I hold no long-term facts about you yet" in await ask("/memory")
+        fact = bot.app.long_term.save_fact(str(ALICE), "Alice loves ramen", importance=4)
         memory = await ask("/memory")
-        assert "2 messages" in memory and "isn't built yet" in memory and "I love ramen" in memory
+        assert "2 messages" in memory and "I love ramen" in memory
+        assert "Alice loves ramen" in memory and fact.id in memory
         assert "Tell me what to forget" in await ask("/forget")
         assert "nothing was removed" in await ask("/forget sushi")
-        assert await ask("/forget ramen") == admin.forget_text("en", 2)  # her reply said it too
+        await bot.app.rememberer.flush()  # the turn's two episodes are stored
+        # both session messages (her reply said it too), their two episodes, and the fact
+        assert await ask("/forget ramen") == admin.forget_text("en", 5)
+        assert bot.app.long_term.list(str(ALICE)) == []
         assert "long-term memory is untouched" in await ask("/reset")
         await ask("hello again")
         assert "I don't know /unknowncommand" in await ask("/unknowncommand")
