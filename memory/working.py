@@ -157,12 +157,12 @@ def _args_line(fn: dict[str, Any]) -> str:
 
 
 def render_memories(memories: Sequence[MemoryRecord], max_tokens: int) -> tuple[str, int]:
-    """The long-term section, most important first within `max_tokens`; returns (text, left out)."""
+    """The long-term section in recall order (importance and recency are already in it, and an exact
+    match is first), within `max_tokens`; returns (text, how many were left out)."""
     lines = [MEMORY_HEADER]
     used = estimate_tokens(MEMORY_HEADER)
-    ranked = sorted(memories, key=lambda m: -m.importance)
     kept: list[str] = []
-    for memory in ranked:
+    for memory in memories:
         line = f"- ({memory.date[:10]}, {memory.kind}) {' '.join(memory.text.split())}"
         cost = estimate_tokens(line) + 1
         if used + cost > max_tokens:
