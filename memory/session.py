@@ -17,7 +17,7 @@ from typing import Any, Literal
 import sqlite_utils
 
 from koclaw.errors import InputError, StorageError
-from memory.db import Migrations, open_db
+from memory.db import Migrations, fetch_rows, open_db
 from memory.tokens import estimate_tokens
 
 Role = Literal["user", "assistant", "tool", "system"]
@@ -390,12 +390,7 @@ class SessionStore:
         return rows[0] if rows else None
 
     def _all(self, sql: str, args: Iterable[Any]) -> list[dict[str, Any]]:
-        try:
-            cur = self.db.execute(sql, list(args))
-        except sqlite3.Error as exc:
-            raise StorageError(f"Session database {self.path} failed: {exc}") from exc
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return fetch_rows(self.db, sql, args, source=f"Session database {self.path}")
 
     def _write(self) -> _Write:
         return _Write(self)
