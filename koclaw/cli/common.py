@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 import typer
+from rich.console import Console
 
 from koclaw.config import Settings, load_settings
 from koclaw.errors import ConfigError
@@ -35,3 +36,11 @@ def default_user() -> str:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+JsonOption = typer.Option(False, "--json", help="print JSON")
+
+
+def plain_console() -> Console:
+    """Plain output for memory listings: no auto-highlighting of numbers and words in people's text."""
+    return Console(highlight=False, soft_wrap=True)

@@ -13,23 +13,18 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from koclaw.cli.common import print_json, settings_or_exit
+from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit
 from koclaw.errors import InputError
 from memory.long_term import EpisodeIn, LongTermMemory, Recalled, parse_episode
 
 app = typer.Typer(help="The long-term tier: episodes and facts (Chroma + SQLite FTS5).", no_args_is_help=True)
 
 UserOption = typer.Option(..., "--user", "-u", help="whose memories")
-JsonOption = typer.Option(False, "--json", help="print JSON")
 KindOption = typer.Option(None, "--kind", help="'fact' or 'episode' (default: both)")
 
 
 def _memory(*, rebuild_index: bool = False) -> LongTermMemory:
     return LongTermMemory(settings_or_exit().home, rebuild_index=rebuild_index)
-
-
-def _console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
 
 
 def _hit(r: Recalled) -> dict[str, Any]:
@@ -48,7 +43,7 @@ def _print_hits(hits: list[Recalled]) -> None:
     table = Table("id", "kind", "score", "when", "text")
     for r in hits:
         table.add_row(r.id, r.kind, f"{r.score:.4f}", r.timestamp[:16].replace("T", " "), escape(r.text))
-    _console().print(table)
+    plain_console().print(table)
 
 
 @app.command("list")
@@ -69,7 +64,7 @@ def lt_list(
     table = Table("id", "kind", "imp", "when", "text")
     for m in rows:
         table.add_row(m.id, m.kind, str(m.importance), m.timestamp[:16].replace("T", " "), escape(m.text))
-    _console().print(table)
+    plain_console().print(table)
 
 
 @app.command("search")

@@ -14,7 +14,7 @@ from rich.table import Table
 from character import analyse_language
 from koclaw.agent import Inbound
 from koclaw.app import open_app
-from koclaw.cli.common import print_json, settings_or_exit
+from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit
 from koclaw.cli.long_term import app as long_term_app
 from koclaw.config import Settings
 from koclaw.inputs import clean_input
@@ -26,16 +26,11 @@ session_app = typer.Typer(help="The session tier: conversations and messages (SQ
 app.add_typer(session_app, name="session")
 app.add_typer(long_term_app, name="long-term")
 
-JsonOption = typer.Option(False, "--json", help="print JSON")
 UserFilter = typer.Option(None, "--user", "-u", help="only this user's conversations")
 
 
 def _store() -> SessionStore:
     return SessionStore(settings_or_exit().session_db)
-
-
-def _console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
 
 
 @session_app.command("path")
@@ -70,7 +65,7 @@ def session_list(
             r["updated_at"][:19].replace("T", " "),
             (r["ended_at"] or "")[:19].replace("T", " "),
         )
-    _console().print(table)
+    plain_console().print(table)
 
 
 @session_app.command("show")
@@ -89,7 +84,7 @@ def session_show(
             {"conversation": _conv_dict(conv), "messages": [m.to_dict(reasoning=reasoning) for m in messages]}
         )
         return
-    console = _console()
+    console = plain_console()
     console.print(
         f"[bold]Conversation {conv.id}[/] · {conv.channel} · {escape(conv.user_id)} · "
         f"started {conv.started_at[:19].replace('T', ' ')}"
@@ -113,7 +108,7 @@ def session_search(
     if not found:
         typer.echo(f"No message contains {query!r}.")
         return
-    console = _console()
+    console = plain_console()
     for m in found:
         _print_message(console, m, False, conversation=True)
 
@@ -151,7 +146,7 @@ def working_context(
     if as_json:
         print_json({"tokens": context.tokens, "total": context.total_tokens, "messages": context.messages})
         return
-    console = _console()
+    console = plain_console()
     for name, used in context.tokens.items():
         console.print(f"[dim]{name:>13}[/] {used:6d} tokens")
     console.print(f"[dim]{'total':>13}[/] {context.total_tokens:6d} of {settings.llm.context_tokens}")
