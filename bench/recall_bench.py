@@ -16,7 +16,9 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,6 +47,39 @@ class CachedEmbedder(Embedder):
         return self.real.embed_query(text)
 
 
+SUBSETS: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "all": lambda q: True,
+    "same-lang": lambda q: q["lang"] == q["fact_lang"],
+    "cross-lang": lambda q: q["lang"] != q["fact_lang"],
+}
+
+
+def recall_table(
+    mem: LongTermMemory,
+    ids: dict[str, str],
+    questions: list[dict[str, Any]],
+    unit: Callable[[str], Any],
+    subsets: tuple[str, ...] = ("all", "same-lang", "cross-lang"),
+) -> None:
+    """R@5 / R@10 per mode and subset; a hit is a retrieved turn whose `unit` is an answer's unit."""
+    modes = {
+        "dense": lambda u, q: [ids[m] for m in mem.recall_dense(u, q, k=10)],
+        "lexical": lambda u, q: [ids[m] for m in mem.recall_lexical(u, q, k=10)],
+        "hybrid": lambda u, q: [ids[r.id] for r in mem.recall(u, q, k=10)],
+    }
+    print(f"{'mode':8} {'subset':12} {'n':>3} {'R@5':>6} {'R@10':>6}")
+    for name, fn in modes.items():
+        for subset in subsets:
+            qs = [q for q in questions if SUBSETS[subset](q)]
+            r5 = r10 = 0
+            for q in qs:
+                wanted = {unit(a) for a in q["answer_ids"]}
+                got = [unit(g) for g in fn(f"user{q['conversation']}", q["question"])]
+                r5 += any(g in wanted for g in got[:5])
+                r10 += any(g in wanted for g in got[:10])
+            print(f"{name:8} {subset:12} {len(qs):>3} {r5 / len(qs):6.3f} {r10 / len(qs):6.3f}")
+
+
 def quality(embedder: Embedder) -> None:
     data = json.loads(DATA.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,27 +92,9 @@ def quality(embedder: Embedder) -> None:
             ]
             for t, mid in zip(conv["turns"], mem.add_episodes(f"user{conv['id']}", items), strict=True):
                 ids[mid] = t["id"]
-        modes = {
-            "dense": lambda u, q: [ids[m] for m in mem.recall_dense(u, q, k=10)],
-            "lexical": lambda u, q: [ids[m] for m in mem.recall_lexical(u, q, k=10)],
-            "hybrid": lambda u, q: [ids[r.id] for r in mem.recall(u, q, k=10)],
-        }
-        print(
-            f"\nQuality: {len(data['conversations'])} conversations, {len(ids)} turns, {len(data['questions'])} questions"  # noqa: E501
-        )
-        print(f"{'mode':8} {'subset':12} {'n':>3} {'R@5':>6} {'R@10':>6}")
-        for name, fn in modes.items():
-            for subset, qs in (
-                ("all", data["questions"]),
-                ("same-lang", [q for q in data["questions"] if q["lang"] == q["fact_lang"]]),
-                ("cross-lang", [q for q in data["questions"] if q["lang"] != q["fact_lang"]]),
-            ):
-                r5 = r10 = 0
-                for q in qs:
-                    got = fn(f"user{q['conversation']}", q["question"])
-                    r5 += any(a in got[:5] for a in q["answer_ids"])
-                    r10 += any(a in got[:10] for a in q["answer_ids"])
-                print(f"{name:8} {subset:12} {len(qs):>3} {r5 / len(qs):6.3f} {r10 / len(qs):6.3f}")
+        n_conv, n_q = len(data["conversations"]), len(data["questions"])
+        print(f"\nQuality: {n_conv} conversations, {len(ids)} turns, {n_q} questions")
+        recall_table(mem, ids, data["questions"], unit=lambda turn: turn)
 
 
 def scale(real: Embedder, sizes: list[int], n_queries: int) -> None:
@@ -185,29 +202,11 @@ def haystack(embedder: Embedder) -> None:
         items = [EpisodeIn(text=t["text"], speaker=t["speaker"]) for t in turns]
         vectors = embedder.embed_documents([t["text"] for t in turns])  # embedded once, stored per user
         ids: dict[str, str] = {}
-        users = sorted({q["conversation"] for q in data["questions"]})
-        for u in users:
+        for u in sorted({q["conversation"] for q in data["questions"]}):
             for t, mid in zip(turns, mem.add_episodes(f"user{u}", items, vectors=vectors), strict=True):
                 ids[mid] = t["id"]
-        modes = {
-            "dense": lambda u, q: [ids[m] for m in mem.recall_dense(u, q, k=10)],
-            "lexical": lambda u, q: [ids[m] for m in mem.recall_lexical(u, q, k=10)],
-            "hybrid": lambda u, q: [ids[r.id] for r in mem.recall(u, q, k=10)],
-        }
         print(f"\nHaystack: each user holds all {len(turns)} turns; a hit is any turn stating the asked fact")
-        print(f"{'mode':8} {'subset':12} {'n':>3} {'R@5':>6} {'R@10':>6}")
-        for name, fn in modes.items():
-            for subset, qs in (
-                ("all", data["questions"]),
-                ("cross-lang", [q for q in data["questions"] if q["lang"] != q["fact_lang"]]),
-            ):
-                r5 = r10 = 0
-                for q in qs:
-                    wanted = {fact_of[a] for a in q["answer_ids"]}
-                    got = [fact_of[g] for g in fn(f"user{q['conversation']}", q["question"])]
-                    r5 += any(f in wanted for f in got[:5])
-                    r10 += any(f in wanted for f in got[:10])
-                print(f"{name:8} {subset:12} {len(qs):>3} {r5 / len(qs):6.3f} {r10 / len(qs):6.3f}")
+        recall_table(mem, ids, data["questions"], unit=fact_of.get, subsets=("all", "cross-lang"))
 
 
 def main() -> None:

@@ -98,11 +98,6 @@ class Runtime:
         task = asyncio.current_task()
         return task is not None and task.cancelling() > 0
 
-    async def idle(self) -> None:
-        """Wait until every queued turn, and the work after it, is done."""
-        while self._workers:
-            await asyncio.gather(*self._workers.values(), return_exceptions=True)
-
     @property
     def busy(self) -> int:
         """Conversations with a turn running or waiting."""
