@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from koclaw.cli import chat, doctor, memory, run, soul
+from koclaw.cli import chat, doctor, finetune, memory, run, soul
 from koclaw.errors import KoclawError
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ doctor.register(app)
 run.register(app)
 app.add_typer(memory.app, name="memory")
 app.add_typer(soul.app, name="soul")
+app.add_typer(finetune.app, name="finetune")
 
 
 def main() -> None:

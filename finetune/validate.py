@@ -1,0 +1,322 @@
+"""Reject a training conversation for every reason it would teach the Soul tier something wrong.
+
+Each check returns :class:`Problem` s with a stable `code` (what `stats` and the rejects file count)
+and a `detail` a person can act on. Codes:
+
+- ``schema``     the JSON does not fit :mod:`finetune.schema`
+- ``encoding``   mojibake (ftfy's detector, or UTF-8 read as Shift-JIS/GBK/Big5), U+FFFD, control chars
+- ``script``     letters from a script none of her languages use (Hangul, Cyrillic, Thai, ...)
+- ``language``   a reply not in the language of the message it answers, or not the declared language
+- ``addressing`` "user"/用户/ユーザー for Sensei, another language's term, or never addressing Sensei
+- ``think``      malformed ``<think>`` structure (not first, unclosed, nested, empty, in Sensei's turn)
+- ``empty``      an empty turn
+- ``runaway``    a reply over the length limit, a repetition loop, or too many turns
+- ``tool``       an unknown tool or arguments its tool would refuse
+
+Why this is strict: a few hundred bad samples undo the character; the generator retries a job whose
+output is rejected, so strictness costs tokens, not data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import ftfy.badness
+from pydantic import BaseModel, ValidationError
+
+from character import BASE_LANGS, BaseLang, analyse_language
+from finetune.schema import Conversation, Message
+
+MAX_REPLY_CHARS = 1200
+MAX_MESSAGES = 40
+MIN_CHECKED_CHARS = 6  # shorter replies ("OK!", "好") carry too little signal to judge the language
+
+ADDRESS: dict[BaseLang, str] = {"zh": "老师", "ja": "先生", "en": "Sensei"}
+_THINK_TAG = re.compile(r"</?think>")
+_THINK_BLOCK = re.compile(r"\A<think>\n?(.*?)\n?</think>\s*", re.DOTALL)
+_USER_IN_THINK = re.compile(r"(?i)\b(?:the\s+)?users?\b|用户|ユーザー")
+# Visible text: only address-like uses, because 用户/ユーザー/user are ordinary words too.
+_USER_ADDRESS = re.compile(
+    r"(?i)\b(?:dear|the|hi|hello|hey)\s+users?\b|^users?\b|\busers?[,!]|亲爱的用户|用户您|尊敬的用户"
+    r"|ユーザー(?:さん|様)"
+)
+_WRONG_ADDRESS: dict[BaseLang, re.Pattern[str]] = {
+    # 王先生 (Mr Wang) is ordinary Chinese; a bare 先生 or "Sensei" addresses her Japanese/English way.
+    "zh": re.compile(r"(?<![\u4e00-\u9fff])先生|\bSensei\b"),
+    "ja": re.compile(r"老师|\bSensei\b"),
+    "en": re.compile(r"老师|先生"),
+}
+_REPEAT = re.compile(r"(.{6,80}?)\1{3,}", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CJK_CODECS = ("shift_jis", "gbk", "big5")
+_FOREIGN_SCRIPTS = (
+    "HANGUL", "CYRILLIC", "ARABIC", "HEBREW", "THAI", "DEVANAGARI", "BENGALI", "TAMIL", "ARMENIAN",
+    "GEORGIAN", "ETHIOPIC", "KHMER", "LAO", "MYANMAR", "TIBETAN", "SYRIAC", "GUJARATI", "GURMUKHI",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    detail: str
+    where: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "where": self.where, "detail": self.detail}
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.where + ': ' if self.where else ''}{self.detail}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result for one conversation (`conversation` is None when it did not even parse)."""
+
+    id: str
+    problems: tuple[Problem, ...]
+    conversation: Conversation | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.code for p in self.problems))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "ok": self.ok, "problems": [p.as_dict() for p in self.problems]}
+
+
+def validate_line(line: str, *, where: str = "") -> Verdict:
+    """Parse one JSONL line and validate it; a parse failure is a ``schema`` problem."""
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return Verdict(where or "?", (Problem("schema", f"not JSON: {exc.msg} at column {exc.colno}"),))
+    return validate_data(raw, where=where)
+
+
+def validate_data(raw: Any, *, where: str = "") -> Verdict:
+    fallback_id = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") else (where or "?")
+    try:
+        conversation = Conversation.model_validate(raw)
+    except ValidationError as exc:
+        return Verdict(fallback_id, tuple(_schema_problems(exc)))
+    return validate(conversation)
+
+
+def validate(conversation: Conversation) -> Verdict:
+    problems = [
+        *check_encoding(conversation),
+        *check_length(conversation),
+        *check_think(conversation),
+        *check_language(conversation),
+        *check_addressing(conversation),
+        *check_tools(conversation),
+    ]
+    return Verdict(conversation.id, tuple(problems), conversation)
+
+
+def _schema_problems(exc: ValidationError) -> list[Problem]:
+    return [
+        Problem("schema", err["msg"], ".".join(str(part) for part in err["loc"]))
+        for err in exc.errors(include_url=False)[:5]
+    ]
+
+
+def split_think(content: str) -> tuple[str | None, str]:
+    """``(thinking, visible)`` of an assistant turn; thinking is None when there is no block."""
+    match = _THINK_BLOCK.match(content)
+    if match is None:
+        return None, content
+    return match.group(1).strip(), content[match.end() :]
+
+
+def _turns(conversation: Conversation) -> list[tuple[str, Message]]:
+    return [(f"messages[{i}]", m) for i, m in enumerate(conversation.messages)]
+
+
+def check_encoding(conversation: Conversation) -> list[Problem]:
+    problems: list[Problem] = []
+    for where, message in _turns(conversation):
+        text = message.content + (message.kokoron_likely or "")
+        problem = _encoding_problem(text) or _script_problem(text)
+        if problem:
+            problems.append(Problem(problem[0], problem[1], where))
+    return problems
+
+
+def _encoding_problem(text: str) -> tuple[str, str] | None:
+    if "\ufffd" in text:
+        return "encoding", "contains U+FFFD (bytes were lost in decoding)"
+    if _CONTROL.search(text):
+        return "encoding", "contains control characters"
+    if ftfy.badness.is_bad(text):
+        return "encoding", "mojibake (UTF-8 decoded as Latin-1/Windows-1252; ftfy can often repair it)"
+    codec = _cjk_mojibake(text)
+    if codec:
+        return "encoding", f"mojibake (UTF-8 bytes decoded as {codec})"
+    return None
+
+
+def _cjk_mojibake(text: str) -> str | None:
+    """UTF-8 read as a CJK codec re-encodes to valid UTF-8 with multibyte text: real CJK text doesn't."""
+    wide = "".join(ch for ch in text if ord(ch) > 0x7F)
+    if len(wide) < 4:
+        return None
+    for codec in _CJK_CODECS:
+        try:
+            decoded = wide.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if decoded != wide:
+            return codec
+    return None
+
+
+def _script_problem(text: str) -> tuple[str, str] | None:
+    scripts = {script for ch in text if ord(ch) > 0x24F and (script := _foreign_script(ch))}
+    if scripts:
+        return "script", f"letters in {', '.join(sorted(scripts)).title()} script"
+    return None
+
+
+@cache
+def _foreign_script(ch: str) -> str | None:
+    if not ch.isalpha():
+        return None
+    name = unicodedata.name(ch, "")
+    return next((s for s in _FOREIGN_SCRIPTS if name.startswith(s)), None)
+
+
+def check_length(conversation: Conversation) -> list[Problem]:
+    problems: list[Problem] = []
+    if len(conversation.messages) > MAX_MESSAGES:
+        problems.append(Problem("runaway", f"{len(conversation.messages)} messages (limit {MAX_MESSAGES})"))
+    for where, message in _turns(conversation):
+        visible = split_think(message.content)[1] if message.role == "assistant" else message.content
+        if not visible.strip() and not message.tool_calls:
+            problems.append(Problem("empty", f"empty {message.role} turn", where))
+        elif message.role in ("user", "assistant") and len(visible) > MAX_REPLY_CHARS:
+            problems.append(Problem("runaway", f"{len(visible)} characters (limit {MAX_REPLY_CHARS})", where))
+        elif loop := _REPEAT.search(message.content[:4 * MAX_REPLY_CHARS]):
+            problems.append(Problem("runaway", f"repetition loop: {loop.group(1)[:30]!r} x4+", where))
+    return problems
+
+
+def check_think(conversation: Conversation) -> list[Problem]:
+    problems: list[Problem] = []
+    for where, message in _turns(conversation):
+        tags = _THINK_TAG.findall(message.content)
+        if message.role != "assistant":
+            if tags:
+                problems.append(Problem("think", f"think tags in a {message.role} turn", where))
+            continue
+        if not tags:
+            continue
+        thinking, visible = split_think(message.content)
+        if thinking is None:
+            detail = "unclosed <think>" if tags == ["<think>"] else "<think> block is not at the start"
+            problems.append(Problem("think", detail, where))
+        elif _THINK_TAG.search(thinking) or _THINK_TAG.search(visible):
+            problems.append(Problem("think", "more than one <think> block, or a stray tag", where))
+        elif not thinking:
+            problems.append(Problem("think", "empty <think> block", where))
+        elif not visible.strip() and not message.tool_calls:
+            problems.append(Problem("think", "thinking with no reply after it", where))
+    return problems
+
+
+def check_language(conversation: Conversation) -> list[Problem]:
+    """Replies mirror the message they answer; a fixed-language conversation opens in that language."""
+    problems: list[Problem] = []
+    seen: set[BaseLang] = set()
+    asked: BaseLang | None = None
+    for where, message in _turns(conversation):
+        if message.role == "user":
+            found = analyse_language(message.content)
+            seen.add(found.dominant)
+            asked = found.dominant if len(message.content.strip()) >= MIN_CHECKED_CHARS else None
+            if asked and conversation.language != "mixed" and where == _first_user(conversation):
+                if asked != conversation.language:
+                    problems.append(Problem("language", f"opens in {asked}, declared {conversation.language}", where))
+        elif message.role == "assistant":
+            visible = split_think(message.content)[1].strip()
+            if len(visible) < MIN_CHECKED_CHARS:
+                continue
+            said = analyse_language(visible).dominant
+            seen.add(said)
+            if asked and said != asked and conversation.language != "mixed":
+                problems.append(Problem("language", f"replies in {said} to a message in {asked}", where))
+    if conversation.language == "mixed" and len(seen) < 2:
+        problems.append(Problem("language", f"declared mixed but only {'/'.join(sorted(seen))} is used"))
+    return problems
+
+
+def _first_user(conversation: Conversation) -> str:
+    return next(where for where, m in _turns(conversation) if m.role == "user")
+
+
+def check_addressing(conversation: Conversation) -> list[Problem]:
+    problems: list[Problem] = []
+    addressed = False
+    for where, message in _turns(conversation):
+        if message.role != "assistant":
+            continue
+        thinking, visible = split_think(message.content)
+        if thinking and (hit := _USER_IN_THINK.search(thinking)):
+            problems.append(Problem("addressing", f"thinking calls Sensei {hit.group(0)!r}", where))
+        if hit := _USER_ADDRESS.search(visible):
+            problems.append(Problem("addressing", f"calls Sensei {hit.group(0)!r}", where))
+        lang = _reply_language(visible)
+        if lang and (hit := _WRONG_ADDRESS[lang].search(visible)):
+            problems.append(Problem("addressing", f"{hit.group(0)!r} in a {lang} reply", where))
+        addressed = addressed or any(term in message.content for term in ADDRESS.values())
+    if not addressed:
+        problems.append(Problem("addressing", "never addresses Sensei (老师 / 先生 / Sensei)"))
+    return problems
+
+
+def _reply_language(visible: str) -> BaseLang | None:
+    if len(visible.strip()) < MIN_CHECKED_CHARS:
+        return None
+    found = analyse_language(visible)
+    return found.lang if found.lang in BASE_LANGS else None  # type: ignore[return-value]
+
+
+def check_tools(conversation: Conversation) -> list[Problem]:
+    models = tool_argument_models()
+    problems: list[Problem] = []
+    for where, message in _turns(conversation):
+        for call in message.tool_calls or ():
+            model = models.get(call.name)
+            if model is None:
+                problems.append(Problem("tool", f"unknown tool {call.name!r} (known: {', '.join(models)})", where))
+                continue
+            try:
+                model.model_validate(call.arguments)
+            except ValidationError as exc:
+                first = exc.errors(include_url=False)[0]
+                field = ".".join(str(p) for p in first["loc"]) or "arguments"
+                problems.append(Problem("tool", f"{call.name} {field}: {first['msg']}", where))
+    return problems
+
+
+@cache
+def tool_argument_models() -> dict[str, type[BaseModel]]:
+    """The runtime's own argument models, so training data can only teach calls the runtime accepts."""
+    from koclaw.tools.clock import CurrentTimeArgs
+    from koclaw.tools.memory import MemoryForgetArgs, MemorySaveArgs, MemorySearchArgs
+
+    return {
+        "memory_save": MemorySaveArgs,
+        "memory_search": MemorySearchArgs,
+        "memory_forget": MemoryForgetArgs,
+        "current_time": CurrentTimeArgs,
+    }
