@@ -29,7 +29,7 @@ from typing import Any
 import ftfy.badness
 from pydantic import BaseModel, ValidationError
 
-from character import BASE_LANGS, BaseLang, analyse_language
+from character import BaseLang, analyse_language
 from finetune.schema import Conversation, Message
 
 MAX_REPLY_CHARS = 1200
@@ -166,7 +166,10 @@ def _encoding_problem(text: str) -> tuple[str, str] | None:
 
 
 def _cjk_mojibake(text: str) -> str | None:
-    """UTF-8 read as a CJK codec re-encodes to valid UTF-8 with multibyte text: real CJK text doesn't."""
+    """UTF-8 read as a CJK codec re-encodes to valid UTF-8 with multibyte text: real CJK text doesn't.
+
+    (Single-byte round trips such as ¥ -> 0x5C in Shift-JIS are not evidence, hence the checks.)
+    """
     wide = "".join(ch for ch in text if ord(ch) > 0x7F)
     if len(wide) < 4:
         return None
@@ -175,8 +178,8 @@ def _cjk_mojibake(text: str) -> str | None:
             decoded = wide.encode(codec).decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
             continue
-        if decoded != wide:
-            return codec
+        if len(decoded) < len(wide) and sum(ord(ch) > 0x7F for ch in decoded) >= 2:
+            return codec  # multibyte sequences collapsed back into real characters
     return None
 
 
@@ -202,10 +205,11 @@ def check_length(conversation: Conversation) -> list[Problem]:
     for where, message in _turns(conversation):
         visible = split_think(message.content)[1] if message.role == "assistant" else message.content
         if not visible.strip() and not message.tool_calls:
-            problems.append(Problem("empty", f"empty {message.role} turn", where))
+            thinking_only = " (thinking only)" if message.content.strip() else ""
+            problems.append(Problem("empty", f"empty {message.role} turn{thinking_only}", where))
         elif message.role in ("user", "assistant") and len(visible) > MAX_REPLY_CHARS:
             problems.append(Problem("runaway", f"{len(visible)} characters (limit {MAX_REPLY_CHARS})", where))
-        elif loop := _REPEAT.search(message.content[:4 * MAX_REPLY_CHARS]):
+        elif loop := _REPEAT.search(message.content[: 4 * MAX_REPLY_CHARS]):
             problems.append(Problem("runaway", f"repetition loop: {loop.group(1)[:30]!r} x4+", where))
     return problems
 
@@ -228,8 +232,6 @@ def check_think(conversation: Conversation) -> list[Problem]:
             problems.append(Problem("think", "more than one <think> block, or a stray tag", where))
         elif not thinking:
             problems.append(Problem("think", "empty <think> block", where))
-        elif not visible.strip() and not message.tool_calls:
-            problems.append(Problem("think", "thinking with no reply after it", where))
     return problems
 
 
@@ -241,11 +243,12 @@ def check_language(conversation: Conversation) -> list[Problem]:
     for where, message in _turns(conversation):
         if message.role == "user":
             found = analyse_language(message.content)
+            seen.update(lang for lang, units in found.units if units and found.lang == "mixed")
             seen.add(found.dominant)
             asked = found.dominant if len(message.content.strip()) >= MIN_CHECKED_CHARS else None
-            if asked and conversation.language != "mixed" and where == _first_user(conversation):
-                if asked != conversation.language:
-                    problems.append(Problem("language", f"opens in {asked}, declared {conversation.language}", where))
+            declared = conversation.language
+            if asked and declared not in ("mixed", asked) and where == _first_user(conversation):
+                problems.append(Problem("language", f"opens in {asked}, declared {declared}", where))
         elif message.role == "assistant":
             visible = split_think(message.content)[1].strip()
             if len(visible) < MIN_CHECKED_CHARS:
@@ -287,7 +290,7 @@ def _reply_language(visible: str) -> BaseLang | None:
     if len(visible.strip()) < MIN_CHECKED_CHARS:
         return None
     found = analyse_language(visible)
-    return found.lang if found.lang in BASE_LANGS else None  # type: ignore[return-value]
+    return None if found.lang == "mixed" else found.lang
 
 
 def check_tools(conversation: Conversation) -> list[Problem]:
@@ -297,7 +300,8 @@ def check_tools(conversation: Conversation) -> list[Problem]:
         for call in message.tool_calls or ():
             model = models.get(call.name)
             if model is None:
-                problems.append(Problem("tool", f"unknown tool {call.name!r} (known: {', '.join(models)})", where))
+                known = ", ".join(models)
+                problems.append(Problem("tool", f"unknown tool {call.name!r} (known: {known})", where))
                 continue
             try:
                 model.model_validate(call.arguments)

@@ -8,6 +8,7 @@ import sys
 import typer
 
 from koclaw.cli import chat, doctor, finetune, memory, run, soul
+from koclaw.cli import datagen as datagen  # registers `finetune generate`
 from koclaw.errors import KoclawError
 
 app = typer.Typer(

@@ -181,7 +181,10 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):  # the client timed out and left: fine
+                self.close_connection = True
 
         def _complete(self, body: dict[str, Any], reply: Reply) -> None:
             text = "".join(c for c in reply.chunks if isinstance(c, str))
