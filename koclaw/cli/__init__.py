@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from koclaw.cli import chat, doctor, finetune, memory, run, soul
+from koclaw.cli import character, chat, doctor, finetune, memory, run, soul
 from koclaw.cli import datagen as datagen  # registers `finetune generate`
 from koclaw.errors import KoclawError
 
@@ -24,6 +24,7 @@ run.register(app)
 app.add_typer(memory.app, name="memory")
 app.add_typer(soul.app, name="soul")
 app.add_typer(finetune.app, name="finetune")
+app.add_typer(character.app, name="character")
 
 
 def main() -> None:

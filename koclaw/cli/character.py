@@ -1,0 +1,71 @@
+"""`koclaw character ...`: take Kokoron out as a character card, or bring a character in from one.
+
+Cards are Character Card V2 (SillyTavern and most frontends); import also reads V1 JSON and PNG cards.
+An imported card becomes a profile YAML that `character.load_profile(path)` reads.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from character.card import CardError, card_to_profile, profile_to_card, read_card, write_card
+from character.profile import ProfileError, load_profile
+from character.profile_io import ProfileExistsError, write_profile
+
+app = typer.Typer(help="Kokoron's character: export and import character cards.", no_args_is_help=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(2)
+
+
+@app.command("export-card")
+def export_card(
+    output: Path | None = typer.Option(None, "-o", "--output", help="write the card here (default: stdout)"),
+    profile: Path | None = typer.Option(None, "--profile", help="a profile YAML (default: Kokoron's own)"),
+) -> None:
+    """Write a Character Card V2 (JSON) that SillyTavern and others import; Koclaw restores it exactly."""
+    try:
+        card = profile_to_card(load_profile(profile))
+        if output is None:
+            sys.stdout.write(json.dumps(card, ensure_ascii=False, indent=2) + "\n")
+            return
+        write_card(card, output)
+    except (CardError, ProfileError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"Wrote {card['data']['name']}'s card to {output}.")
+
+
+@app.command("import-card")
+def import_card(
+    file: Path = typer.Argument(..., help="a card: .json (V1 or V2) or .png with a 'chara'/'ccv3' chunk"),
+    output: Path = typer.Option(..., "-o", "--output", help="the profile YAML to write"),
+    force: bool = typer.Option(False, "--force", help="replace OUTPUT if it exists"),
+) -> None:
+    """Turn a character card into a profile YAML, and say which sections need a person's edit."""
+    if output.exists() and not force:
+        raise _fail(f"{output} already exists; pass --force to replace it")
+    try:
+        profile, notes = card_to_profile(read_card(file), str(file))
+        header = [f"Imported from the character card {file.name} by `koclaw character import-card`."]
+        if notes:
+            header += ["Check these sections:", *(f"- {note}" for note in notes)]
+        write_profile(profile, output, overwrite=force, comments=header)
+    except CardError as exc:
+        raise _fail(str(exc)) from None
+    except ProfileExistsError:
+        raise _fail(f"{output} already exists; pass --force to replace it") from None
+    except OSError as exc:
+        raise _fail(f"cannot write {output}: {exc.strerror or exc}") from None
+    if not notes:
+        typer.echo(f"Imported {profile.name.en} exactly (a Koclaw card) into {output}.")
+        return
+    typer.echo(f"Imported {profile.name.en} into {output}. Check these sections:")
+    for note in notes:
+        typer.echo(f"  - {note}")
+    typer.echo(f"Then use it with: koclaw character export-card --profile {output}")
