@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from finetune.dataset import write_lines_atomic
 from finetune.plan import Job
 from finetune.prompts import (
     Phase1,
@@ -76,17 +76,6 @@ class RunReport:
         return data
 
 
-def atomic_write(path: Path, lines: Iterable[str]) -> None:
-    """Write a whole file or nothing: a kill leaves either the old state or the new file complete."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for line in lines:
-            fh.write(line + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 class ShardStore:
     """The run directory: what is done, and atomic flushes of new results."""
 
@@ -106,7 +95,7 @@ class ShardStore:
                     "rerun with the same settings to resume, or choose a new --out directory"
                 )
         else:
-            atomic_write(manifest, [json.dumps(settings, ensure_ascii=False, sort_keys=True)])
+            write_lines_atomic(manifest, [json.dumps(settings, ensure_ascii=False, sort_keys=True)])
 
     def _shard_numbers(self) -> list[int]:
         return sorted(int(m.group(1)) for p in self.directory.iterdir() if (m := _SHARD.match(p.name)))
@@ -132,9 +121,9 @@ class ShardStore:
             return
         number = max(self._shard_numbers(), default=-1) + 1
         rejects = [json.dumps(r, ensure_ascii=False) for o in outcomes for r in o.rejects]
-        atomic_write(self.directory / _REJECTS.format(number), rejects)
+        write_lines_atomic(self.directory / _REJECTS.format(number), rejects)
         accepted = [o.conversation.model_dump_json(exclude_none=True) for o in outcomes if o.conversation]
-        atomic_write(self.directory / f"shard-{number:06d}.jsonl", accepted)
+        write_lines_atomic(self.directory / f"shard-{number:06d}.jsonl", accepted)
 
     def conversations(self) -> list[Conversation]:
         paths = [self.directory / f"shard-{number:06d}.jsonl" for number in self._shard_numbers()]

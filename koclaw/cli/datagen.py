@@ -12,6 +12,7 @@ import typer
 
 from koclaw.cli.common import print_json
 from koclaw.cli.finetune import app
+from koclaw.errors import KoclawError
 
 if TYPE_CHECKING:
     from finetune.datagen import RunReport
@@ -57,7 +58,7 @@ def generate(
         plan_settings = PlanSettings(count, seed, run_id, think_share=think_share, tool_share=tool_share)
         goal = load_targets(targets)
         jobs, recipes = _jobs(plan_settings, goal.languages, goal.scenarios, notes, per_note)
-    except ValueError as exc:
+    except (ValueError, KoclawError) as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from None
     if not jobs:
