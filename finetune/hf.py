@@ -1,0 +1,137 @@
+"""Loading base models, tokenizers and adapters with transformers + peft: one path for train, eval, serve.
+
+Why one module: the three must agree on the device, the dtype, int8 quantization and how an adapter
+folder is recognised, or an adapter evaluated one way is served another. torch/transformers/peft are
+imported inside the functions (the runtime imports `finetune` without the training stack).
+
+`TINY` (the string "tiny") names the offline tiny Kokoron wherever a base model name is accepted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from koclaw.errors import InputError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+TINY = "tiny"
+Dtype = Literal["auto", "bf16", "fp32"]
+ADAPTER_FILES = ("adapter_config.json",)
+ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
+
+
+@dataclass(frozen=True)
+class Placement:
+    device: str
+    dtype_name: str
+
+    @property
+    def cuda(self) -> bool:
+        return self.device.startswith("cuda")
+
+
+def placement(dtype: Dtype = "auto", device: str | None = None) -> Placement:
+    """CUDA when present; bf16 where the GPU supports it (fp16 gives NaN in Gated DeltaNet), else fp32."""
+    import torch
+
+    chosen = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if dtype == "auto":
+        bf16 = chosen.startswith("cuda") and torch.cuda.is_bf16_supported()
+        dtype = "bf16" if bf16 else "fp32"
+    return Placement(chosen, dtype)
+
+
+def resolve_base(name_or_path: str) -> str:
+    """`tiny` builds (once) and returns the tiny model's folder; anything else is a hub name or path."""
+    if name_or_path == TINY:
+        from finetune.tiny import ensure_tiny
+
+        return str(ensure_tiny())
+    return name_or_path
+
+
+def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_base(name_or_path))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_base(
+    name_or_path: str, *, dtype: Dtype = "auto", int8: bool = False, device: str | None = None
+) -> PreTrainedModel:
+    """The base model on its device. With `int8`, quantize on the CPU first, then move (optimum-quanto).
+
+    Never merge an adapter into an int8 base: quanto gives wrong output with no error (FACTS.md).
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    where = placement(dtype, device)
+    torch_dtype = torch.bfloat16 if where.dtype_name == "bf16" else torch.float32
+    try:
+        model = AutoModelForCausalLM.from_pretrained(resolve_base(name_or_path), dtype=torch_dtype)
+    except OSError as exc:
+        raise InputError(
+            f"Cannot load the base model {name_or_path!r}: {exc}. Pass a local folder, a hub name this "
+            "machine can reach, or 'tiny' for the offline tiny model."
+        ) from None
+    if int8:
+        from optimum.quanto import freeze, qint8, quantize
+
+        quantize(model, weights=qint8)
+        freeze(model)
+    return model.to(where.device)
+
+
+def check_adapter(path: Path) -> Path:
+    """The adapter folder, or an InputError that says which file is missing or broken."""
+    folder = path.expanduser()
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder: pass the adapter folder that training wrote.")
+    config = folder / "adapter_config.json"
+    if not config.is_file():
+        raise InputError(f"{folder} has no adapter_config.json: it is not a PEFT adapter folder.")
+    try:
+        json.loads(config.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise InputError(f"{config} is corrupt ({exc}); retrain or restore the adapter.") from None
+    if not any((folder / name).is_file() for name in ADAPTER_WEIGHTS):
+        raise InputError(f"{folder} has no adapter weights (adapter_model.safetensors); retrain it.")
+    return folder
+
+
+def adapter_base(path: Path) -> str | None:
+    """The base model an adapter was trained on: its manifest first, then PEFT's own config."""
+    for name, key in (("manifest.json", "base_model"), ("adapter_config.json", "base_model_name_or_path")):
+        file = path / name
+        if file.is_file():
+            try:
+                value: Any = json.loads(file.read_text(encoding="utf-8")).get(key)
+            except (ValueError, AttributeError):
+                continue
+            if value:
+                return str(value)
+    return None
+
+
+def load_with_adapters(base: PreTrainedModel, adapters: dict[str, Path]) -> Any:
+    """A PeftModel holding every adapter under its name (switch with `set_adapter`, or disable)."""
+    from peft import PeftModel
+
+    if not adapters:
+        return base
+    items = list(adapters.items())
+    first_name, first_path = items[0]
+    model = PeftModel.from_pretrained(base, str(check_adapter(first_path)), adapter_name=first_name)
+    for name, path in items[1:]:
+        model.load_adapter(str(check_adapter(path)), adapter_name=name)
+    model.eval()
+    return model
