@@ -88,7 +88,8 @@ def load_base(
 
         quantize(model, weights=qint8)
         freeze(model)
-    return model.to(where.device)
+    model.to(where.device)  # type: ignore[arg-type]  # transformers types .to oddly; it moves in place
+    return model
 
 
 def check_adapter(path: Path) -> Path:
