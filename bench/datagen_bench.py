@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from finetune.datagen import Generator, ShardStore
+from finetune.datagen import Generator, RunReport, ShardStore
 from finetune.dataset import merge, read_records
 from finetune.plan import PlanSettings, make_plan
 from finetune.targets import DEFAULT_LANGUAGES, DEFAULT_SCENARIOS
@@ -42,7 +42,14 @@ def one_run(count: int, rpm: float, concurrency: int, seed: int) -> dict[str, fl
         )
         teacher = Teacher(settings)
         generator = Generator(teacher, ShardStore(Path(tmp)), concurrency=concurrency, shard_size=50)
-        report = asyncio.run(generator.run(jobs))
+
+        async def generate() -> RunReport:
+            try:
+                return await generator.run(jobs)
+            finally:
+                await teacher.close()
+
+        report = asyncio.run(generate())
         attempts = report.accepted + sum(report.rejects.values())
         started = time.perf_counter()
         merged = merge(read_records(sorted(Path(tmp).glob("shard-*.jsonl"))))
