@@ -62,14 +62,14 @@ class Rememberer:
         model: ChatModel,
         open_memory: Callable[[], LongTermMemory],
     ) -> None:
-        """`long_term` serves the event loop's thread (tools, consolidation); `open_memory` opens
+        """`long_term` serves the event loop's thread (the memory tools); `open_memory` opens
         the instances the recall and ingest threads use."""
         self.settings = settings
         self.store = store
         self.long_term = long_term
-        self.consolidator = Consolidator(store, long_term, model)
         self._readers = _MemoryThreads(open_memory, 2, "recall")
         self._writer = _MemoryThreads(open_memory, 1, "episodes")
+        self.consolidator = Consolidator(store, self._writer.run, model)
         self._idle: dict[int, asyncio.Task[None]] = {}
         self._pending: list[tuple[str, list[EpisodeIn]]] = []
         self._ingest: asyncio.Task[None] | None = None

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, Literal
 
 import sqlite_utils
@@ -110,8 +112,22 @@ def _json_text(text: str) -> str:
     return text[start : end + 1] if start != -1 and end > start else text
 
 
+MemoryRunner = Callable[[Callable[[LongTermMemory], Any]], Awaitable[Any]]
+"""Runs work against a `LongTermMemory`; the runtime passes its writer thread, so embedding and Chroma
+calls never block the event loop."""
+
+
+def inline(memory: LongTermMemory) -> MemoryRunner:
+    """Run store calls on the caller's thread (tests, one-shot CLI commands)."""
+
+    async def run(work: Callable[[LongTermMemory], Any]) -> Any:
+        return work(memory)
+
+    return run
+
+
 class Consolidator:
-    def __init__(self, store: SessionStore, facts: LongTermMemory, model: ChatModel) -> None:
+    def __init__(self, store: SessionStore, facts: MemoryRunner, model: ChatModel) -> None:
         self.store = store
         self.facts = facts
         self.model = model
@@ -148,7 +164,7 @@ class Consolidator:
             return Outcome(applied={})
         last = new[-1].id
         user_text = "\n".join(m.content for m in new if m.role == "user")
-        existing = self.facts.similar(conv.user_id, user_text, 8, kinds=("fact",))
+        existing = await self.facts(lambda lt: lt.similar(conv.user_id, user_text, 8, kinds=("fact",)))
         facts = "\n".join(
             f"- id={f.id} ({f.timestamp[:10] if f.timestamp else '?'}): {f.text}" for f in existing
         )
@@ -174,7 +190,8 @@ class Consolidator:
                     {"role": "user", "content": f"That was not valid ({error}). Answer with the JSON only."},
                 ]
                 continue
-            applied = self._apply(conv.user_id, plan, {m.id for m in new})
+            known = {m.id for m in new}
+            applied = await self.facts(partial(_apply, user_id=conv.user_id, plan=plan, known_ids=known))
             self._save_state(conversation_id, last, 0)
             return Outcome(applied=applied)
         failures += 1
@@ -196,23 +213,24 @@ class Consolidator:
                 return "", event.message
         return "".join(text), None
 
-    def _apply(self, user_id: str, plan: Plan, known_ids: set[int]) -> dict[str, int]:
-        counts = {"ADD": 0, "UPDATE": 0, "DELETE": 0, "NOOP": 0}
-        for op in plan.operations:
-            if isinstance(op, Add):
-                sources = tuple(str(i) for i in op.source_ids if i in known_ids)
-                self.facts.save_fact(
-                    user_id, op.text, importance=op.importance, category=op.category, source_ids=sources
-                )
-            elif isinstance(op, Update):
-                try:
-                    self.facts.update_fact(user_id, op.id, text=op.text, importance=op.importance)
-                except KoclawError:  # an id that is not this person's fact: nothing to update
-                    continue
-            elif isinstance(op, Delete) and not self.facts.delete(user_id, op.id):
-                continue  # not this person's fact, or already gone
-            counts[op.op] += 1
-        return counts
+
+def _apply(facts: LongTermMemory, user_id: str, plan: Plan, known_ids: set[int]) -> dict[str, int]:
+    counts = {"ADD": 0, "UPDATE": 0, "DELETE": 0, "NOOP": 0}
+    for op in plan.operations:
+        if isinstance(op, Add):
+            sources = tuple(str(i) for i in op.source_ids if i in known_ids)
+            facts.save_fact(
+                user_id, op.text, importance=op.importance, category=op.category, source_ids=sources
+            )
+        elif isinstance(op, Update):
+            try:
+                facts.update_fact(user_id, op.id, text=op.text, importance=op.importance)
+            except KoclawError:  # an id that is not this person's fact: nothing to update
+                continue
+        elif isinstance(op, Delete) and not facts.delete(user_id, op.id):
+            continue  # not this person's fact, or already gone
+        counts[op.op] += 1
+    return counts
 
 
 def plan_schema() -> str:

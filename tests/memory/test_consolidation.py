@@ -10,7 +10,7 @@ import pytest
 
 from koclaw.config import load_settings
 from koclaw.llm.openai_compat import OpenAICompatModel
-from memory.consolidation import Consolidator, Outcome
+from memory.consolidation import Consolidator, Outcome, inline
 from memory.long_term import LongTermMemory
 from memory.session import SessionStore
 from tests.fakes.openai_server import FakeOpenAIServer, text_reply
@@ -34,7 +34,7 @@ def consolidate(store: SessionStore, memory: LongTermMemory, conversation_id: in
     async def go() -> Outcome:
         model = OpenAICompatModel(load_settings().llm)
         try:
-            return await Consolidator(store, memory, model).run(conversation_id)
+            return await Consolidator(store, inline(memory), model).run(conversation_id)
         finally:
             await model.aclose()
 
