@@ -54,7 +54,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         settings,
         store,
         model,
-        tools=default_tools(*memory_tools(long_term)),
+        tools=default_tools(*memory_tools(rememberer.run_store)),
         recall=rememberer.recall,
         native_tools=settings.llm.native_tools,
     )

@@ -62,14 +62,15 @@ class Rememberer:
         model: ChatModel,
         open_memory: Callable[[], LongTermMemory],
     ) -> None:
-        """`long_term` serves the event loop's thread (the memory tools); `open_memory` opens
-        the instances the recall and ingest threads use."""
+        """`long_term` is for reads on the event loop's thread (CLI and admin views); `open_memory`
+        opens the instances the recall and writer threads use."""
         self.settings = settings
         self.store = store
         self.long_term = long_term
         self._readers = _MemoryThreads(open_memory, 2, "recall")
         self._writer = _MemoryThreads(open_memory, 1, "episodes")
-        self.consolidator = Consolidator(store, self._writer.run, model)
+        self.run_store = self._writer.run  # the one writer thread: tools and consolidation share it
+        self.consolidator = Consolidator(store, self.run_store, model)
         self._idle: dict[int, asyncio.Task[None]] = {}
         self._pending: list[tuple[str, list[EpisodeIn]]] = []
         self._ingest: asyncio.Task[None] | None = None

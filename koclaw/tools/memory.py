@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from koclaw.errors import KoclawError
 from koclaw.llm.tools import Tool, ToolContext, tool_error
-from memory.long_term import LongTermMemory
+from memory.consolidation import MemoryRunner
 
 
 class MemorySaveArgs(BaseModel):
@@ -39,8 +39,10 @@ class MemoryForgetArgs(BaseModel):
 
 
 class _MemoryTool:
-    def __init__(self, memory: LongTermMemory) -> None:
-        self.memory = memory
+    """Store calls go through `run` (the runtime's writer thread): embedding must not stall the loop."""
+
+    def __init__(self, run: MemoryRunner) -> None:
+        self.run_store = run
 
 
 class MemorySave(_MemoryTool, Tool[MemorySaveArgs]):
@@ -50,13 +52,15 @@ class MemorySave(_MemoryTool, Tool[MemorySaveArgs]):
 
     async def run(self, args: MemorySaveArgs, context: ToolContext) -> str:
         sources = (str(context.message_id),) if context.message_id else ()
-        fact = self.memory.save_fact(
-            context.user_id,
-            args.fact,
-            importance=args.importance,
-            category=args.category,
-            source_ids=sources,
-            language=context.language,
+        fact = await self.run_store(
+            lambda memory: memory.save_fact(
+                context.user_id,
+                args.fact,
+                importance=args.importance,
+                category=args.category,
+                source_ids=sources,
+                language=context.language,
+            )
         )
         return json.dumps({"saved": fact.id, "merged": fact.merged, "text": fact.text}, ensure_ascii=False)
 
@@ -67,7 +71,7 @@ class MemorySearch(_MemoryTool, Tool[MemorySearchArgs]):
     Args = MemorySearchArgs
 
     async def run(self, args: MemorySearchArgs, context: ToolContext) -> str:
-        hits = self.memory.recall(context.user_id, args.query, k=args.k)
+        hits = await self.run_store(lambda memory: memory.recall(context.user_id, args.query, k=args.k))
         found = [{"id": h.id, "kind": h.kind, "date": h.timestamp[:10], "text": h.text} for h in hits]
         return json.dumps({"memories": found}, ensure_ascii=False)
 
@@ -79,13 +83,13 @@ class MemoryForget(_MemoryTool, Tool[MemoryForgetArgs]):
 
     async def run(self, args: MemoryForgetArgs, context: ToolContext) -> str:
         try:
-            removed = self.memory.forget(context.user_id, args.target)
+            removed = await self.run_store(lambda memory: memory.forget(context.user_id, args.target))
         except KoclawError as exc:
             return tool_error(str(exc))
         return json.dumps({"forgotten": len(removed), "ids": removed})
 
 
 def memory_tools(
-    memory: LongTermMemory,
+    run: MemoryRunner,
 ) -> list[Tool[MemorySaveArgs] | Tool[MemorySearchArgs] | Tool[MemoryForgetArgs]]:
-    return [MemorySave(memory), MemorySearch(memory), MemoryForget(memory)]
+    return [MemorySave(run), MemorySearch(run), MemoryForget(run)]
