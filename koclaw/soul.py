@@ -1,18 +1,42 @@
-"""Activating a Soul: load the adapter into the model server, check it is served, then record it.
+"""Activating a Soul: load the adapter into the model server, prove it changes the model, then switch.
 
-One path for the CLI, Telegram's /soul and (later) the retrain job. Nothing is recorded unless the
-server took the adapter, so the registry never claims a Soul the server does not have.
+One path for the CLI, Telegram's /soul and the retrain job. The steps, in order:
+
+1. the adapter folder is still there and whole (a clear error otherwise);
+2. the server loads it (`POST /v1/load_lora_adapter`) and lists it;
+3. a greedy probe: the adapter must answer differently from the base model. An adapter whose keys do
+   not match the server's module names loads with no error and changes nothing (the vLLM trap for
+   PEFT adapters trained on Qwen3.5's text-only class); this step refuses it;
+4. only then is it recorded and the runtime's model name switched, in one step.
+
+Until step 4 the old Soul keeps serving, so a failed activation changes nothing.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from koclaw.errors import InputError, ModelRejected
-from koclaw.llm.base import ChatModel
+from koclaw.events import ErrorEvent, TextDelta
+from koclaw.llm.base import ChatModel, ChatRequest
 from memory.soul import Adapter, SoulRegistry
 
+PROBE = [
+    {
+        "role": "user",
+        "content": "老师问：明天上午有什么安排？ / 先生、明日の予定は？ / Sensei asks: what's on tomorrow?",
+    }
+]
+PROBE_TOKENS = 32
+ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 
-async def activate(registry: SoulRegistry, model: ChatModel, name: str, by: str) -> Adapter:
+
+async def activate(
+    registry: SoulRegistry, model: ChatModel, name: str, by: str, *, verify: bool = True
+) -> Adapter:
     adapter = registry.get(name)
+    check_files(Path(adapter.path))
     await model.load_adapter(adapter.name, adapter.path)
     served = await model.list_models()
     if adapter.name not in served:
@@ -20,9 +44,54 @@ async def activate(registry: SoulRegistry, model: ChatModel, name: str, by: str)
             f"The model server accepted {adapter.name!r} but does not list it (it serves {served}). "
             "Check the server's log."
         )
+    if verify:
+        await check_changes_output(registry, model, adapter.name, served)
     registry.record_activation(adapter.name, by)
     model.use(adapter.name)
     return adapter
+
+
+def check_files(folder: Path) -> None:
+    """The adapter folder still holds a readable config and weights (it may have moved since)."""
+    config = folder / "adapter_config.json"
+    if not config.is_file():
+        raise InputError(f"{folder} has no adapter_config.json any more: restore the adapter or retrain it.")
+    try:
+        json.loads(config.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise InputError(f"{config} is corrupt ({exc}): restore the adapter or retrain it.") from None
+    if not any((folder / name).is_file() for name in ADAPTER_WEIGHTS):
+        raise InputError(f"{folder} has no adapter weights (adapter_model.safetensors): retrain it.")
+
+
+async def check_changes_output(
+    registry: SoulRegistry, model: ChatModel, name: str, served: list[str]
+) -> None:
+    adapters = {a.name for a in registry.adapters()}
+    base = next((m for m in served if m not in adapters and m != name), None)
+    if base is None:
+        return  # nothing to compare against: the server serves only adapters
+    before, after = await greedy(model, base), await greedy(model, name)
+    if before == after:
+        raise ModelRejected(
+            f"{name!r} answers the probe exactly like the base model {base!r}: the adapter changes nothing. "
+            "Its keys probably do not match the server's module names; check and convert it with "
+            "`koclaw finetune check-adapter DIR --convert OUT`, then register the converted folder."
+        )
+
+
+async def greedy(model: ChatModel, name: str) -> str:
+    """The probe's greedy reply from `name` (thinking off, so the reply itself is compared)."""
+    request = ChatRequest(
+        messages=PROBE, thinking=False, max_tokens=PROBE_TOKENS, temperature=0.0, model=name
+    )
+    text: list[str] = []
+    async for event in model.stream(request):
+        if isinstance(event, TextDelta):
+            text.append(event.text)
+        elif isinstance(event, ErrorEvent):
+            raise ModelRejected(f"The probe request to {name!r} failed: {event.message}")
+    return "".join(text)
 
 
 async def rollback(registry: SoulRegistry, model: ChatModel, by: str) -> Adapter:

@@ -86,3 +86,44 @@ def test_soul_cli(server: FakeOpenAIServer, tmp_path: Path) -> None:
     assert "by cli:ops" in run_koclaw("soul", "history").stdout
     nothing = run_koclaw("soul", "rollback")
     assert nothing.returncode == 2 and "Nothing to roll back to" in nothing.stderr
+
+
+def test_an_adapter_that_changes_nothing_is_refused_and_the_old_soul_keeps_serving(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    async def go() -> tuple[str | None, str]:
+        async with open_app(load_settings()) as app:
+            app.soul.register("v1", adapter_dir(tmp_path, "v1"))
+            app.soul.register("v2", adapter_dir(tmp_path, "v2"))
+            await soul.activate(app.soul, app.model, "v1", "test")
+            server.adapters_change_output = False  # v2's keys miss the server's modules
+            with pytest.raises(ModelError, match="changes nothing") as info:
+                await soul.activate(app.soul, app.model, "v2", "test")
+            assert "check-adapter" in str(info.value)
+            return app.soul.active(), await app.model.model_name()
+
+    assert asyncio.run(go()) == ("v1", "v1")
+
+
+@pytest.mark.parametrize("damage", ["config", "weights", "corrupt"])
+def test_missing_or_corrupt_adapter_files_give_a_clear_error(
+    server: FakeOpenAIServer, tmp_path: Path, damage: str
+) -> None:
+    folder = adapter_dir(tmp_path, "v1")
+
+    async def go() -> str:
+        async with open_app(load_settings()) as app:
+            app.soul.register("v1", folder)
+            if damage == "config":
+                (folder / "adapter_config.json").unlink()
+            elif damage == "weights":
+                (folder / "adapter_model.safetensors").unlink()
+            else:
+                (folder / "adapter_config.json").write_text("{nope")
+            with pytest.raises(InputError) as info:
+                await soul.activate(app.soul, app.model, "v1", "test")
+            assert app.soul.active() is None and server.adapters_loaded == []
+            return str(info.value)
+
+    message = asyncio.run(go())
+    assert str(folder) in message and ("retrain" in message or "restore" in message)

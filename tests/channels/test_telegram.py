@@ -17,7 +17,7 @@ import pytest
 from channels.telegram import MASK, TelegramChannel, TokenRedactor
 from channels.telegram_format import MAX_MESSAGE, escape, split_text, telegram_length
 from channels.telegram_stream import Pacing
-from koclaw import admin
+from koclaw import admin, soul
 from koclaw.app import App, open_app
 from koclaw.config import load_settings
 from koclaw.replies import fallback
@@ -659,7 +659,18 @@ def test_admin_activates_and_rolls_back_a_soul(
         await bot.messages(ADMIN, 5)
 
     assert run_bot(bot_api, body) == 0
-    assert server.chat_requests[0]["model"] == "kokoron-v2"
+    probes = [r for r in server.chat_requests if r["messages"] == soul.PROBE]
+    # Base, then candidate, for each activation (the rollback's included).
+    assert [r["model"] for r in probes] == [
+        "kokoron",
+        "kokoron-v1",
+        "kokoron",
+        "kokoron-v2",
+        "kokoron",
+        "kokoron-v1",
+    ]
+    (alice,) = [r for r in server.chat_requests if r["messages"] != soul.PROBE]
+    assert alice["model"] == "kokoron-v2"
     answers = bot_api.plain_texts(ADMIN)
     assert "* kokoron-v1" in answers[3] and "active: kokoron-v1" in answers[3] and "(served)" in answers[3]
     assert answers[4].startswith("Could not do that: No adapter named 'nope'")

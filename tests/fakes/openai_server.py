@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -64,6 +64,7 @@ class FakeOpenAIServer:
         self.default = default or _echo
         self.received: list[Received] = []
         self.adapters_loaded: list[dict[str, Any]] = []  # bodies of /load_lora_adapter calls
+        self.adapters_change_output = True  # False: adapters load but change nothing (the vLLM key trap)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), _handler(self))
         self._server.daemon_threads = True
@@ -80,7 +81,13 @@ class FakeOpenAIServer:
 
     def next_reply(self, body: dict[str, Any]) -> Reply:
         with self._lock:
-            return self.replies.popleft() if self.replies else self.default(body)
+            if self.replies:
+                return self.replies.popleft()
+        reply = self.default(body)
+        loaded = {a.get("lora_name") for a in self.adapters_loaded}
+        if self.adapters_change_output and body.get("model") in loaded:  # like a LoRA that works
+            reply = replace(reply, chunks=[f"[{body['model']}] ", *reply.chunks])
+        return reply
 
     def start(self) -> FakeOpenAIServer:
         self._thread.start()

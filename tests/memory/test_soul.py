@@ -13,6 +13,7 @@ def adapter_dir(root: Path, name: str, manifest: dict[str, object] | None = None
     folder = root / name
     folder.mkdir(parents=True)
     (folder / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "Qwen/Qwen3.5-27B"}))
+    (folder / "adapter_model.safetensors").write_bytes(b"weights")  # the server fake never reads them
     if manifest is not None:
         (folder / "manifest.json").write_text(json.dumps(manifest))
     return folder
