@@ -7,8 +7,11 @@ import sys
 
 import typer
 
-from koclaw.cli import character, chat, doctor, finetune, memory, run, soul
+from koclaw.cli import character, chat, doctor, finetune, memory, run, serve, soul
 from koclaw.cli import datagen as datagen  # registers `finetune generate`
+from koclaw.cli import evaluate as evaluate  # registers finetune eval
+from koclaw.cli import soul_serve as soul_serve  # registers `soul serve-cmd`
+from koclaw.cli import train as train  # registers finetune train
 from koclaw.errors import KoclawError
 
 app = typer.Typer(
@@ -21,6 +24,7 @@ app = typer.Typer(
 chat.register(app)
 doctor.register(app)
 run.register(app)
+serve.register(app)
 app.add_typer(memory.app, name="memory")
 app.add_typer(soul.app, name="soul")
 app.add_typer(finetune.app, name="finetune")

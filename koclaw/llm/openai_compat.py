@@ -180,6 +180,11 @@ class OpenAICompatModel(ChatModel):
             detail = _error_detail(exc)
             if exc.status_code == 400 and "already" in detail.lower():
                 return
+            if exc.status_code == 404 and "adapter" in detail.lower():  # vLLM: the path holds none
+                raise ModelRejected(
+                    f"The model server at {self.base_url} found no adapter at {path}: {detail}. The path is "
+                    "read by the server, so it must exist on the server's machine."
+                ) from exc
             if exc.status_code in (404, 405):
                 raise ModelRejected(
                     f"The model server at {self.base_url} cannot load adapters at run time. Start vLLM with "

@@ -1,0 +1,583 @@
+"""Train Kokoron's Soul: a LoRA adapter on Qwen3.5 with trl's SFTTrainer, loss on her turns only.
+
+Why these choices: the loss covers assistant tokens only, thinking included (trl's
+``assistant_only_loss`` with ``{% generation %}`` markers; for the real Qwen3.5 tokenizer trl swaps in its
+shipped Qwen3.5 training template); LoRA hits every linear layer of the language model, Gated DeltaNet
+projections included, and never the vision tower; the held-out split is :func:`finetune.export.split`, so
+evaluation never sees a training conversation or a near copy of one. The adapter is never merged: with
+``int8`` the base is quanto-quantized and a merge would give wrong output with no error.
+
+Output (``--output DIR``): ``checkpoint-N/`` (resume with ``--resume``), ``loss.png``, ``train_config.json``,
+``adapter/`` (PEFT adapter named for ``AutoModelForCausalLM``, what evaluation and the test server load,
+with ``manifest.json``, ``heldout_ids.json``, ``heldout.jsonl``, ``loss.png``) and, when the base model's
+class keeps its text model under ``language_model`` (Qwen3.5-27B declares
+``Qwen3_5ForConditionalGeneration``), ``adapter-vllm/``: the same weights renamed for vLLM (see
+:mod:`finetune.vllm_compat`; serve and register that folder with vLLM).
+
+Usage::
+
+    python -m finetune.train --config train.yaml --set learning_rate=1e-4 --output runs/v2
+    python -m finetune.train --tiny --max-steps 20          # the offline tiny model, a CPU minute
+    accelerate launch --multi_gpu --num_processes 4 -m finetune.train --config train.yaml --output runs/v2
+
+Several GPUs (the last line; untested here, the dev machines have none): data-parallel, each process holds
+a full bf16 copy on its own GPU (about 54 GB for 27B, so 80 GB cards, or ``--set int8=true``); the
+effective batch is batch_size x grad_accum x GPUs, so lower grad_accum to keep 16. Only the main process
+writes the adapter and manifest; ``--resume`` works the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from finetune.export import SystemMode
+from finetune.hf import TINY, Dtype
+from finetune.schema import Conversation
+from koclaw.errors import InputError
+
+if TYPE_CHECKING:
+    from trl.trainer.sft_trainer import SFTTrainer
+
+Progress = Callable[[str], None]
+TARGET_MODULES = (
+    r"^model\.(?:language_model\.)?layers\.\d+\."
+    r"(?:self_attn\.(?:q_proj|k_proj|v_proj|o_proj)"
+    r"|linear_attn\.(?:in_proj_qkv|in_proj_z|in_proj_b|in_proj_a|out_proj)"
+    r"|mlp\.(?:gate_proj|up_proj|down_proj))$"
+)
+"""Every linear layer of the text model in both Qwen3.5 classes; vision blocks never match."""
+IDENTITY = ("base_model", "data", "system", "heldout", "lora_r", "lora_alpha", "target_modules", "int8")
+"""Settings a resumed run must share with the run it continues."""
+MANIFEST_FORMAT = 1
+
+
+class TrainConfig(BaseModel):
+    """Every training setting; YAML keys and ``--set`` keys are these field names."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    base_model: str = "Qwen/Qwen3.5-27B"
+    data: list[Path] = Field(default_factory=list, description="conversation files (JSONL)")
+    system: SystemMode = "persona"
+    heldout: float = Field(0.1, ge=0, lt=1)
+    dedupe_threshold: float = Field(0.8, gt=0, le=1, description="as finetune export's --threshold")
+    lora_r: int = Field(64, ge=1)
+    lora_alpha: int = Field(128, ge=1)
+    lora_dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: str = TARGET_MODULES
+    batch_size: int = Field(1, ge=1)
+    grad_accum: int = Field(16, ge=1)
+    learning_rate: float = Field(2e-4, gt=0)
+    lr_scheduler: str = "cosine"
+    warmup_ratio: float = Field(0.03, ge=0, lt=1)
+    max_length: int = Field(2048, ge=16)
+    gradient_checkpointing: bool = True
+    optim: str = Field("auto", description="auto: paged_adamw_8bit on CUDA, adamw_torch elsewhere")
+    epochs: float = Field(2.0, gt=0)
+    max_steps: int = Field(-1, description="> 0 stops after this many optimizer steps")
+    dtype: Dtype = "auto"
+    int8: bool = False
+    seed: int = 42
+    output: Path | None = None
+    save_steps: int = Field(100, ge=1)
+    save_total_limit: int = Field(3, ge=1)
+    logging_steps: int = Field(10, ge=1)
+    eval_before: bool = Field(True, description="held-out loss of the untrained base, for comparison")
+    assistant_only_loss: bool = True
+
+
+# fmt: off
+PRESETS: dict[str, dict[str, Any]] = {
+    # A few CPU minutes on the seeds. No persona prompt: it alone is ~700 tiny tokens, the seeds ~330.
+    "tiny": dict(
+        base_model=TINY, system="none", lora_r=16, lora_alpha=32, batch_size=8, grad_accum=1,
+        learning_rate=5e-3, warmup_ratio=0.05, max_length=512, gradient_checkpointing=False, epochs=6.0,
+        save_steps=20, logging_steps=5,
+    ),
+}
+# fmt: on
+
+
+def seed_files() -> list[Path]:
+    from finetune.prompts import SEED_DIR
+
+    return sorted(SEED_DIR.glob("*.jsonl"))
+
+
+def parse_sets(pairs: Sequence[str]) -> dict[str, Any]:
+    """``key=value`` pairs; values are read as YAML (``3``, ``true``, ``[a.jsonl, b.jsonl]``)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--set {pair!r}: write key=value, e.g. --set learning_rate=1e-4.")
+        try:
+            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            out[key.strip()] = raw
+    return out
+
+
+def load_config(
+    file: Path | None = None,
+    sets: Sequence[str] = (),
+    *,
+    preset: str | None = None,
+    **flags: Any,
+) -> TrainConfig:
+    """Defaults < preset < YAML file < ``--set`` < direct flags (those not None)."""
+    import yaml
+
+    merged: dict[str, Any] = dict(PRESETS[preset]) if preset else {}
+    if preset == "tiny":
+        merged["data"] = seed_files()
+    if file is not None:
+        try:
+            loaded = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise InputError(f"Cannot read the config {file}: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise InputError(f"{file} must hold a mapping of settings (key: value).")
+        merged.update(loaded)
+    merged.update(parse_sets(sets))
+    merged.update({k: v for k, v in flags.items() if v is not None})
+    try:
+        return TrainConfig(**merged)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            key = ".".join(str(p) for p in err["loc"])
+            problems.append(
+                f"unknown setting {key!r}" if err["type"] == "extra_forbidden" else f"{key}: {err['msg']}"
+            )
+        known = ", ".join(TrainConfig.model_fields)
+        raise InputError(f"Bad training config: {'; '.join(problems)}. Known settings: {known}.") from None
+
+
+@dataclass
+class Prepared:
+    """The conversations to train on and to hold out, and what they came from."""
+
+    train: list[Conversation]
+    heldout: list[Conversation]
+    rejected: int
+    files: list[dict[str, Any]] = field(default_factory=list)
+    system: str | None = None
+
+    def rows(self, which: Literal["train", "heldout"]) -> list[dict[str, Any]]:
+        from finetune.export import trl_messages
+
+        items = self.train if which == "train" else self.heldout
+        return [{"messages": trl_messages(c, self.system)} for c in items]
+
+
+def prepare_data(config: TrainConfig) -> Prepared:
+    """Read, validate and split exactly as ``koclaw finetune export`` does (same records, same split)."""
+    from finetune.dataset import read_records
+    from finetune.export import split, system_prompt
+
+    if not config.data:
+        raise InputError("No training data: pass --data FILE (JSONL conversations), or --tiny for the seeds.")
+    records = read_records(config.data)
+    accepted = [r.conversation for r in records if r.ok and r.conversation is not None]
+    if not accepted:
+        raise InputError("Every conversation was rejected; see why with: koclaw finetune validate FILES")
+    train, heldout = split(accepted, config.heldout, threshold=config.dedupe_threshold)
+    if not train:
+        raise InputError("The held-out split took every conversation; add data or lower heldout.")
+    files = []
+    for path in config.data:
+        mine = [r for r in records if r.file == str(path)]
+        files.append(
+            {
+                "path": str(path),
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "records": len(mine),
+                "accepted": sum(1 for r in mine if r.ok),
+            }
+        )
+    rejected = sum(1 for r in records if not r.ok)
+    return Prepared(train, heldout, rejected, files, system_prompt(config.system))
+
+
+def resolve_optim(name: str, cuda: bool) -> str:
+    import importlib.util
+
+    if name != "auto":
+        return name
+    if cuda and importlib.util.find_spec("bitsandbytes") is not None:
+        return "paged_adamw_8bit"
+    return "adamw_torch"  # CPU, or no bitsandbytes: paged 8-bit needs it
+
+
+def template_source(tokenizer: Any, base: str) -> str:
+    """Which chat template gives the assistant mask, or an InputError before any training starts."""
+    from trl.chat_template_utils import get_training_chat_template, has_generation_markers
+
+    template = tokenizer.chat_template
+    if isinstance(template, dict):
+        template = template.get("default")
+    if template and has_generation_markers(template):
+        return "tokenizer"
+    try:
+        if template and get_training_chat_template(tokenizer) is not None:
+            return "trl training template"
+    except ValueError:
+        pass
+    raise InputError(
+        f"The chat template of {base} has no {{% generation %}} markers and trl ships no training template "
+        "for it, so the loss cannot be limited to Kokoron's turns. Use a tokenizer whose template marks "
+        "assistant output, or --set assistant_only_loss=false to train on whole conversations."
+    )
+
+
+def progress_callback(say: Progress) -> Any:
+    """Step, loss and tokens/s; tokens are the trainer's own non-padding count (num_input_tokens_seen)."""
+    from transformers import TrainerCallback
+
+    class Callback(TrainerCallback):
+        start, tokens0, tokens, steps0 = time.monotonic(), 0, 0, 0
+
+        def rate(self) -> float:
+            return self.tokens / max(time.monotonic() - self.start, 1e-9)
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.start, self.tokens0, self.steps0 = (
+                time.monotonic(),
+                state.num_input_tokens_seen,
+                state.global_step,
+            )
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.tokens = state.num_input_tokens_seen - self.tokens0
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if state.is_world_process_zero:
+                took = time.monotonic() - self.start
+                say(f"Trained to step {state.global_step} in {took:.0f}s, {self.rate():,.0f} tok/s")
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+            if state.is_world_process_zero and logs and "loss" in logs:
+                spent = (time.monotonic() - self.start) / max(state.global_step - self.steps0, 1)
+                say(
+                    f"step {state.global_step}/{state.max_steps}  loss {logs['loss']:.4f}  "
+                    f"lr {logs.get('learning_rate', 0):.2e}  {self.rate():,.0f} tok/s  "
+                    f"ETA {(state.max_steps - state.global_step) * spent:.0f}s"
+                )
+
+    return Callback()
+
+
+def build_trainer(
+    config: TrainConfig, data: Prepared, output: Path, progress: Progress | None = None
+) -> SFTTrainer:
+    """The SFTTrainer with LoRA attached (nothing trained yet): `train` runs it, tests inspect its batches."""
+    import datasets  # type: ignore[import-untyped]
+    from datasets import Dataset
+    from peft import LoraConfig
+    from transformers.trainer_callback import PrinterCallback
+    from transformers.utils import logging as hf_logging
+    from trl.trainer.sft_config import SFTConfig
+    from trl.trainer.sft_trainer import SFTTrainer
+
+    from finetune.hf import load_base, load_tokenizer, placement
+
+    datasets.disable_progress_bars()  # a bar per map() step is noise next to the progress lines
+    hf_logging.disable_progress_bar()
+    where = placement(config.dtype)
+    rank = os.environ.get("LOCAL_RANK")
+    device = f"cuda:{rank}" if where.cuda and rank is not None else None
+    try:
+        tokenizer = load_tokenizer(config.base_model)
+    except (OSError, ValueError) as exc:  # no such repo / folder, or a folder without a tokenizer
+        raise InputError(
+            f"Cannot load the base model {config.base_model!r}: {exc}. Pass a local folder, a hub name this "
+            "machine can reach, or --tiny for the offline tiny model."
+        ) from None
+    if config.assistant_only_loss:
+        template_source(tokenizer, config.base_model)
+    model = load_base(config.base_model, dtype=config.dtype, int8=config.int8, device=device)
+    args = SFTConfig(
+        output_dir=str(output),
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.grad_accum,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type=config.lr_scheduler,
+        warmup_steps=config.warmup_ratio,  # below 1 transformers reads it as a share of all steps
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        max_length=config.max_length,
+        activation_checkpointing=config.gradient_checkpointing,
+        activation_checkpointing_kwargs={"use_reentrant": False} if config.gradient_checkpointing else None,
+        optim=resolve_optim(config.optim, where.cuda),
+        bf16=where.dtype_name == "bf16",
+        fp16=False,  # fp16 gives NaN in Gated DeltaNet
+        seed=config.seed,
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=config.save_total_limit,
+        logging_steps=config.logging_steps,
+        logging_first_step=True,
+        include_num_input_tokens_seen="non_padding",
+        assistant_only_loss=config.assistant_only_loss,
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_pin_memory=where.cuda,
+    )
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=config.target_modules,
+        task_type="CAUSAL_LM",
+    )
+    heldout = data.rows("heldout")
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_list(data.rows("train")),
+        eval_dataset=Dataset.from_list(heldout) if heldout else None,
+        processing_class=tokenizer,
+        peft_config=lora,
+        callbacks=[progress_callback(progress)] if progress else None,
+    )
+    trainer.remove_callback(PrinterCallback)  # our progress lines replace its raw log dicts
+    return trainer
+
+
+def train(config: TrainConfig, *, resume: bool = False, progress: Progress | None = None) -> Path:
+    """Train, save the adapter with its manifest, and return the adapter folder."""
+    say = progress or (lambda _m: None)
+    data = prepare_data(config)  # the quick refusals first, before torch is imported
+    base = config.base_model
+    if base != TINY and not Path(base).expanduser().exists() and (base[0] in "/.~" or base.count("/") != 1):
+        raise InputError(f"No base model at {base!r}: pass a model folder, a hub name (org/name) or --tiny.")
+    output = (config.output or default_output(config)).expanduser()
+    checkpoint = _check_output(config, output, resume)
+    if config.base_model == TINY:
+        from finetune.tiny import ensure_tiny
+
+        ensure_tiny(progress=say)
+    say(
+        f"{len(data.train)} conversations to train on, {len(data.heldout)} held out, {data.rejected} rejected"
+    )
+    trainer = build_trainer(config, data, output, say)
+    before = trainer.evaluate()["eval_loss"] if config.eval_before and data.heldout else None
+    if before is not None:
+        say(f"Held-out loss before training: {before:.4f}")
+    started = time.monotonic()
+    result = trainer.train(resume_from_checkpoint=checkpoint)
+    runtime = time.monotonic() - started
+    after = trainer.evaluate()["eval_loss"] if data.heldout else None
+    if not trainer.is_world_process_zero():
+        return output / "adapter"
+    state = trainer.state
+    losses = [e["loss"] for e in state.log_history if "loss" in e]
+    speed = [c for c in trainer.callback_handler.callbacks if hasattr(c, "rate")]
+    metrics = {
+        "train_loss": result.training_loss,
+        "first_loss": losses[0] if losses else None,
+        "last_loss": losses[-1] if losses else None,
+        "eval_loss_before": before,
+        "eval_loss": after,
+        "tokens_per_second": speed[0].rate() if speed else result.metrics.get("train_tokens_per_second"),
+        "tokens_seen": state.num_input_tokens_seen,
+        "steps": state.global_step,
+        "epochs": state.epoch,
+        "runtime_s": round(runtime, 2),
+        "resumed_from": Path(checkpoint).name if checkpoint else None,
+    }
+    return _save(trainer, config, data, output, metrics)
+
+
+def default_output(config: TrainConfig) -> Path:
+    from koclaw.config import koclaw_home
+
+    name = "tiny" if config.base_model == TINY else "kokoron"
+    return koclaw_home() / "runs" / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def _check_output(config: TrainConfig, output: Path, resume: bool) -> str | None:
+    """The checkpoint to resume from (or None); refuses to mix two runs in one folder."""
+    saved = output / "train_config.json"
+    steps = [int(p.name[11:]) for p in output.glob("checkpoint-*") if p.is_dir() and p.name[11:].isdigit()]
+    last = str(output / f"checkpoint-{max(steps)}") if steps else None
+    if not resume:
+        if last is not None:
+            raise InputError(
+                f"{output} already holds {Path(last).name}: add --resume, or pick a new --output."
+            )
+        output.mkdir(parents=True, exist_ok=True)
+        saved.write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        return None
+    if last is None:
+        raise InputError(f"Nothing to resume in {output}: no checkpoint-N folder. Run without --resume.")
+    if saved.is_file():
+        before, now = json.loads(saved.read_text(encoding="utf-8")), json.loads(config.model_dump_json())
+        if changed := [k for k in IDENTITY if before.get(k) != now.get(k)]:
+            raise InputError(f"--resume with other {', '.join(changed)} than {output} was started with.")
+    return last
+
+
+def _save(trainer: Any, config: TrainConfig, data: Prepared, output: Path, metrics: dict[str, Any]) -> Path:
+    from finetune.vllm_compat import serving_checks
+
+    adapter, vllm_dir = output / "adapter", output / "adapter-vllm"
+    for old in (adapter, vllm_dir):
+        shutil.rmtree(old, ignore_errors=True)
+    trainer.model.save_pretrained(str(adapter))  # LoRA weights only: never merged (int8 bases!)
+    ids = [c.id for c in data.heldout]
+    (adapter / "heldout_ids.json").write_text(json.dumps(ids, indent=1) + "\n", encoding="utf-8")
+    rows = [
+        json.dumps({"id": c.id, **r}, ensure_ascii=False)
+        for c, r in zip(data.heldout, data.rows("heldout"), strict=True)
+    ]
+    (adapter / "heldout.jsonl").write_text("".join(f"{r}\n" for r in rows), encoding="utf-8")
+    plot_loss(trainer.state.log_history, output / "loss.png", metrics)
+    shutil.copy2(output / "loss.png", adapter / "loss.png")
+    checks, vllm_copy = serving_checks(adapter, vllm_dir)
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "kind": "koclaw-lora",
+        "base_model": config.base_model,
+        "naming": "text",
+        "vllm_adapter": str(vllm_copy or adapter),
+        "adapter_checks": checks,
+        "dataset": {
+            "files": data.files,
+            "system": config.system,
+            "heldout_share": config.heldout,
+            "split": "finetune.export.split",
+            "train": len(data.train),
+            "heldout": len(data.heldout),
+            "rejected": data.rejected,
+            "heldout_ids_file": "heldout_ids.json",
+        },
+        "config": json.loads(config.model_dump_json()),
+        "training": _environment(trainer, config),
+        "metrics": metrics,
+        "code": code_version(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+    (adapter / "manifest.json").write_text(text, encoding="utf-8")
+    if vllm_copy is not None:
+        copy = {**manifest, "naming": "wrapper", "for": "vllm", "transformers_adapter": str(adapter)}
+        (vllm_copy / "manifest.json").write_text(
+            json.dumps(copy, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+    return adapter
+
+
+def _environment(trainer: Any, config: TrainConfig) -> dict[str, Any]:
+    args = trainer.args
+    return {
+        "device": str(args.device),
+        "world_size": args.world_size,
+        "bf16": bool(args.bf16),
+        "int8": config.int8,
+        "optim": str(getattr(args.optim, "value", args.optim)),
+        "chat_template": template_source(trainer.processing_class, config.base_model)
+        if config.assistant_only_loss
+        else "tokenizer (whole conversations)",
+        "merge": "never into an int8 base; merge only onto the full-precision base",
+    }
+
+
+def code_version() -> dict[str, Any]:
+    """Package versions and the git commit (with a dirty flag) the adapter was trained from."""
+    found: dict[str, Any] = {}
+    for name in ("koclaw", "torch", "transformers", "peft", "trl"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    root, found["git_commit"] = Path(__file__).resolve().parent.parent, None
+    try:
+        git = [subprocess.run(["git", *a], cwd=root, capture_output=True, text=True, timeout=5)
+               for a in (["rev-parse", "HEAD"], ["status", "--porcelain"])]  # fmt: skip
+        if git[0].returncode == 0:
+            found.update(git_commit=git[0].stdout.strip(), git_dirty=bool(git[1].stdout.strip()))
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return found
+
+
+def plot_loss(history: list[dict[str, Any]], path: Path, metrics: dict[str, Any]) -> Path:
+    """Training loss per logged step, with the held-out loss before and after (matplotlib Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = [(e["step"], e["loss"]) for e in history if "loss" in e]
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    if points:
+        ax.plot(*zip(*points, strict=True), label="train loss", color="#c0392b")
+    for key, step, label in (
+        ("eval_loss_before", 0, "held-out before"),
+        ("eval_loss", metrics["steps"], "held-out after"),
+    ):
+        if metrics.get(key) is not None:
+            ax.scatter([step], [metrics[key]], label=label, zorder=3)
+    rate = metrics.get("tokens_per_second") or 0
+    ax.set(xlabel="optimizer step", ylabel="loss", title=f"LoRA training ({rate:,.0f} tokens/s)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m finetune.train", description=__doc__.split("\n")[0])
+    p.add_argument("--config", type=Path, help="YAML file of settings (TrainConfig field names)")
+    p.add_argument(
+        "--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override one setting"
+    )
+    p.add_argument("--tiny", action="store_true", help="the offline tiny model on the seed conversations")
+    p.add_argument("--data", type=Path, nargs="+", help="conversation files (JSONL)")
+    p.add_argument("--output", type=Path, help="run folder (checkpoints, adapter, loss.png)")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output")
+    p.add_argument("--max-steps", type=int, help="stop after N optimizer steps")
+    p.add_argument("--epochs", type=float, help="passes over the training data")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        config = load_config(
+            args.config, args.sets, preset="tiny" if args.tiny else None,
+            data=args.data, output=args.output, max_steps=args.max_steps, epochs=args.epochs,
+        )  # fmt: skip
+        adapter = train(config, resume=args.resume, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    except InputError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Adapter: {adapter}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
