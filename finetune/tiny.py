@@ -31,13 +31,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata, resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerFast
 
 TINY_NAME = "tiny-kokoron"
-TINY_FORMAT = 1
+TINY_FORMAT = 2
+# The tied embedding is also the output head. At the usual init (std 0.02, row norm ~0.16 at hidden 64)
+# logits stay within about +-1.3, so a LoRA on the frozen base cannot move the loss far from uniform;
+# at std 1/sqrt(hidden) they can reach the range a trained model uses.
+EMBEDDING_STD = 0.125
 """Bumped when the build changes shape: a saved model of another format is rebuilt."""
 
 ENDOFTEXT, IM_START, IM_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
@@ -232,6 +236,7 @@ def build_tiny_model(
     hidden_size: int = 64,
     num_layers: int = 4,
     seed: int = DEFAULT_SEED,
+    embedding_std: float = EMBEDDING_STD,
 ) -> PreTrainedModel:
     """A randomly initialised ``Qwen3_5ForCausalLM``: Gated DeltaNet and full attention layers alternating.
 
@@ -266,6 +271,10 @@ def build_tiny_model(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = Qwen3_5ForCausalLM(config)
+        with torch.no_grad():  # see EMBEDDING_STD
+            embeddings = cast("torch.Tensor", model.get_input_embeddings().weight)
+            embeddings.normal_(0.0, embedding_std)
+            embeddings[pad_id].zero_()
     # As Qwen's generation config: either end token stops, and the greedy default keeps demos repeatable.
     model.generation_config = GenerationConfig.from_dict(
         {"eos_token_id": [eos_id, pad_id], "pad_token_id": pad_id, "do_sample": False, "max_new_tokens": 64}

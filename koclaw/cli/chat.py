@@ -11,10 +11,12 @@ import typer
 from channels.cli import TerminalChannel, decode_line
 from koclaw.app import open_app
 from koclaw.cli.common import default_user, settings_or_exit
+from koclaw.cli.embedded import OFFER, tiny_server
 from koclaw.config import Settings
-from koclaw.errors import ModelError
+from koclaw.errors import ModelError, ModelUnavailable
 
 SHUTDOWN_GRACE_S = 10.0
+NO_SERVER = -1  # _chat's answer when no model server answers (exit 2 unless the tiny one is taken)
 
 UserOption = typer.Option(None, "--user", "-u", help="who is speaking (default: $KOCLAW_USER or your login)")
 
@@ -24,11 +26,22 @@ def register(app: typer.Typer) -> None:
     app.command()(ask)
 
 
-def chat(user: str | None = UserOption) -> None:
-    """Chat with Kokoron. Interactive in a terminal; otherwise one message per stdin line, one reply each."""
+def chat(
+    user: str | None = UserOption,
+    tiny: bool = typer.Option(
+        False, "--tiny", help="serve the built-in tiny Kokoron here (proves the pipeline only; needs [train])"
+    ),
+) -> None:
+    """Chat with Kokoron. Interactive in a terminal; otherwise one message per stdin line, one reply each.
+
+    With no model server answering, an interactive chat offers the built-in tiny Kokoron instead."""
     settings = settings_or_exit()
-    code = asyncio.run(_chat(settings, user or default_user(), sys.stdin.isatty()))
-    raise typer.Exit(code)
+    who, interactive = user or default_user(), sys.stdin.isatty()
+    code = NO_SERVER if tiny else asyncio.run(_chat(settings, who, interactive))
+    if code == NO_SERVER and (tiny or typer.confirm(OFFER, default=False, err=True)):
+        with tiny_server(settings) as local:
+            code = asyncio.run(_chat(local, who, interactive))
+    raise typer.Exit(2 if code == NO_SERVER else code)
 
 
 def ask(
@@ -58,7 +71,7 @@ async def _chat(settings: Settings, user: str, interactive: bool) -> int:
                 await app.model.model_name()
             except ModelError as exc:
                 typer.echo(str(exc), err=True)
-                return 2
+                return NO_SERVER if isinstance(exc, ModelUnavailable) else 2
         channel = TerminalChannel(user, interactive=interactive)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
