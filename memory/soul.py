@@ -37,6 +37,15 @@ def m001_adapters_and_activations(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations
+def m002_evaluations(db: sqlite_utils.Database) -> None:
+    db.table("evaluations").create(
+        {"id": int, "name": str, "evaluated_at": str, "passed": int, "report": str},
+        pk="id",
+        foreign_keys=[("name", "adapters", "name")],
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Adapter:
     name: str
@@ -113,6 +122,28 @@ class SoulRegistry:
             "SELECT id, name, activated_at, by FROM activations ORDER BY id DESC LIMIT ?", [limit]
         )
         return [dict(zip(("id", "name", "activated_at", "by"), row, strict=True)) for row in cur.fetchall()]
+
+    def find_by_path(self, folder: Path) -> Adapter | None:
+        """The registered adapter whose folder this is (eval results attach to it)."""
+        target = str(folder.expanduser().resolve())
+        return next((a for a in self.adapters() if a.path == target), None)
+
+    def record_evaluation(self, name: str, passed: bool, report: dict[str, Any]) -> None:
+        self.get(name)
+        row = {"name": name, "evaluated_at": now_iso(), "passed": int(passed), "report": json.dumps(report)}
+        with self.db.conn:
+            self.db.table("evaluations").insert(row)
+
+    def evaluations(self, name: str, limit: int = 5) -> list[dict[str, Any]]:
+        """The adapter's newest evaluations: when, whether the gate passed, and the full report."""
+        cur = self.db.execute(
+            "SELECT evaluated_at, passed, report FROM evaluations WHERE name = ? ORDER BY id DESC LIMIT ?",
+            [name, limit],
+        )
+        return [
+            {"evaluated_at": at, "passed": bool(passed), "report": json.loads(report)}
+            for at, passed, report in cur.fetchall()
+        ]
 
     def _row(self, name: str) -> dict[str, Any] | None:
         cur = self.db.execute("SELECT * FROM adapters WHERE name = ?", [name])

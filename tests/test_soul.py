@@ -127,3 +127,25 @@ def test_missing_or_corrupt_adapter_files_give_a_clear_error(
 
     message = asyncio.run(go())
     assert str(folder) in message and ("retrain" in message or "restore" in message)
+
+
+def test_soul_show_lists_manifest_metrics_and_evaluations(tmp_path: Path) -> None:
+    from memory.soul import SoulRegistry
+
+    manifest = {"base_model": "tiny", "created": "2026-11-25T00:00:00+00:00", "metrics": {"eval_loss": 8.4}}
+    folder = adapter_dir(tmp_path, "v1", manifest)
+    assert run_koclaw("soul", "register", "v1", str(folder)).returncode == 0
+    before = run_koclaw("soul", "show", "v1")
+    assert before.returncode == 0 and "eval_loss 8.4" in before.stdout
+    assert "no evaluation yet" in before.stdout
+    registry = SoulRegistry(load_settings().soul_db)
+    assert registry.find_by_path(folder) is not None
+    registry.record_evaluation("v1", True, {"scores": {"candidate": {"addressing": 0.75}}})
+    registry.close()
+    shown = run_koclaw("soul", "show", "v1", "--json")
+    data = json.loads(shown.stdout)
+    assert data["evaluations"][0]["passed"] is True
+    assert data["evaluations"][0]["report"]["scores"]["candidate"]["addressing"] == 0.75
+    assert "gate passed; addressing 0.750" in run_koclaw("soul", "show", "v1").stdout
+    missing = run_koclaw("soul", "show", "nope")
+    assert missing.returncode == 2 and "No adapter named 'nope'" in missing.stderr

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -97,6 +97,7 @@ def eval_adapter(
     report.notes[:0] = notes
     passed, reasons = gate(report.scores, config)
     data = report.as_dict((passed, reasons))
+    _remember(folder, passed, data)
     if report_file is not None:
         from finetune.dataset import write_lines_atomic
 
@@ -107,6 +108,22 @@ def eval_adapter(
         _print(report, passed, reasons)
     if not passed:
         raise typer.Exit(1)
+
+
+def _remember(folder: Path, passed: bool, data: dict[str, Any]) -> None:
+    """Attach the result to the registered Soul version with this folder, if there is one."""
+    from koclaw.cli.common import settings_or_exit
+    from memory.soul import SoulRegistry
+
+    registry = SoulRegistry(settings_or_exit().soul_db)
+    try:
+        adapter = registry.find_by_path(folder)
+        if adapter is not None:
+            registry.record_evaluation(
+                adapter.name, passed, {k: v for k, v in data.items() if k != "samples"}
+            )
+    finally:
+        registry.close()
 
 
 def _progress(message: str) -> None:

@@ -70,6 +70,39 @@ def list_adapters(as_json: bool = typer.Option(False, "--json", help="print JSON
         typer.echo(note, err=True)
 
 
+@app.command("show")
+def show(
+    name: str = typer.Argument(..., help="a registered adapter"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """One version: its folder, manifest (base, data, config, metrics) and latest evaluations."""
+    registry = _registry()
+    adapter = registry.get(name)
+    evaluations = registry.evaluations(name)
+    if as_json:
+        print_json(
+            {**dataclasses.asdict(adapter), "active": registry.active() == name, "evaluations": evaluations}
+        )
+        return
+    mark = " (active)" if registry.active() == name else ""
+    typer.echo(f"{adapter.name}{mark}\n  folder: {adapter.path}\n  base: {adapter.base_model or 'unknown'}")
+    manifest = adapter.manifest
+    if manifest:
+        metrics = manifest.get("metrics", {})
+        code = manifest.get("code", {})
+        version = f"koclaw {code.get('koclaw', '?')} @ {str(code.get('git_commit') or '?')[:12]}"
+        typer.echo(f"  created: {manifest.get('created', '?')}  code: {version}")
+        shown = {k: v for k, v in metrics.items() if isinstance(v, int | float)}
+        typer.echo("  metrics: " + ", ".join(f"{k} {v:.4g}" for k, v in shown.items()))
+    for ev in evaluations:
+        verdict = "passed" if ev["passed"] else "FAILED"
+        scores = ev["report"].get("scores", {}).get("candidate", {})
+        figures = ", ".join(f"{k} {v:.3f}" for k, v in scores.items() if isinstance(v, int | float))
+        typer.echo(f"  eval {ev['evaluated_at'][:19]}: gate {verdict}; {figures}")
+    if not evaluations:
+        typer.echo(f"  no evaluation yet: koclaw finetune eval {adapter.path}")
+
+
 @app.command("activate")
 def activate(
     name: str = typer.Argument(..., help="a registered adapter"),
