@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 
 TINY = "tiny"
 Dtype = Literal["auto", "bf16", "fp32"]
-ADAPTER_FILES = ("adapter_config.json",)
-ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 
 
 @dataclass(frozen=True)
@@ -94,19 +92,9 @@ def load_base(
 
 def check_adapter(path: Path) -> Path:
     """The adapter folder, or an InputError that says which file is missing or broken."""
-    folder = path.expanduser()
-    if not folder.is_dir():
-        raise InputError(f"{folder} is not a folder: pass the adapter folder that training wrote.")
-    config = folder / "adapter_config.json"
-    if not config.is_file():
-        raise InputError(f"{folder} has no adapter_config.json: it is not a PEFT adapter folder.")
-    try:
-        json.loads(config.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise InputError(f"{config} is corrupt ({exc}); retrain or restore the adapter.") from None
-    if not any((folder / name).is_file() for name in ADAPTER_WEIGHTS):
-        raise InputError(f"{folder} has no adapter weights (adapter_model.safetensors); retrain it.")
-    return folder
+    from memory.soul import check_adapter_files
+
+    return check_adapter_files(path)
 
 
 def adapter_base(path: Path) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -30,17 +30,8 @@ Scenario = Literal[
 ]
 Source = Literal["seed", "generated", "targeted"]
 
-LANGUAGES: tuple[Language, ...] = ("zh", "ja", "en", "mixed")
-SCENARIOS: tuple[Scenario, ...] = (
-    "daily",
-    "emotional_support",
-    "work_assistance",
-    "deep_discussion",
-    "playful",
-    "boundary",
-    "language_switching",
-    "special_event",
-)
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
 TOOL_NAMES = ("memory_save", "memory_search", "memory_forget", "current_time")
 
 SCHEMA_FILE = Path(__file__).with_name("conversation.schema.json")

@@ -14,13 +14,12 @@ Until step 4 the old Soul keeps serving, so a failed activation changes nothing.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from koclaw.errors import InputError, ModelRejected
 from koclaw.events import ErrorEvent, TextDelta
 from koclaw.llm.base import ChatModel, ChatRequest
-from memory.soul import Adapter, SoulRegistry
+from memory.soul import Adapter, SoulRegistry, check_adapter_files
 
 PROBE = [
     {
@@ -29,14 +28,13 @@ PROBE = [
     }
 ]
 PROBE_TOKENS = 32
-ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 
 
 async def activate(
     registry: SoulRegistry, model: ChatModel, name: str, by: str, *, verify: bool = True
 ) -> Adapter:
     adapter = registry.get(name)
-    check_files(Path(adapter.path))
+    check_adapter_files(Path(adapter.path))
     await model.load_adapter(adapter.name, adapter.path)
     served = await model.list_models()
     if adapter.name not in served:
@@ -49,19 +47,6 @@ async def activate(
     registry.record_activation(adapter.name, by)
     model.use(adapter.name)
     return adapter
-
-
-def check_files(folder: Path) -> None:
-    """The adapter folder still holds a readable config and weights (it may have moved since)."""
-    config = folder / "adapter_config.json"
-    if not config.is_file():
-        raise InputError(f"{folder} has no adapter_config.json any more: restore the adapter or retrain it.")
-    try:
-        json.loads(config.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise InputError(f"{config} is corrupt ({exc}): restore the adapter or retrain it.") from None
-    if not any((folder / name).is_file() for name in ADAPTER_WEIGHTS):
-        raise InputError(f"{folder} has no adapter weights (adapter_model.safetensors): retrain it.")
 
 
 async def check_changes_output(

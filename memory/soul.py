@@ -151,6 +151,28 @@ class SoulRegistry:
         return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
 
 
+ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
+
+
+def check_adapter_files(folder: Path) -> Path:
+    """The adapter folder, or an InputError naming what is missing or broken and what to do."""
+    folder = folder.expanduser()
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder: pass the adapter folder that training wrote.")
+    config = folder / "adapter_config.json"
+    if not config.is_file():
+        raise InputError(
+            f"{folder} has no adapter_config.json: restore the PEFT adapter folder or retrain it."
+        )
+    try:
+        json.loads(config.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise InputError(f"{config} is corrupt ({exc}): restore the adapter or retrain it.") from None
+    if not any((folder / name).is_file() for name in ADAPTER_WEIGHTS):
+        raise InputError(f"{folder} has no adapter weights (adapter_model.safetensors): retrain it.")
+    return folder
+
+
 def _adapter(row: dict[str, Any]) -> Adapter:
     return Adapter(
         name=row["name"],
