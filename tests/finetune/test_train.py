@@ -20,6 +20,7 @@ from finetune.dataset import read_records  # noqa: E402
 from finetune.export import assistant_content, export  # noqa: E402
 from finetune.tiny import ensure_tiny  # noqa: E402
 from finetune.train import (  # noqa: E402
+    PRESETS,
     TARGET_MODULES,
     TrainConfig,
     build_trainer,
@@ -97,7 +98,7 @@ def test_config_precedence_preset_yaml_set_flags(tmp_path: Path) -> None:
         yaml_file, ["learning_rate=2e-3", "data=[a.jsonl, b.jsonl]"], preset="tiny", epochs=5
     )
     assert config.base_model == "tiny"  # preset
-    assert config.lora_r == 8  # YAML over the preset's 16
+    assert config.lora_r == 8  # YAML over the preset's 64
     assert config.learning_rate == 2e-3  # --set over YAML
     assert config.epochs == 5  # a direct flag over YAML
     assert config.data == [Path("a.jsonl"), Path("b.jsonl")]
@@ -222,7 +223,7 @@ def test_training_writes_adapter_manifest_and_loss_curve(
     assert (dataset["train"], dataset["heldout"], dataset["rejected"]) == (4, 4, 0)
     held = json.loads((adapter / dataset["heldout_ids_file"]).read_text(encoding="utf-8"))
     assert sorted(held) == ["en-1", "en-2", "ja-2", "zh-3"]
-    assert manifest["config"]["lora_r"] == 16 and manifest["config"]["max_steps"] == 2
+    assert manifest["config"]["lora_r"] == PRESETS["tiny"]["lora_r"] and manifest["config"]["max_steps"] == 2
     metrics = manifest["metrics"]
     assert metrics["steps"] == 2 and metrics["tokens_per_second"] > 0 and metrics["runtime_s"] > 0
     for key in ("train_loss", "eval_loss", "eval_loss_before", "first_loss", "last_loss"):
