@@ -45,6 +45,7 @@ from channels.telegram_stream import Pacing, ReplyStream
 from koclaw import admin, soul
 from koclaw.agent import Inbound, TurnResult
 from koclaw.config import Settings
+from koclaw.delivery import Deliver, Deliveries, DeliveryError
 from koclaw.errors import InputError, KoclawError, ModelError
 from koclaw.runtime import Runtime, RuntimeClosed
 from memory.long_term import LongTermMemory
@@ -183,6 +184,7 @@ class TelegramChannel(Channel):
         *,
         soul: SoulRegistry | None = None,
         long_term: LongTermMemory | None = None,
+        deliveries: Deliveries | None = None,
         pacing: Pacing | None = None,
         poll_timeout_s: int = 30,
         refusal_cooldown_s: float = 600.0,
@@ -194,6 +196,7 @@ class TelegramChannel(Channel):
         self.store = store
         self.soul = soul
         self.long_term = long_term
+        self.deliveries = deliveries  # where the bot registers itself to send reminders
         self.pacing = pacing or Pacing()
         self.poll_timeout_s = poll_timeout_s
         self.refusal_cooldown_s = refusal_cooldown_s
@@ -275,8 +278,11 @@ class TelegramChannel(Channel):
                 exc,
             )
             return 1
+        sender = self._sender(app.bot)
         try:
             await self._announce_commands(app)
+            if self.deliveries is not None:
+                self.deliveries.register(CHANNEL, sender)
             await app.start()
             if app.updater is not None:
                 await app.updater.start_polling(
@@ -299,8 +305,22 @@ class TelegramChannel(Channel):
     def _polling_failed(self, exc: TelegramError) -> None:
         log.warning("polling Telegram failed (%s); retrying", exc)
 
+    def _sender(self, bot: ExtBot[None]) -> Deliver:
+        """The `Deliver` of this channel: plain text (escaped) to a chat, split at Telegram's limit."""
+
+        async def send(chat_id: str, text: str) -> None:
+            try:
+                for piece in split_text(text):
+                    await bot.send_message(int(chat_id), escape(piece), parse_mode=ParseMode.HTML)
+            except TelegramError as exc:
+                raise DeliveryError(f"Telegram refused the message to chat {chat_id}: {exc}") from exc
+
+        return send
+
     async def _wind_down(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Stop fetching, give running replies `grace_s` to finish, cancel the rest, close PTB."""
+        if self.deliveries is not None:
+            self.deliveries.unregister(CHANNEL)
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         pending = {f for f in self._inflight if not f.done()}

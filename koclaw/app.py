@@ -8,12 +8,16 @@ from dataclasses import dataclass
 
 from koclaw.agent import Agent
 from koclaw.config import Settings
+from koclaw.delivery import Deliveries
 from koclaw.llm.base import ChatModel
 from koclaw.llm.openai_compat import OpenAICompatModel
 from koclaw.remember import Rememberer
+from koclaw.reminders import Reminders, ReminderStore
 from koclaw.runtime import Runtime
+from koclaw.scheduler import Scheduler
 from koclaw.tools import default_tools
 from koclaw.tools.memory import memory_tools
+from koclaw.tools.reminders import reminder_tools
 from memory.embeddings import make_embedder
 from memory.long_term import LongTermMemory
 from memory.session import SessionStore
@@ -30,11 +34,14 @@ class App:
     soul: SoulRegistry
     long_term: LongTermMemory
     rememberer: Rememberer
+    scheduler: Scheduler  # timed jobs (reminders), persistent in scheduler.db
+    deliveries: Deliveries  # channels that can speak first register a sender here
+    reminders: Reminders
 
 
 @asynccontextmanager
 async def open_app(settings: Settings) -> AsyncIterator[App]:
-    """Everything a channel needs; closed in order (runtime first, so turns can still write)."""
+    """Everything a channel needs; closed in order (scheduler, then runtime, so turns can still write)."""
     store = SessionStore(settings.session_db)
     store.recover_interrupted()
     soul = SoulRegistry(settings.soul_db)
@@ -50,22 +57,45 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
 
     long_term = open_memory()
     rememberer = Rememberer(settings.memory, store, long_term, model, open_memory)
+    scheduler = Scheduler(settings.scheduler_db)
+    deliveries = Deliveries()
+    reminder_store = ReminderStore(settings.reminders_db)
+    reminders = Reminders(reminder_store, scheduler, store, deliveries)
     agent = Agent(
         settings,
         store,
         model,
-        tools=default_tools(*memory_tools(rememberer.run_store)),
+        tools=default_tools(
+            *memory_tools(rememberer.run_store), *reminder_tools(reminders, settings.timezone)
+        ),
         recall=rememberer.recall,
         native_tools=settings.llm.native_tools,
     )
     runtime = Runtime(agent, after_turn=rememberer.after_turn)
+    scheduler.start()  # jobs missed while down run now, once (see koclaw.scheduler)
+    reminders.recover()
     try:
-        yield App(settings, store, model, agent, runtime, soul, long_term, rememberer)
+        yield App(
+            settings,
+            store,
+            model,
+            agent,
+            runtime,
+            soul,
+            long_term,
+            rememberer,
+            scheduler=scheduler,
+            deliveries=deliveries,
+            reminders=reminders,
+        )
     finally:
+        await scheduler.shutdown()  # first: no reminder starts while the rest closes
+        await reminders.drain()
         await runtime.shutdown()
         await agent.drain()
         await rememberer.close()
         await model.aclose()
         long_term.close()
         soul.close()
+        reminder_store.close()
         store.close()

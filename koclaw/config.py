@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     http: HTTPSettings = HTTPSettings()
     log_level: str = "WARNING"
+    timezone: str = Field("", description="Sensei's IANA zone for reminders; empty = this machine's")
 
     @property
     def config_file(self) -> Path:
@@ -136,6 +137,14 @@ class Settings(BaseSettings):
     @property
     def soul_db(self) -> Path:
         return self.home / "soul.db"
+
+    @property
+    def scheduler_db(self) -> Path:
+        return self.home / "scheduler.db"
+
+    @property
+    def reminders_db(self) -> Path:
+        return self.home / "reminders.db"
 
     @classmethod
     def settings_customise_sources(

@@ -43,7 +43,11 @@ def build_channels(settings: Settings, app: App) -> list[Channel]:
     if settings.telegram.enabled:
         from channels.telegram import TelegramChannel
 
-        channels.append(TelegramChannel(settings, app.store, soul=app.soul, long_term=app.long_term))
+        channels.append(
+            TelegramChannel(
+                settings, app.store, soul=app.soul, long_term=app.long_term, deliveries=app.deliveries
+            )
+        )
     if settings.http.enabled:
         from channels.http import HTTPChannel
 
