@@ -40,7 +40,9 @@ LANGUAGES = {
 }
 TOOLS_HELP = (
     "memory_save(fact: str, importance: 1-5, category: str); memory_search(query: str, k: int = 5); "
-    "memory_forget(target: str); current_time(timezone: str | null)"
+    "memory_forget(target: str); current_time(timezone: str | null); "
+    "set_reminder(text: str, when: ISO time or 'in 10 minutes' / 'tomorrow 8am', timezone: str | null); "
+    "list_reminders(); cancel_reminder(id: int)"
 )
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 _OutT = TypeVar("_OutT", bound=BaseModel)

@@ -32,7 +32,6 @@ Source = Literal["seed", "generated", "targeted"]
 
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
-TOOL_NAMES = ("memory_save", "memory_search", "memory_forget", "current_time")
 
 SCHEMA_FILE = Path(__file__).with_name("conversation.schema.json")
 
