@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from koclaw.errors import InputError
+from memory.soul import check_adapter_files
+
+check_adapter = check_adapter_files  # the finetune-side name for the one adapter-folder check
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -88,13 +91,6 @@ def load_base(
         freeze(model)
     model.to(where.device)  # type: ignore[arg-type]  # transformers types .to oddly; it moves in place
     return model
-
-
-def check_adapter(path: Path) -> Path:
-    """The adapter folder, or an InputError that says which file is missing or broken."""
-    from memory.soul import check_adapter_files
-
-    return check_adapter_files(path)
 
 
 def adapter_base(path: Path) -> str | None:

@@ -424,14 +424,11 @@ class Agent:
             thinking=False,
             max_tokens=SUMMARY_MAX_TOKENS,
         )
-        parts: list[str] = []
-        async for event in self.model.stream(request):
-            if isinstance(event, TextDelta):
-                parts.append(event.text)
-            elif isinstance(event, ErrorEvent):
-                log.warning("summarising conversation %s failed: %s", conv.id, event.message)
-                return False
-        summary = "".join(parts).strip()
+        text, error = await self.model.complete(request)
+        if error is not None:
+            log.warning("summarising conversation %s failed: %s", conv.id, error)
+            return False
+        summary = text.strip()
         if not summary:
             return False
         self.store.set_summary(conv.id, summary, upto)

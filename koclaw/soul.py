@@ -17,7 +17,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from koclaw.errors import InputError, ModelRejected
-from koclaw.events import ErrorEvent, TextDelta
 from koclaw.llm.base import ChatModel, ChatRequest
 from memory.soul import Adapter, SoulRegistry, check_adapter_files
 
@@ -70,13 +69,10 @@ async def greedy(model: ChatModel, name: str) -> str:
     request = ChatRequest(
         messages=PROBE, thinking=False, max_tokens=PROBE_TOKENS, temperature=0.0, model=name
     )
-    text: list[str] = []
-    async for event in model.stream(request):
-        if isinstance(event, TextDelta):
-            text.append(event.text)
-        elif isinstance(event, ErrorEvent):
-            raise ModelRejected(f"The probe request to {name!r} failed: {event.message}")
-    return "".join(text)
+    text, error = await model.complete(request)
+    if error is not None:
+        raise ModelRejected(f"The probe request to {name!r} failed: {error}")
+    return text
 
 
 async def rollback(registry: SoulRegistry, model: ChatModel, by: str) -> Adapter:

@@ -21,7 +21,6 @@ import sqlite_utils
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from koclaw.errors import KoclawError
-from koclaw.events import ErrorEvent, TextDelta
 from koclaw.llm.base import ChatModel, ChatRequest
 from memory.db import Migrations
 from memory.long_term import LongTermMemory
@@ -205,13 +204,7 @@ class Consolidator:
         return Outcome(applied={}, skipped=True, error=error)
 
     async def _complete(self, messages: list[dict[str, Any]]) -> tuple[str, str | None]:
-        text: list[str] = []
-        async for event in self.model.stream(ChatRequest(messages=messages, thinking=False, max_tokens=1024)):
-            if isinstance(event, TextDelta):
-                text.append(event.text)
-            elif isinstance(event, ErrorEvent):
-                return "", event.message
-        return "".join(text), None
+        return await self.model.complete(ChatRequest(messages=messages, thinking=False, max_tokens=1024))
 
 
 def _apply(facts: LongTermMemory, user_id: str, plan: Plan, known_ids: set[int]) -> dict[str, int]:

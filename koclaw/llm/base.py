@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from koclaw.errors import ModelRejected
-from koclaw.events import Event
+from koclaw.events import ErrorEvent, Event, TextDelta
 
 
 @dataclass(slots=True)
@@ -31,6 +31,17 @@ class ChatModel(ABC):
     @abstractmethod
     def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
         """Stream one completion."""
+
+    async def complete(self, request: ChatRequest) -> tuple[str, str | None]:
+        """The whole visible reply, or ``("", error message)``: for background calls that need no stream
+        (summaries, consolidation, the Soul probe)."""
+        parts: list[str] = []
+        async for event in self.stream(request):
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+            elif isinstance(event, ErrorEvent):
+                return "", event.message
+        return "".join(parts), None
 
     async def model_name(self) -> str:
         """The name requests go to (for vLLM with LoRA, the adapter's name)."""
