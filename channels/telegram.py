@@ -42,6 +42,8 @@ from telegram.ext import (
 from channels.base import Channel
 from channels.telegram_format import escape, split_text
 from channels.telegram_stream import Pacing, ReplyStream
+from finetune.retrain import Retrainer
+from finetune.retrain_report import status_text
 from koclaw import admin, soul
 from koclaw.agent import Inbound, TurnResult
 from koclaw.config import Settings
@@ -185,6 +187,7 @@ class TelegramChannel(Channel):
         soul: SoulRegistry | None = None,
         long_term: LongTermMemory | None = None,
         deliveries: Deliveries | None = None,
+        retrainer: Retrainer | None = None,
         pacing: Pacing | None = None,
         poll_timeout_s: int = 30,
         refusal_cooldown_s: float = 600.0,
@@ -195,6 +198,7 @@ class TelegramChannel(Channel):
         self.tg = settings.telegram
         self.store = store
         self.soul = soul
+        self.retrainer = retrainer
         self.long_term = long_term
         self.deliveries = deliveries  # where the bot registers itself to send reminders
         self.pacing = pacing or Pacing()
@@ -243,6 +247,7 @@ class TelegramChannel(Channel):
             "reset": self._reset,
             "memory": self._memory,
             "forget": self._forget,
+            "training": self._training,
             "retrain": self._admin(self._retrain),
             "retrain_status": self._admin(self._retrain_status),
             "retrain_cancel": self._admin(self._retrain_cancel),
@@ -520,13 +525,47 @@ class TelegramChannel(Channel):
         return guarded
 
     async def _retrain(self, update: Update, context: Ctx) -> str:
-        return admin.retrain_text(_args(_parts(update)[0]))
+        """/retrain WHEN: schedule (or start) a Soul retrain; the report comes back to this chat."""
+        message, chat, user = _parts(update)
+        when = _args(message)
+        if self.retrainer is None:
+            return "Retraining is not set up in this process."
+        if not when:
+            return admin.RETRAIN_USAGE + "\n\n" + await self._retrain_status(update, context)
+        try:
+            run = self.retrainer.schedule(when, f"telegram:{user.id}", channel=CHANNEL, chat_id=str(chat.id))
+        except InputError as exc:
+            return f"Not scheduled: {exc}"
+        self.retrainer.kick()
+        due = run.due.astimezone(self.retrainer.zone)
+        return admin.retrain_scheduled_text(run.id, due, self.retrainer.clock(), run.cron)
 
     async def _retrain_status(self, update: Update, context: Ctx) -> str:
-        return admin.retrain_status_text()
+        if self.retrainer is None:
+            return "Retraining is not set up in this process."
+        now = self.retrainer.clock()
+        return status_text(self.retrainer.current(), self.retrainer.history(5), now)
 
     async def _retrain_cancel(self, update: Update, context: Ctx) -> str:
-        return admin.retrain_cancel_text()
+        if self.retrainer is None:
+            return "Retraining is not set up in this process."
+        _, _, user = _parts(update)
+        try:
+            run = self.retrainer.cancel(f"telegram:{user.id}")
+        except InputError as exc:
+            return str(exc)
+        return admin.retrain_cancelled_text(run.id, run.status)
+
+    async def _training(self, update: Update, context: Ctx) -> None:
+        """/training on|off: may this person's own messages become training data (default: no)."""
+        message, chat, user = _parts(update)
+        answer = _args(message).lower()
+        if answer in ("on", "off"):
+            self.store.set_training_consent(str(user.id), answer == "on", by=f"telegram:{user.id}")
+        allowed = self.store.training_consent(str(user.id))
+        await self._say(
+            context.bot, message, admin.training_text(self._language(chat, user), answer, allowed)
+        )
 
     async def _soul(self, update: Update, context: Ctx) -> str:
         """/soul [list | activate NAME | rollback]: the Soul registry, through the one activation path."""

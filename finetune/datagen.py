@@ -31,6 +31,7 @@ from finetune.plan import Job
 from finetune.prompts import (
     Phase1,
     Phase2,
+    SenseiTurn,
     TeacherOutputError,
     assemble,
     load_seeds,
@@ -217,8 +218,11 @@ class Generator:
             stage = "phase1"
             raw = ""
             try:
-                raw = await self.teacher.complete(phase1_messages(job, examples, notes))
-                phase1 = parse_output(raw, Phase1)
+                if job.sensei:
+                    phase1 = Phase1(turns=[SenseiTurn(content=text) for text in job.sensei])
+                else:
+                    raw = await self.teacher.complete(phase1_messages(job, examples, notes))
+                    phase1 = parse_output(raw, Phase1)
                 stage = "phase2"
                 raw = await self.teacher.complete(phase2_messages(job, phase1, examples, self.profile, notes))
                 phase2 = parse_output(raw, Phase2)

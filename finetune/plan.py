@@ -25,6 +25,7 @@ class Job:
     think: bool = False
     tools: bool = False
     recipe: str | None = None
+    sensei: tuple[str, ...] = ()  # Sensei's real messages (an opted-in excerpt): Phase 1 is skipped
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

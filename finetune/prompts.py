@@ -218,7 +218,7 @@ def assemble(job: Job, phase1: Phase1, phase2: Phase2, provenance: dict[str, Any
         id=job.id,
         language=job.language,
         scenario=job.scenario,
-        source="targeted" if job.recipe else "generated",
+        source="excerpt" if job.sensei else "targeted" if job.recipe else "generated",
         recipe=job.recipe,
         messages=messages,
         provenance=provenance,

@@ -13,11 +13,11 @@ overrides how many samples it asks for.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from finetune.plan import Job
+from finetune.plan import Job, PlanSettings, make_plan
 from finetune.schema import Conversation, Scenario
 from finetune.validate import ADDRESS, split_think
 
@@ -157,3 +157,22 @@ def match_note(note: str) -> NoteMatch:
     hits = {name: sum(k.lower() in lowered for k in recipe.keywords) for name, recipe in RECIPES.items()}
     best = max(hits, key=lambda name: hits[name])  # the most keywords wins; ties go to the first listed
     return NoteMatch(note, RECIPES[best] if hits[best] else None, count)
+
+
+def targeted_jobs(
+    matches: Sequence[NoteMatch],
+    settings: PlanSettings,
+    languages: Mapping[str, float],
+    scenarios: Mapping[str, float],
+    per_note: int,
+) -> tuple[list[Job], dict[str, int]]:
+    """The jobs the notes ask for (`per_note` each unless a note gives `count:`), by recipe."""
+    recipes: dict[str, int] = {}
+    for match in matches:
+        if match.recipe is not None:
+            recipes[match.recipe.name] = recipes.get(match.recipe.name, 0) + (match.count or per_note)
+    jobs: list[Job] = []
+    for name, n in recipes.items():
+        sub = PlanSettings(n, settings.seed, settings.run_id, think_share=settings.think_share)
+        jobs += [RECIPES[name].shape(job) for job in make_plan(sub, languages, scenarios, recipe=name)]
+    return jobs, recipes

@@ -28,7 +28,7 @@ Scenario = Literal[
     "language_switching",
     "special_event",
 ]
-Source = Literal["seed", "generated", "targeted"]
+Source = Literal["seed", "generated", "targeted", "excerpt"]
 
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)

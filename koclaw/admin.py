@@ -24,13 +24,14 @@ USER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("reset", "start a fresh conversation (long-term memory stays)"),
     ("memory", "what Kokoron holds about you"),
     ("forget", "forget messages: /forget <id or text>"),
+    ("training", "may your chats help train Kokoron? /training on|off"),
 )
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("stats", "usage figures and uptime"),
     ("soul", "models and adapters the model server serves"),
-    ("retrain", "schedule Soul retraining (not available yet)"),
-    ("retrain_status", "retraining status (not available yet)"),
-    ("retrain_cancel", "cancel retraining (not available yet)"),
+    ("retrain", "retrain the Soul: /retrain now|03:00|tomorrow 2am|<cron>"),
+    ("retrain_status", "the retrain in progress and the last ones"),
+    ("retrain_cancel", "cancel the scheduled or running retrain"),
 )
 
 
@@ -74,6 +75,7 @@ _HELP: Lines = {
         "/reset – 开始新的对话（长期记忆会保留）\n"
         "/memory – 看看我现在记着哪些内容\n"
         "/forget <编号或文字> – 让我忘掉某些消息\n"
+        "/training on|off – 是否允许用我们的对话来训练我（默认关闭）\n"
         "/help – 显示这个列表"
     ),
     "ja": (
@@ -82,6 +84,7 @@ _HELP: Lines = {
         "/reset – 新しい会話を始めます（長期記憶はそのままです）\n"
         "/memory – いま覚えていることを見せます\n"
         "/forget <番号または文字列> – メッセージを忘れます\n"
+        "/training on|off – 会話を私の学習に使ってよいか（初期設定はオフ）\n"
         "/help – この一覧"
     ),
     "en": (
@@ -89,6 +92,7 @@ _HELP: Lines = {
         "/reset – start a fresh conversation (my long-term memory stays)\n"
         "/memory – what I hold about you right now\n"
         "/forget <id or text> – make me forget messages\n"
+        "/training on|off – may our chats help train me (off unless you turn it on)\n"
         "/help – this list"
     ),
 }
@@ -377,20 +381,65 @@ def restarting_text(lang: str) -> str:
 
 
 # -- admin commands (plain English) ------------------------------------------------------------
-def retrain_text(when: str = "") -> str:
-    asked = f" (asked for: {when.strip()})" if when.strip() else ""
+RETRAIN_USAGE = (
+    "Usage: /retrain now | /retrain 03:00 | /retrain tomorrow 2am | /retrain 0 3 * * 0 (cron, repeats). "
+    "/retrain_status follows it, /retrain_cancel stops it."
+)
+
+
+def retrain_scheduled_text(run_id: int, due: datetime, now: datetime, cron: str | None) -> str:
+    if due <= now:
+        return (
+            f"Retrain #{run_id} is starting now. I will report here when it ends; /retrain_status follows it."
+        )
+    repeat = f", then on {cron!r}" if cron else ""
     return (
-        f"Retraining is not available yet{asked}: scheduling Soul retraining arrives in Step 6. "
-        "Nothing was scheduled."
+        f"Retrain #{run_id} is scheduled for {due.strftime('%Y-%m-%d %H:%M %Z').strip()}{repeat}. "
+        "I will report here when it ends; /retrain_cancel cancels it."
     )
 
 
-def retrain_status_text() -> str:
-    return "Retraining is not available yet (Step 6), so no retraining job exists."
+def retrain_cancelled_text(run_id: int, status: str) -> str:
+    if status == "cancelled":
+        return f"Retrain #{run_id} is cancelled."
+    return f"Retrain #{run_id} will stop at its next step (cancel requested); nothing will be promoted."
 
 
-def retrain_cancel_text() -> str:
-    return "Retraining is not available yet (Step 6), so there is nothing to cancel."
+# -- training consent (user commands) ----------------------------------------------------------------
+_TRAINING: dict[str, Lines] = {
+    "on": {
+        "zh": "好的，老师。从现在起，你发给我的消息可以（去掉账号信息后）用来训练我。"
+        "随时 /training off 就能关掉。",
+        "ja": "承知しました、先生。これからのメッセージを（アカウント情報を除いて）"
+        "私の学習に使わせていただきます。/training off でいつでも止められます。",
+        "en": "Thank you, Sensei. From now on your messages to me may be used (without your account "
+        "details) to train me. /training off stops it at any time.",
+    },
+    "off": {
+        "zh": "好的，老师。你的对话不会用来训练我。",
+        "ja": "承知しました、先生。先生との会話は学習に使いません。",
+        "en": "Understood, Sensei. Our conversations will not be used to train me.",
+    },
+    "ask": {
+        "zh": "现在：{state}。要允许用你发给我的消息来训练我，请发 /training on；"
+        "关闭请发 /training off（默认关闭）。",
+        "ja": "現在：{state}。先生のメッセージを私の学習に使ってよければ /training on、"
+        "止めるなら /training off（初期設定はオフ）。",
+        "en": "Right now: {state}. To let your messages to me be used to train me, send /training on; "
+        "to stop, /training off (it is off unless you turn it on).",
+    },
+}
+_STATE: dict[bool, Lines] = {
+    True: {"zh": "允许", "ja": "許可", "en": "allowed"},
+    False: {"zh": "不允许", "ja": "不許可", "en": "not allowed"},
+}
+
+
+def training_text(lang: str, answer: str, allowed: bool) -> str:
+    """`answer`: on, off, or anything else (asks, showing the current state)."""
+    if answer in ("on", "off"):
+        return _pick(_TRAINING[answer], lang)
+    return _pick(_TRAINING["ask"], lang).format(state=_pick(_STATE[allowed], lang))
 
 
 SOUL_USAGE = (

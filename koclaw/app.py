@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from finetune.retrain import Retrainer, settings_zone
+from finetune.retrain_runs import RunStore
 from koclaw.agent import Agent
 from koclaw.config import Settings
 from koclaw.delivery import Deliveries
@@ -37,6 +39,7 @@ class App:
     scheduler: Scheduler  # timed jobs (reminders), persistent in scheduler.db
     deliveries: Deliveries  # channels that can speak first register a sender here
     reminders: Reminders
+    retrainer: Retrainer  # scheduled Soul retraining (finetune.retrain)
 
 
 @asynccontextmanager
@@ -72,8 +75,19 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         native_tools=settings.llm.native_tools,
     )
     runtime = Runtime(agent, after_turn=rememberer.after_turn)
+    runs = RunStore(settings.retrain_dir / "retrain.db")
+    retrainer = Retrainer(
+        settings,
+        runs,
+        soul,
+        model=model,
+        scheduler=scheduler,
+        deliveries=deliveries,
+        zone=settings_zone(settings),
+    )
     scheduler.start()  # jobs missed while down run now, once (see koclaw.scheduler)
     reminders.recover()
+    retrainer.start()  # resumes a run a crash or restart interrupted
     try:
         yield App(
             settings,
@@ -87,10 +101,12 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             scheduler=scheduler,
             deliveries=deliveries,
             reminders=reminders,
+            retrainer=retrainer,
         )
     finally:
         await scheduler.shutdown()  # first: no reminder starts while the rest closes
         await reminders.drain()
+        await retrainer.close()  # a running stage stops here and resumes at the next start
         await runtime.shutdown()
         await agent.drain()
         await rememberer.close()
@@ -98,4 +114,5 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         long_term.close()
         soul.close()
         reminder_store.close()
+        runs.close()
         store.close()

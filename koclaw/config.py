@@ -112,6 +112,35 @@ class HTTPSettings(BaseModel):
         return bool(self.api_key.get_secret_value())
 
 
+class RetrainSettings(BaseModel):
+    """Scheduled Soul retraining (`finetune.retrain`): the teacher, the base, the data and the gate."""
+
+    teacher_url: str = Field("", description="OpenAI-compatible base URL of the teacher model")
+    teacher_model: str = Field("", description="the teacher's model name")
+    teacher_api_key: SecretStr = SecretStr("EMPTY")
+    base_model: str = Field("Qwen/Qwen3.5-27B", description='a hub name, a folder, or "tiny" (offline tests)')
+    train_config: Path | None = Field(None, description="YAML of training settings (see finetune.train)")
+    train_sets: list[str] = Field(default_factory=list, description="key=value overrides, as --set")
+    require_gpu: bool | None = Field(None, description="default: yes, except for the tiny base")
+    count: int = Field(200, ge=0, description="fresh conversations generated per retrain")
+    per_note: int = Field(20, ge=1, description="targeted conversations per feedback note")
+    max_excerpts: int = Field(200, ge=0, description="opted-in conversation excerpts used per retrain")
+    notes: Path | None = Field(None, description="feedback notes; default $KOCLAW_HOME/finetune_notes.md")
+    dataset: Path | None = Field(None, description="the growing dataset; default retrain/dataset.jsonl")
+    gate: Path | None = Field(None, description="gate thresholds YAML (default: finetune.metrics)")
+    eval_limit: int | None = Field(40, ge=1, description="probes and held-out turns per model")
+    eval_max_new_tokens: int | None = Field(None, ge=1, description="default: 48 on CPU, 1024 on GPU")
+    eval_thinking: bool = True
+    eval_args: list[str] = Field(default_factory=list, description="more `finetune eval` flags")
+    concurrency: int = Field(8, ge=1)
+    rpm: float = Field(60.0, gt=0, description="teacher requests per minute")
+    poll_s: float = Field(60.0, gt=0, description="how often a running Koclaw looks for due retrains")
+
+    @property
+    def gpu_required(self) -> bool:
+        return self.base_model != "tiny" if self.require_gpu is None else self.require_gpu
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="ignore", validate_default=True
@@ -123,6 +152,7 @@ class Settings(BaseSettings):
     memory: MemorySettings = MemorySettings()
     telegram: TelegramSettings = TelegramSettings()
     http: HTTPSettings = HTTPSettings()
+    retrain: RetrainSettings = RetrainSettings()
     log_level: str = "WARNING"
     timezone: str = Field("", description="Sensei's IANA zone for reminders; empty = this machine's")
 
@@ -145,6 +175,15 @@ class Settings(BaseSettings):
     @property
     def reminders_db(self) -> Path:
         return self.home / "reminders.db"
+
+    @property
+    def retrain_dir(self) -> Path:
+        """Retrain runs (run-N folders), their database and the growing dataset."""
+        return self.home / "retrain"
+
+    @property
+    def checkins_db(self) -> Path:
+        return self.home / "checkins.db"
 
     @classmethod
     def settings_customise_sources(
@@ -191,6 +230,7 @@ def masked(settings: Settings) -> dict[str, Any]:
     data["llm"]["api_key"] = mask_secret(settings.llm.api_key.get_secret_value())
     data["telegram"]["token"] = mask_secret(settings.telegram.token.get_secret_value())
     data["http"]["api_key"] = mask_secret(settings.http.api_key.get_secret_value())
+    data["retrain"]["teacher_api_key"] = mask_secret(settings.retrain.teacher_api_key.get_secret_value())
     return data
 
 

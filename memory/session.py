@@ -90,6 +90,14 @@ def m003_conversation_summary_upto(db: sqlite_utils.Database) -> None:
     db.table("conversations").add_column("summary_upto_id", int)
 
 
+@migrations
+def m004_training_consent(db: sqlite_utils.Database) -> None:
+    # Whose conversations may become training data: one row per person, absent = no (the default).
+    db.table("training_consent").create(
+        {"user_id": str, "opted_in": int, "updated_at": str, "by": str}, pk="user_id"
+    )
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -340,6 +348,33 @@ class SessionStore:
             with self._write():
                 self.db.execute(f"DELETE FROM messages WHERE id IN ({','.join('?' * len(ids))})", ids)
         return ids
+
+    # -- training consent ------------------------------------------------------------------------
+    def set_training_consent(self, user_id: str, opted_in: bool, *, by: str) -> None:
+        """Record whether this person's conversations may be used to retrain the Soul."""
+        with self._write():
+            self.db.table("training_consent").upsert(
+                {"user_id": user_id, "opted_in": int(opted_in), "updated_at": now_iso(), "by": by},
+                pk="user_id",
+            )
+
+    def training_consent(self, user_id: str) -> bool:
+        row = self._one("SELECT opted_in FROM training_consent WHERE user_id = ?", [user_id])
+        return bool(row and row["opted_in"])
+
+    def opted_in_users(self) -> list[str]:
+        rows = self._all("SELECT user_id FROM training_consent WHERE opted_in = 1 ORDER BY user_id", [])
+        return [r["user_id"] for r in rows]
+
+    def sensei_messages(self, user_id: str, *, since: str | None = None) -> list[Message]:
+        """This person's own answered messages (oldest first), optionally only those after `since`."""
+        rows = self._all(
+            "SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE c.user_id = ? AND m.role = 'user' AND m.content != '' AND m.created_at > ? "
+            "ORDER BY m.conversation_id, m.id",
+            [user_id, since or ""],
+        )
+        return [Message.from_row(r) for r in rows]
 
     def stats(self) -> dict[str, Any]:
         """Counts and recent reply latency, for admins."""

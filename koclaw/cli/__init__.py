@@ -10,6 +10,7 @@ import typer
 from koclaw.cli import character, chat, doctor, finetune, memory, reminders, run, serve, soul
 from koclaw.cli import datagen as datagen  # registers `finetune generate`
 from koclaw.cli import evaluate as evaluate  # registers finetune eval
+from koclaw.cli import retrain as retrain  # registers `soul retrain*`
 from koclaw.cli import soul_serve as soul_serve  # registers `soul serve-cmd`
 from koclaw.cli import train as train  # registers finetune train
 from koclaw.errors import KoclawError

@@ -114,8 +114,8 @@ def _jobs(
     notes: Path | None,
     per_note: int,
 ) -> tuple[list[Job], dict[str, int]]:
-    from finetune.plan import PlanSettings, make_plan
-    from finetune.recipes import RECIPES, read_notes
+    from finetune.plan import make_plan
+    from finetune.recipes import read_notes, targeted_jobs
 
     jobs = make_plan(settings, languages, scenarios)
     recipes: dict[str, int] = {}
@@ -124,13 +124,10 @@ def _jobs(
         for match in matches:
             if match.recipe is None:
                 typer.echo(f"Note without a recipe (skipped): {match.note}", err=True)
-                continue
-            recipes[match.recipe.name] = recipes.get(match.recipe.name, 0) + (match.count or per_note)
+        targeted, recipes = targeted_jobs(matches, settings, languages, scenarios, per_note)
         if not recipes:
             raise ValueError(f"no note in {notes} maps to a recipe; name one with 'recipe: NAME'")
-        for name, n in recipes.items():
-            sub = PlanSettings(n, settings.seed, settings.run_id, think_share=settings.think_share)
-            jobs += [RECIPES[name].shape(job) for job in make_plan(sub, languages, scenarios, recipe=name)]
+        jobs += targeted
     return jobs, recipes
 
 

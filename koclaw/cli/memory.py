@@ -165,3 +165,22 @@ async def _context(settings: Settings, user: str, message: str, channel: str, ch
             inbound, text, analyse_language(text), conv, before_id=None, now=now
         )
         return context
+
+
+@app.command("training-consent")
+def training_consent(
+    answer: str = typer.Argument("show", help="on, off or show"),
+    user: str = typer.Option(..., "--user", "-u", help="the person (their user id)"),
+) -> None:
+    """Whether this person's own messages may be used to retrain the Soul (off unless turned on)."""
+    if answer not in ("on", "off", "show"):
+        typer.echo(f"Error: {answer!r}: use on, off or show.", err=True)
+        raise typer.Exit(2)
+    store = _store()
+    try:
+        if answer != "show":
+            store.set_training_consent(user, answer == "on", by="cli")
+        allowed = store.training_consent(user)
+    finally:
+        store.close()
+    typer.echo(f"{user}: training use {'allowed' if allowed else 'not allowed'}.")

@@ -45,7 +45,12 @@ def build_channels(settings: Settings, app: App) -> list[Channel]:
 
         channels.append(
             TelegramChannel(
-                settings, app.store, soul=app.soul, long_term=app.long_term, deliveries=app.deliveries
+                settings,
+                app.store,
+                soul=app.soul,
+                long_term=app.long_term,
+                deliveries=app.deliveries,
+                retrainer=app.retrainer,
             )
         )
     if settings.http.enabled:

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from character.language import detect_language
 from finetune.prompts import load_seeds
 from finetune.validate import ADDRESS, split_think
 from tests.fakes.openai_server import FakeOpenAIServer, Reply
@@ -111,6 +112,8 @@ class ScriptedTeacher(FakeOpenAIServer):
             if job := _JOB.search(prompt):
                 return self._phase1(json.loads(job.group(1)))
             if found := _PHASE2.search(prompt):
+                if found.group(1) not in self.jobs:  # Sensei's side came from a real excerpt
+                    self._excerpt_job(found.group(1), json.loads(found.group(2)))
                 return self._phase2(found.group(1), body["messages"][0]["content"])
         return Reply(chunks=["I only write training conversations."])
 
@@ -125,6 +128,17 @@ class ScriptedTeacher(FakeOpenAIServer):
             {"content": said, "kokoron_likely": "She answers warmly and precisely."} for _, said, _ in pairs
         ]
         return _json_reply({"turns": turns})
+
+    def _excerpt_job(self, job_id: str, sensei: list[dict[str, Any]]) -> None:
+        """Phase 2 without Phase 1: answer each real message with a seed reply in its language."""
+        self.attempts[job_id] += 1
+        rng = random.Random(job_id)
+        pairs = []
+        for turn in sensei:
+            lang = detect_language(turn["content"])
+            lang = lang if lang in self.bank else "en"
+            pairs.append((lang, turn["content"], rng.choice(self.bank[lang])[2]))
+        self.jobs[job_id] = {"id": job_id, "_pairs": pairs, "excerpt": True}
 
     def _pairs(self, language: str, n: int, rng: random.Random) -> list[Pair]:
         if language == "mixed":  # one language per message, at least two languages in all

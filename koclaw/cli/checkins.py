@@ -1,0 +1,152 @@
+"""`koclaw checkins set|off|show|log --user U`: a person's daily check-ins, through the same store as the App.
+
+Works beside a running Koclaw: its tick reads the settings table afresh each time, so a change here
+takes effect at the next tick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from koclaw.checkins import (
+    DEFAULT_CAP,
+    CheckinSettings,
+    CheckinStore,
+    db_path,
+    describe,
+    parse_gap,
+    parse_hours,
+    utc_now,
+)
+from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit
+from koclaw.errors import InputError
+
+app = typer.Typer(help="Sensei's daily check-ins: when Kokoron may write first.", no_args_is_help=True)
+
+UserOption = typer.Option(..., "--user", "-u", help="whose check-ins (the user id of the channel)")
+
+
+def _store() -> CheckinStore:
+    return CheckinStore(db_path(settings_or_exit()))
+
+
+def _fail(exc: InputError) -> typer.Exit:
+    typer.echo(f"Error: {exc}", err=True)
+    return typer.Exit(1)
+
+
+def _terms(s: dict[str, Any]) -> str:
+    gap = s["min_gap_s"]
+    gap_text = f"{gap // 60} min" if gap % 60 == 0 else f"{gap} s"
+    return (
+        f"{s['start']}-{s['end']} {s['timezone']}, at most {s['daily_cap']} per window, "
+        f"{gap_text} apart, in {s['language']}"
+    )
+
+
+@app.command("set")
+def set_checkins(
+    user: str = UserOption,
+    chat: str = typer.Option(..., "--chat", "-c", help="where to write (the chat id of the channel)"),
+    channel: str = typer.Option("cli", "--channel", help="cli or telegram"),
+    hours: str = typer.Option(
+        ..., "--hours", help="active hours, local: 09:00-22:00 (22:00-02:00 crosses midnight)"
+    ),
+    tz: str = typer.Option("", "--tz", help="IANA zone, e.g. Asia/Tokyo; default: timezone in the config"),
+    cap: int = typer.Option(DEFAULT_CAP, "--cap", help="at most this many check-ins per window"),
+    gap: str = typer.Option("4h", "--gap", help="at least this long between check-ins: 4h, 90m or seconds"),
+    lang: str = typer.Option("en", "--lang", help="zh, ja or en"),
+) -> None:
+    """Turn on (or change) a person's daily check-ins."""
+    settings = settings_or_exit()
+    zone = tz or settings.timezone
+    store = CheckinStore(db_path(settings))
+    try:
+        if not zone:
+            raise InputError(
+                "Say which time zone the hours are in: --tz Asia/Tokyo (or set timezone in config)."
+            )
+        start, end = parse_hours(hours)
+        wanted = CheckinSettings(user, channel, chat, zone, start, end, cap, parse_gap(gap), lang)
+        saved = store.set(wanted, now=utc_now())
+    except InputError as exc:
+        raise _fail(exc) from None
+    finally:
+        store.close()
+    typer.echo(f"Check-ins on for {user} ({saved.channel} {saved.chat_id}): {_terms(asdict(saved))}.")
+
+
+@app.command("off")
+def turn_off(
+    user: str = UserOption,
+    channel: str | None = typer.Option(None, "--channel", help="only this channel; default: all"),
+) -> None:
+    """Turn off a person's check-ins (their settings and log are kept)."""
+    store = _store()
+    try:
+        count = store.disable(user, now=utc_now(), channel=channel)
+    finally:
+        store.close()
+    if not count:
+        raise _fail(
+            InputError(f"{user} has no check-ins on; see them with 'koclaw checkins show --user {user}'.")
+        )
+    typer.echo(f"Check-ins off for {user} ({count} channel{'s' if count > 1 else ''}).")
+
+
+@app.command("show")
+def show(user: str = UserOption, as_json: bool = JsonOption) -> None:
+    """Show a person's check-in settings and where they stand now."""
+    store = _store()
+    now = utc_now()
+    try:
+        rows = [describe(store, s, now) for s in store.for_user(user)]
+    finally:
+        store.close()
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo(
+            f"No check-ins for {user}. Turn them on: "
+            f"koclaw checkins set --user {user} --chat CHAT --hours 09:00-22:00"
+        )
+        return
+    for r in rows:
+        state = "on" if r["enabled"] else "off"
+        now_text = (
+            f"in the window of {r['window_day']}, {r['sent_in_window']} sent"
+            if r["active_now"]
+            else "outside hours"
+        )
+        typer.echo(f"{r['channel']} {r['chat_id']} ({state}): {_terms(r)}")
+        typer.echo(f"  now: {now_text}; last sent: {r['last_sent'] or 'never'}")
+
+
+@app.command("log")
+def show_log(
+    user: str = UserOption,
+    limit: int = typer.Option(20, "-n", "--limit", help="how many entries, newest first"),
+    as_json: bool = JsonOption,
+) -> None:
+    """What happened at each check-in considered: sent, silent, skipped or failed."""
+    store = _store()
+    try:
+        entries = store.log(user, limit=limit)
+    finally:
+        store.close()
+    if as_json:
+        print_json([asdict(e) for e in entries])
+        return
+    if not entries:
+        typer.echo(f"No check-ins considered for {user} yet.")
+        return
+    table = Table("at (UTC)", "window", "outcome", "text / error")
+    for e in entries:
+        table.add_row(e.at.replace("T", " "), e.window_day, e.outcome, escape(e.text or e.error or ""))
+    plain_console().print(table)
