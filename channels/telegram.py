@@ -15,12 +15,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from telegram import BotCommand, Chat, Message, ReplyParameters, Update, User
@@ -46,6 +47,7 @@ from finetune.retrain import Retrainer
 from finetune.retrain_report import status_text
 from koclaw import admin, soul
 from koclaw.agent import Inbound, TurnResult
+from koclaw.checkins import CheckIns, parse_hours
 from koclaw.config import Settings
 from koclaw.delivery import Deliver, Deliveries, DeliveryError
 from koclaw.errors import InputError, KoclawError, ModelError
@@ -53,6 +55,9 @@ from koclaw.runtime import Runtime, RuntimeClosed
 from memory.long_term import LongTermMemory
 from memory.session import SessionStore
 from memory.soul import SoulRegistry
+
+if TYPE_CHECKING:
+    from koclaw.app import App
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +193,7 @@ class TelegramChannel(Channel):
         long_term: LongTermMemory | None = None,
         deliveries: Deliveries | None = None,
         retrainer: Retrainer | None = None,
+        checkins: CheckIns | None = None,
         pacing: Pacing | None = None,
         poll_timeout_s: int = 30,
         refusal_cooldown_s: float = 600.0,
@@ -199,6 +205,7 @@ class TelegramChannel(Channel):
         self.store = store
         self.soul = soul
         self.retrainer = retrainer
+        self.checkins = checkins
         self.long_term = long_term
         self.deliveries = deliveries  # where the bot registers itself to send reminders
         self.pacing = pacing or Pacing()
@@ -227,6 +234,20 @@ class TelegramChannel(Channel):
         finally:
             undo()
 
+    @classmethod
+    def for_app(cls, settings: Settings, app: App, **options: Any) -> TelegramChannel:
+        """The channel wired to every App service it serves (as `koclaw run` starts it)."""
+        return cls(
+            settings,
+            app.store,
+            soul=app.soul,
+            long_term=app.long_term,
+            deliveries=app.deliveries,
+            retrainer=app.retrainer,
+            checkins=app.checkins,
+            **options,
+        )
+
     def build(self, token: str) -> Application[Any, Any, Any, Any, Any, Any]:
         base = self.tg.base_url
         file_url = base[: -len("bot")] + "file/bot" if base.endswith("/bot") else base
@@ -248,6 +269,7 @@ class TelegramChannel(Channel):
             "memory": self._memory,
             "forget": self._forget,
             "training": self._training,
+            "checkin": self._checkin,
             "retrain": self._admin(self._retrain),
             "retrain_status": self._admin(self._retrain_status),
             "retrain_cancel": self._admin(self._retrain_cancel),
@@ -555,6 +577,40 @@ class TelegramChannel(Channel):
         except InputError as exc:
             return str(exc)
         return admin.retrain_cancelled_text(run.id, run.status)
+
+    async def _checkin(self, update: Update, context: Ctx) -> None:
+        """/checkin on HH:MM-HH:MM [zone] | off | (status): daily check-ins, set in a private chat."""
+        message, chat, user = _parts(update)
+        lang = self._language(chat, user)
+        words = _args(message).split()
+        if self.checkins is None or chat.type != ChatType.PRIVATE or words[:1] not in (["on"], ["off"], []):
+            await self._say(context.bot, message, admin.checkin_text(lang, "usage"))
+            return
+        scope = str(user.id)
+
+        def shown(on: dict[str, Any]) -> str:
+            return admin.checkin_text(
+                lang, "on", start=on["start"], end=on["end"], zone=on["timezone"], cap=on["daily_cap"]
+            )
+
+        if words[:1] == ["off"]:
+            text = admin.checkin_text(lang, "off" if self.checkins.disable(scope) else "none")
+        elif words[:1] == ["on"] and len(words) in (2, 3):
+            zone = words[2] if len(words) == 3 else (self.settings.timezone or "UTC")
+            try:
+                start, end = parse_hours(words[1])
+                on = self.checkins.enable(
+                    scope, CHANNEL, str(chat.id), timezone=zone, start=start, end=end, language=lang
+                )
+            except InputError as exc:
+                text = f"{exc}\n\n{admin.checkin_text(lang, 'usage')}"
+            else:
+                text = shown(dataclasses.asdict(on))
+        else:
+            current = [c for c in self.checkins.status(scope) if c["enabled"]]
+            none = admin.checkin_text(lang, "none") + "\n" + admin.checkin_text(lang, "usage")
+            text = shown(current[0]) if current else none
+        await self._say(context.bot, message, text)
 
     async def _training(self, update: Update, context: Ctx) -> None:
         """/training on|off: may this person's own messages become training data (default: no)."""

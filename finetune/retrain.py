@@ -148,7 +148,7 @@ class Retrainer:
                 return self.cancel(by)  # it started in between
             if self.scheduler is not None and self.scheduler.running:
                 self.scheduler.remove(run.job_id)
-        elif not owner_alive(run):
+        elif not owner_alive(run, self.token):
             run = self.store.finish(run.id, "cancelled", now=self.clock(), error=f"cancelled by {by}")
         elif not self.store.request_cancel(run.id):
             raise InputError(
@@ -179,7 +179,7 @@ class Retrainer:
         started = []
         run = self.store.open_run()
         if run is not None and run.id not in self._tasks:
-            resumable = run.status == "running" and not owner_alive(run)
+            resumable = run.status == "running" and not owner_alive(run, self.token)
             due = run.status == "scheduled" and run.due <= self.clock()
             if (resumable and self.store.take_over(run, self.token)) or (
                 due and self.store.claim(run.id, self.token, now=self.clock())

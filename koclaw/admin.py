@@ -25,6 +25,7 @@ USER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("memory", "what Kokoron holds about you"),
     ("forget", "forget messages: /forget <id or text>"),
     ("training", "may your chats help train Kokoron? /training on|off"),
+    ("checkin", "daily check-ins: /checkin on 09:00-22:00 [zone] | off"),
 )
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("stats", "usage figures and uptime"),
@@ -76,6 +77,7 @@ _HELP: Lines = {
         "/memory – 看看我现在记着哪些内容\n"
         "/forget <编号或文字> – 让我忘掉某些消息\n"
         "/training on|off – 是否允许用我们的对话来训练我（默认关闭）\n"
+        "/checkin on 09:00-22:00 [时区] | off – 每天在这段时间里我会主动来问候\n"
         "/help – 显示这个列表"
     ),
     "ja": (
@@ -85,6 +87,7 @@ _HELP: Lines = {
         "/memory – いま覚えていることを見せます\n"
         "/forget <番号または文字列> – メッセージを忘れます\n"
         "/training on|off – 会話を私の学習に使ってよいか（初期設定はオフ）\n"
+        "/checkin on 09:00-22:00 [タイムゾーン] | off – この時間帯に私から声をかけます\n"
         "/help – この一覧"
     ),
     "en": (
@@ -93,6 +96,7 @@ _HELP: Lines = {
         "/memory – what I hold about you right now\n"
         "/forget <id or text> – make me forget messages\n"
         "/training on|off – may our chats help train me (off unless you turn it on)\n"
+        "/checkin on 09:00-22:00 [zone] | off – I check in on you during those hours\n"
         "/help – this list"
     ),
 }
@@ -403,6 +407,41 @@ def retrain_cancelled_text(run_id: int, status: str) -> str:
     if status == "cancelled":
         return f"Retrain #{run_id} is cancelled."
     return f"Retrain #{run_id} will stop at its next step (cancel requested); nothing will be promoted."
+
+
+# -- check-ins (user command) -------------------------------------------------------------------
+_CHECKIN: dict[str, Lines] = {
+    "on": {
+        "zh": "好的，老师！每天 {start}–{end}（{zone}）之间我会偶尔来问候你，一天最多 {cap} 次。",
+        "ja": "はい、先生！毎日 {start}〜{end}（{zone}）の間に、ときどき声をかけますね。"
+        "一日 {cap} 回までです。",
+        "en": "Got it, Sensei! I'll check in now and then between {start} and {end} ({zone}), "
+        "at most {cap} times a day.",
+    },
+    "off": {
+        "zh": "好的，老师，我不会再主动来问候了。",
+        "ja": "承知しました、先生。こちらから声をかけるのはやめますね。",
+        "en": "All right, Sensei, no more check-ins from me.",
+    },
+    "none": {
+        "zh": "老师，现在没有开启每日问候。",
+        "ja": "先生、いまは毎日の声かけはオフです。",
+        "en": "Check-ins are not on, Sensei.",
+    },
+    "usage": {
+        "zh": "用法：/checkin on 09:00-22:00 [时区，例如 Asia/Shanghai]，/checkin off 关闭。"
+        "只能在私聊里设置。",
+        "ja": "使い方：/checkin on 09:00-22:00 [タイムゾーン、例 Asia/Tokyo]、/checkin off で停止。"
+        "個別チャットでのみ設定できます。",
+        "en": "Usage: /checkin on 09:00-22:00 [zone, e.g. Europe/London]; /checkin off to stop. "
+        "Set it in a private chat with me.",
+    },
+}
+
+
+def checkin_text(lang: str, kind: str, **fields: Any) -> str:
+    """`kind`: on (with start, end, zone, cap), off, none or usage."""
+    return _pick(_CHECKIN[kind], lang).format(**fields)
 
 
 # -- training consent (user commands) ----------------------------------------------------------------

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from finetune.retrain import Retrainer, settings_zone
 from finetune.retrain_runs import RunStore
 from koclaw.agent import Agent
+from koclaw.checkins import CheckIns, CheckinStore
 from koclaw.config import Settings
 from koclaw.delivery import Deliveries
 from koclaw.llm.base import ChatModel
@@ -39,6 +40,7 @@ class App:
     scheduler: Scheduler  # timed jobs (reminders), persistent in scheduler.db
     deliveries: Deliveries  # channels that can speak first register a sender here
     reminders: Reminders
+    checkins: CheckIns  # optional daily check-ins, per person
     retrainer: Retrainer  # scheduled Soul retraining (finetune.retrain)
 
 
@@ -85,6 +87,9 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         deliveries=deliveries,
         zone=settings_zone(settings),
     )
+    checkin_store = CheckinStore(settings.checkins_db)
+    checkins = CheckIns(checkin_store, scheduler, store, deliveries, model, recall=rememberer.recall)
+    checkins.schedule()
     scheduler.start()  # jobs missed while down run now, once (see koclaw.scheduler)
     reminders.recover()
     retrainer.start()  # resumes a run a crash or restart interrupted
@@ -101,6 +106,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             scheduler=scheduler,
             deliveries=deliveries,
             reminders=reminders,
+            checkins=checkins,
             retrainer=retrainer,
         )
     finally:
@@ -115,4 +121,5 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         soul.close()
         reminder_store.close()
         runs.close()
+        checkin_store.close()
         store.close()

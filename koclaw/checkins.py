@@ -26,7 +26,6 @@ import sqlite_utils
 from character import LANGUAGE_NAMES, BaseLang, address_for, load_profile, render_persona
 from character.profile import Profile
 from koclaw.agent import RecallFn
-from koclaw.config import Settings
 from koclaw.delivery import Deliveries
 from koclaw.errors import InputError, StorageError
 from koclaw.llm.base import ChatModel, ChatRequest
@@ -69,11 +68,6 @@ def m001_checkins(db: sqlite_utils.Database) -> None:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def db_path(settings: Settings) -> Path:
-    """Where check-ins live (one place, for the App and the CLI)."""
-    return settings.home / "checkins.db"
 
 
 def _iso(moment: datetime) -> str:

@@ -27,7 +27,6 @@ from koclaw.checkins import (
     LogEntry,
     Window,
     clean_reply,
-    db_path,
     decide,
     is_silent,
     parse_gap,
@@ -227,7 +226,7 @@ def with_rig(
 ) -> Any:
     async def go() -> Any:
         settings = load_settings()
-        session, store = SessionStore(settings.session_db), CheckinStore(db_path(settings))
+        session, store = SessionStore(settings.session_db), CheckinStore(settings.checkins_db)
         model, scheduler = OpenAICompatModel(settings.llm), Scheduler(settings.scheduler_db)
         deliveries, outbox = Deliveries(), Outbox()
         if register:
@@ -498,7 +497,7 @@ def test_the_cli_sets_shows_logs_and_turns_off() -> None:
         assert refused.exit_code == 1 and expected in refused.stderr, refused.output
 
     settings = load_settings()
-    store = CheckinStore(db_path(settings))
+    store = CheckinStore(settings.checkins_db)
     try:
         s = store.for_user("alice")[0]
         store.record(s, datetime(2030, 7, 1, 13, 0, tzinfo=UTC), date(2030, 7, 1), "silent")

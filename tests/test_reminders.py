@@ -70,6 +70,11 @@ class Outbox:
         self.sent.append((chat_id, text))
 
 
+def reminder_jobs(app: App) -> list[str]:
+    """The scheduler's reminder jobs (check-ins and retraining keep their own recurring jobs)."""
+    return [job for job in app.scheduler.job_ids() if job.startswith("reminder:")]
+
+
 def assistant_rows(app: App, reminder: Reminder) -> list[Message]:
     conv = app.store.conversation(reminder.channel, reminder.chat_id, reminder.user_id)
     return [m for m in app.store.messages(conv.id) if m.role == "assistant"]
@@ -133,7 +138,7 @@ def test_set_reminder_refuses_what_it_cannot_keep(args: dict[str, Any], expected
         result = await call(app, "set_reminder", args, context("alice", now=now))
         assert expected in result["error"]
         assert app.reminders.list("alice", include_done=True) == []
-        assert app.scheduler.job_ids() == []
+        assert reminder_jobs(app) == []
 
     with_app(body)
 
@@ -173,7 +178,7 @@ def test_a_reminder_survives_a_restart_and_fires_from_the_stored_job() -> None:
         outbox = Outbox()
         app.deliveries.register("cli", outbox)
         job = f"reminder:{rid}"
-        assert app.scheduler.job_ids() == [job] and app.scheduler.next_run(job) == due
+        assert reminder_jobs(app) == [job] and app.scheduler.next_run(job) == due
         assert app.scheduler.reschedule(job, datetime.now(UTC))  # its time has come
         await until(lambda: app.reminders.store.get(rid).status == "delivered", "the reminder to fire")
         assert outbox.sent == [("cli:alice", "Sensei, it's time: drink water")]
@@ -182,7 +187,7 @@ def test_a_reminder_survives_a_restart_and_fires_from_the_stored_job() -> None:
         assert [(m.id, m.content, m.language, m.status) for m in rows] == [
             (reminder.message_id, "Sensei, it's time: drink water", "en", "ok")
         ]
-        assert app.scheduler.job_ids() == []  # a date job is gone once it ran
+        assert reminder_jobs(app) == []  # a date job is gone once it ran
 
     with_app(second)
 
@@ -273,7 +278,7 @@ def test_recovery_after_a_crash_mid_fire() -> None:
 
     async def restarted(app: App) -> None:
         assert app.reminders.store.get(unseen).status == "pending"
-        assert app.scheduler.job_ids() == [f"reminder:{unseen}"]  # scheduled again
+        assert reminder_jobs(app) == [f"reminder:{unseen}"]  # scheduled again
         assert app.reminders.store.get(stored).status == "undelivered"
 
     with_app(restarted)

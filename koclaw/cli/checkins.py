@@ -17,7 +17,6 @@ from koclaw.checkins import (
     DEFAULT_CAP,
     CheckinSettings,
     CheckinStore,
-    db_path,
     describe,
     parse_gap,
     parse_hours,
@@ -32,7 +31,7 @@ UserOption = typer.Option(..., "--user", "-u", help="whose check-ins (the user i
 
 
 def _store() -> CheckinStore:
-    return CheckinStore(db_path(settings_or_exit()))
+    return CheckinStore(settings_or_exit().checkins_db)
 
 
 def _fail(exc: InputError) -> typer.Exit:
@@ -65,7 +64,7 @@ def set_checkins(
     """Turn on (or change) a person's daily check-ins."""
     settings = settings_or_exit()
     zone = tz or settings.timezone
-    store = CheckinStore(db_path(settings))
+    store = CheckinStore(settings.checkins_db)
     try:
         if not zone:
             raise InputError(

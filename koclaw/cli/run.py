@@ -43,16 +43,7 @@ def build_channels(settings: Settings, app: App) -> list[Channel]:
     if settings.telegram.enabled:
         from channels.telegram import TelegramChannel
 
-        channels.append(
-            TelegramChannel(
-                settings,
-                app.store,
-                soul=app.soul,
-                long_term=app.long_term,
-                deliveries=app.deliveries,
-                retrainer=app.retrainer,
-            )
-        )
+        channels.append(TelegramChannel.for_app(settings, app))
     if settings.http.enabled:
         from channels.http import HTTPChannel
 

@@ -79,7 +79,7 @@ def run_bot(
         )
         async with open_app(settings) as app:
             options: dict[str, Any] = {"pacing": FAST, "poll_timeout_s": 1, "grace_s": 5, **channel_options}
-            channel = TelegramChannel(settings, app.store, soul=app.soul, long_term=app.long_term, **options)
+            channel = TelegramChannel.for_app(settings, app, **options)
             stop = asyncio.Event()
             task = asyncio.create_task(channel.run(app.runtime, stop))
             try:
@@ -340,9 +340,10 @@ def test_admin_commands_are_refused_to_others_and_logged(
         len(refused) == 1 and str(ALICE) in refused[0].getMessage() and "/retrain" in refused[0].getMessage()
     )
     answers = bot_api.plain_texts(ADMIN)  # commands run concurrently: each answer is found by content
-    assert admin.retrain_text("tomorrow 3am") in answers
-    assert "not available yet" in admin.retrain_text("tomorrow 3am")
-    assert admin.retrain_status_text() in answers and admin.retrain_cancel_text() in answers
+    refusal = next(a for a in answers if a.startswith("Not scheduled:"))
+    assert "KOCLAW_RETRAIN__TEACHER_URL" in refusal  # no teacher configured: a clear refusal
+    assert "No retrain is scheduled or running." in answers
+    assert "No retrain is scheduled or running, so there is nothing to cancel." in answers
     assert any(a.startswith("No Soul adapters are registered yet") for a in answers)
     stats = next(a for a in answers if a.startswith("Koclaw stats"))
     assert "uptime:" in stats and "messages: 0" in stats and "conversations busy now: 0" in stats
