@@ -49,6 +49,7 @@ JOB_KIND = "retrain"
 POLL_JOB = "retrain:poll"
 MAX_ATTEMPTS = 3
 CRON = re.compile(r"^\S+(\s+\S+){4}$")
+DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # APScheduler 3 counts weekdays from Monday
 WHEN_FORMS = f"'now', a time ({FORMS}) or a cron expression like '0 3 * * 0' (Sundays 03:00)"
 
 StageHook = Callable[[Run, str, str], None]  # (run, stage, "start" | "end"): progress, and crash tests
@@ -66,8 +67,10 @@ def parse_schedule(text: str, now: datetime, zone: tzinfo) -> tuple[datetime, st
     if CRON.match(text) and not any(ch.isalpha() for ch in text.split()[0]):
         from apscheduler.triggers.cron import CronTrigger
 
+        fields = text.split()
+        fields[4] = re.sub(r"\d+", lambda m: DAYS[int(m.group()) % 7], fields[4])  # cron's 0 = Sunday
         try:
-            trigger = CronTrigger.from_crontab(text, timezone=zone)
+            trigger = CronTrigger.from_crontab(" ".join(fields), timezone=zone)
         except ValueError as exc:
             raise InputError(
                 f"Bad cron expression {text!r}: {exc}. Use five fields, e.g. '0 3 * * 0'."

@@ -51,7 +51,7 @@ def m001_runs(db: sqlite_utils.Database) -> None:
             "finished_at": str,
             "owner_pid": int,  # the process running it, to tell a crash from a live run
             "owner_token": str,
-            "attempts": int,  # starts plus resumes after a crash
+            "attempts": int,  # tries at the current stage (resumes after a crash count)
             "cancel_requested": int,
             "stages": str,  # JSON: stage -> {started, finished, seconds, summary}
             "adapter": str,
@@ -225,7 +225,7 @@ class RunStore:
 
     def stage_done(self, run: Run, stage: str, record: dict[str, Any], next_stage: str) -> Run:
         stages = {**run.stages, stage: record}
-        self.update(run.id, stage=next_stage, stages=json.dumps(stages, ensure_ascii=False))
+        self.update(run.id, stage=next_stage, stages=json.dumps(stages, ensure_ascii=False), attempts=1)
         return self.get(run.id)
 
     def finish(self, run_id: int, status: Status, *, now: datetime, **fields: Any) -> Run:

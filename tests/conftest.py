@@ -47,6 +47,16 @@ def dead_url(monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
+@pytest.fixture
+def dead_teacher() -> str:
+    """A teacher URL where nothing listens (retrain runs fail fast at `generate`)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+
+
 def run_koclaw(*args: str, stdin: bytes = b"", timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run the real installed `koclaw` command with the test's environment."""
     proc = subprocess.run(
