@@ -34,13 +34,14 @@ from typing import Any
 
 from finetune import retrain_stages as stages
 from finetune.retrain_report import report_text
-from finetune.retrain_runs import CANCELLABLE_STAGES, STAGES, Busy, Run, RunStore, iso, owner_alive
+from finetune.retrain_runs import CANCELLABLE_STAGES, STAGES, Busy, Run, RunStore, owner_alive
 from koclaw.config import Settings
 from koclaw.delivery import Deliveries, DeliveryError
 from koclaw.errors import InputError
 from koclaw.llm.base import ChatModel
 from koclaw.scheduler import Scheduler
 from koclaw.when import FORMS, parse_when
+from memory.db import utc_iso
 from memory.soul import SoulRegistry
 
 log = logging.getLogger(__name__)
@@ -241,7 +242,10 @@ class Retrainer:
                 run = self.store.get(run.id)
                 return await self._end(run, "failed", f"{stage}: {exc}")
             self._hook(run, stage, "end")
-            record = {"started": iso(started), "seconds": round((self.clock() - started).total_seconds(), 2)}
+            record = {
+                "started": utc_iso(started),
+                "seconds": round((self.clock() - started).total_seconds(), 2),
+            }
             following = STAGES[STAGES.index(stage) + 1]
             if stage == "evaluate" and not summary["passed"]:
                 following = "report"

@@ -16,14 +16,14 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import sqlite_utils
 
 from koclaw.errors import InputError, StorageError
-from memory.db import Migrations, fetch_rows, open_db
+from memory.db import Migrations, fetch_rows, open_db, utc_iso
 
 STAGES = ("collect", "generate", "merge", "train", "evaluate", "promote", "activate", "report")
 Status = Literal["scheduled", "running", "succeeded", "rejected", "failed", "cancelled"]
@@ -65,10 +65,6 @@ def m001_runs(db: sqlite_utils.Database) -> None:
     )
     db.table("runs").create_index(["open"], unique=True)
     db.table("runs").create_index(["status", "scheduled_for"])
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,12 +150,12 @@ class RunStore:
             "status": "scheduled",
             "stage": STAGES[0],
             "open": 1,
-            "scheduled_for": iso(scheduled_for),
+            "scheduled_for": utc_iso(scheduled_for),
             "cron": cron,
             "requested_by": requested_by,
             "channel": channel,
             "chat_id": chat_id,
-            "created_at": iso(now),
+            "created_at": utc_iso(now),
         }
         try:
             with self._write():
@@ -190,7 +186,7 @@ class RunStore:
 
     def due(self, now: datetime) -> list[Run]:
         rows = self._all(
-            "SELECT * FROM runs WHERE status = 'scheduled' AND scheduled_for <= ? ORDER BY id", [iso(now)]
+            "SELECT * FROM runs WHERE status = 'scheduled' AND scheduled_for <= ? ORDER BY id", [utc_iso(now)]
         )
         return [Run.from_row(r) for r in rows]
 
@@ -206,7 +202,7 @@ class RunStore:
             run_id,
             "status = 'scheduled'",
             status="running",
-            started_at=iso(now),
+            started_at=utc_iso(now),
             owner_pid=os.getpid(),
             owner_token=token,
             attempts=1,
@@ -229,12 +225,12 @@ class RunStore:
         return self.get(run.id)
 
     def finish(self, run_id: int, status: Status, *, now: datetime, **fields: Any) -> Run:
-        self.update(run_id, status=status, open=None, finished_at=iso(now), **fields)
+        self.update(run_id, status=status, open=None, finished_at=utc_iso(now), **fields)
         return self.get(run_id)
 
     def cancel_scheduled(self, run_id: int, *, now: datetime) -> bool:
         return self._update_where(
-            run_id, "status = 'scheduled'", status="cancelled", open=None, finished_at=iso(now)
+            run_id, "status = 'scheduled'", status="cancelled", open=None, finished_at=utc_iso(now)
         )
 
     def request_cancel(self, run_id: int) -> bool:

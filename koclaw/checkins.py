@@ -31,7 +31,7 @@ from koclaw.errors import InputError, StorageError
 from koclaw.llm.base import ChatModel, ChatRequest
 from koclaw.scheduler import Scheduler, dispatch
 from memory import working
-from memory.db import Migrations, fetch_rows, open_db
+from memory.db import Migrations, fetch_rows, open_db, utc_iso
 from memory.session import Conversation, SessionStore
 
 log = logging.getLogger(__name__)
@@ -68,10 +68,6 @@ def m001_checkins(db: sqlite_utils.Database) -> None:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,8 +235,8 @@ class CheckinStore:
     def set(self, settings: CheckinSettings, *, now: datetime) -> CheckinSettings:
         s = validated(settings)
         old = self.get(s.user_id, s.channel)
-        row = {**asdict(s), "enabled": int(s.enabled), "updated_at": _iso(now)}
-        row["created_at"] = old.created_at if old else _iso(now)
+        row = {**asdict(s), "enabled": int(s.enabled), "updated_at": utc_iso(now)}
+        row["created_at"] = old.created_at if old else utc_iso(now)
         self._write(lambda: self.db.table("settings").upsert(row, pk=("user_id", "channel")))
         return self.get(s.user_id, s.channel) or s
 
@@ -257,7 +253,7 @@ class CheckinStore:
     def disable(self, user_id: str, *, now: datetime, channel: str | None = None) -> int:
         """Turn off this person's check-ins (on one channel, or all); returns how many were on."""
         sql = "UPDATE settings SET enabled = 0, updated_at = ? WHERE user_id = ? AND enabled = 1"
-        args = [_iso(now), user_id, *([channel] if channel else [])]
+        args = [utc_iso(now), user_id, *([channel] if channel else [])]
         cur = self._write(lambda: self.db.execute(sql + (" AND channel = ?" if channel else ""), args))
         return int(cur.rowcount)
 
@@ -265,7 +261,7 @@ class CheckinStore:
         self, s: CheckinSettings, at: datetime, window_day: date, outcome: str, **fields: Any
     ) -> LogEntry:
         assert outcome in OUTCOMES, outcome
-        row = {"user_id": s.user_id, "channel": s.channel, "chat_id": s.chat_id, "at": _iso(at)}
+        row = {"user_id": s.user_id, "channel": s.channel, "chat_id": s.chat_id, "at": utc_iso(at)}
         row |= {"window_day": window_day.isoformat(), "outcome": outcome, **fields}
         rowid = self._write(lambda: self.db.table("log").insert(row).last_rowid)
         rows = self._all("SELECT * FROM log WHERE id = ?", [rowid])
@@ -316,7 +312,7 @@ def describe(store: CheckinStore, s: CheckinSettings, now: datetime) -> dict[str
         "active_now": window is not None,
         "window_day": window.day.isoformat() if window else None,
         "sent_in_window": store.sent_count(s.user_id, window.day) if window else 0,
-        "last_sent": _iso(last) if last else None,
+        "last_sent": utc_iso(last) if last else None,
     }
 
 

@@ -30,7 +30,7 @@ from character.profile import Profile
 from koclaw.delivery import Deliveries, DeliveryError
 from koclaw.errors import InputError, StorageError
 from koclaw.scheduler import Scheduler
-from memory.db import Migrations, fetch_rows, open_db
+from memory.db import Migrations, fetch_rows, open_db, utc_iso
 from memory.session import SessionStore
 
 log = logging.getLogger(__name__)
@@ -100,10 +100,6 @@ class Reminder:
         return asdict(self)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
 class ReminderStore:
     """The reminders table: one write path for the tools, the CLI and the scheduler's handler."""
 
@@ -131,11 +127,11 @@ class ReminderStore:
             "channel": channel,
             "chat_id": chat_id,
             "text": text,
-            "due_at": _iso(due),
+            "due_at": utc_iso(due),
             "timezone": timezone,
             "language": language,
             "status": "pending",
-            "created_at": _iso(now),
+            "created_at": utc_iso(now),
         }
         with self._write():
             rowid = self.db.table("reminders").insert(row).last_rowid
@@ -334,7 +330,7 @@ class Reminders:
         message_id = self.session.add_message(
             conv.id, "assistant", text, status="ok", language=_lang(reminder.language)
         )
-        self.store.update(reminder_id, fired_at=_iso(now), late_s=late_s, message_id=message_id)
+        self.store.update(reminder_id, fired_at=utc_iso(now), late_s=late_s, message_id=message_id)
         await self._deliver(reminder, text)
         return self.store.get(reminder_id)
 

@@ -79,3 +79,8 @@ def fetch_rows(
         raise StorageError(f"{source} failed: {exc}") from exc
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def utc_iso(moment: datetime) -> str:
+    """An aware moment as UTC ISO text to the second: how timed rows store times (they sort as text)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")

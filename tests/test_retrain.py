@@ -101,7 +101,7 @@ def test_no_gpu_is_refused_for_a_real_base(dead_teacher: str) -> None:
     problems = setup_problems(RetrainSettings(teacher_url=dead_teacher, teacher_model="t"))
     assert len(problems) == 1 and problems[0].startswith("No GPU to train on")
     assert "KOCLAW_RETRAIN__BASE_MODEL=tiny" in problems[0]
-    result = CliRunner().invoke(koclaw_app, ["soul", "retrain", "03:00"])
+    result = CliRunner().invoke(koclaw_app, ["soul", "retrain", "--at", "03:00"])
     assert refused(result, "TEACHER_URL")
 
 
@@ -153,7 +153,7 @@ def test_schedule_status_cancel_and_history_from_the_cli(
     scheduled = runner.invoke(koclaw_app, ["soul", "retrain", "--cron", "0 3 * * 0"])
     assert scheduled.exit_code == 0, scheduled.output
     assert scheduled.stdout.startswith("Retrain #1 scheduled for ") and "'0 3 * * 0'" in scheduled.stdout
-    again = runner.invoke(koclaw_app, ["soul", "retrain", "now"])
+    again = runner.invoke(koclaw_app, ["soul", "retrain", "--at", "now"])
     assert refused(again, "Retrain #1 is already scheduled")
     status = runner.invoke(koclaw_app, ["soul", "retrain-status", "--json"])
     current = json.loads(status.stdout)["current"]
@@ -167,7 +167,7 @@ def test_schedule_status_cancel_and_history_from_the_cli(
     assert refused(nothing, "nothing to cancel")
     history = runner.invoke(koclaw_app, ["soul", "retrain-history"])
     assert history.stdout.startswith("#1 cancelled ")
-    both = runner.invoke(koclaw_app, ["soul", "retrain", "03:00", "--cron", "0 3 * * *"])
+    both = runner.invoke(koclaw_app, ["soul", "retrain", "--at", "03:00", "--cron", "0 3 * * *"])
     assert refused(both, "not both")
 
 

@@ -44,18 +44,16 @@ def _with_retrainer(work: Callable[[Retrainer], T], *, verbose: bool = False) ->
 
 @app.command("retrain")
 def retrain(
-    when: str = typer.Argument("now", help="now, 03:00, 'tomorrow 2am', an ISO time"),
+    when: str = typer.Option("now", "--at", help="now, 03:00, 'tomorrow 2am' or an ISO time"),
     cron: str | None = typer.Option(None, "--cron", help="repeat on a cron schedule, e.g. '0 3 * * 0'"),
-    wait: bool = typer.Option(
-        False, "--wait", help="run it here now and print the report (WHEN must be now)"
-    ),
+    wait: bool = typer.Option(False, "--wait", help="run it here, now, and print the report"),
     by: str = typer.Option(None, "--by", help="who asks (default: your login)"),
 ) -> None:
     """Schedule a Soul retrain: fresh data, training, evaluation, and promotion if the gate passes."""
     if cron and when != "now":
-        raise InputError("Give either a time or --cron, not both.")
+        raise InputError("Give either --at or --cron, not both.")
     if wait and (cron or when != "now"):
-        raise InputError("--wait runs a retrain now; drop --cron and the time, or drop --wait.")
+        raise InputError("--wait runs a retrain now; drop --at and --cron, or drop --wait.")
     requester = f"cli:{by or default_user()}"
 
     def work(retrainer: Retrainer) -> Run:

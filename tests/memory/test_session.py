@@ -26,6 +26,7 @@ def test_schema_is_migrated_once_and_wal(tmp_path: Path) -> None:
         "m001_conversations_and_messages",
         "m002_message_search",
         "m003_conversation_summary_upto",
+        "m004_training_consent",
     ]
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
