@@ -50,6 +50,22 @@ class CachedEmbedder(Embedder):
         return self.real.embed_query(text)
 
 
+class MemoEmbedder(Embedder):
+    """Embeds each distinct passage once (the haystack stores the same turns for every user)."""
+
+    def __init__(self, real: Embedder) -> None:
+        self.name, self.dim, self.real = real.name, real.dim, real
+        self.seen: dict[str, list[float]] = {}
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        new = [t for t in dict.fromkeys(texts) if t not in self.seen]
+        self.seen.update(zip(new, self.real.embed_documents(new), strict=True))
+        return [self.seen[t] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.real.embed_query(text)
+
+
 SUBSETS: dict[str, Callable[[dict[str, Any]], bool]] = {
     "all": lambda q: True,
     "same-lang": lambda q: q["lang"] == q["fact_lang"],
@@ -122,7 +138,12 @@ def quality(embedder: Embedder, path: Path = DATA) -> None:
         ids: dict[str, str] = {}
         for conv in data["conversations"]:
             items = [
-                EpisodeIn(text=t["text"], speaker=t["speaker"], metadata={"turn": t["id"]})
+                EpisodeIn(
+                    text=t["text"],
+                    speaker=t["speaker"],
+                    conversation_id=f"{conv['id']}/{t.get('session', 0)}",  # each session pairs its own turns
+                    metadata={"turn": t["id"]},
+                )
                 for t in conv["turns"]
             ]
             for t, mid in zip(conv["turns"], mem.add_episodes(f"user{conv['id']}", items), strict=True):
@@ -235,12 +256,11 @@ def haystack(embedder: Embedder) -> None:
     turns = [t for conv in data["conversations"] for t in conv["turns"]]
     fact_of = {t["id"]: t.get("fact") for t in turns}
     with tempfile.TemporaryDirectory() as tmp:
-        mem = LongTermMemory(Path(tmp), embedder)
+        mem = LongTermMemory(Path(tmp), MemoEmbedder(embedder))  # the same texts for every user
         items = [EpisodeIn(text=t["text"], speaker=t["speaker"]) for t in turns]
-        vectors = embedder.embed_documents([t["text"] for t in turns])  # embedded once, stored per user
         ids: dict[str, str] = {}
         for u in sorted({q["conversation"] for q in data["questions"]}):
-            for t, mid in zip(turns, mem.add_episodes(f"user{u}", items, vectors=vectors), strict=True):
+            for t, mid in zip(turns, mem.add_episodes(f"user{u}", items), strict=True):
                 ids[mid] = t["id"]
         print(f"\nHaystack: each user holds all {len(turns)} turns; a hit is any turn stating the asked fact")
         recall_table(mem, ids, data["questions"], unit=fact_of.get, subsets=("all", "cross-lang"))

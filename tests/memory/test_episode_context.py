@@ -1,0 +1,83 @@
+"""Episodes are embedded with the turn before them: which pairs exist, how a turn is scored, and that
+forgetting a turn removes every vector that embedded its text (its pair and the next turn's pair)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from memory import episode_context
+from memory.long_term import EpisodeIn, LongTermMemory
+from tests.memory.test_long_term import EMBEDDER
+
+
+@pytest.fixture
+def mem(tmp_path: Path) -> LongTermMemory:
+    return LongTermMemory(tmp_path / "lt", EMBEDDER)
+
+
+def pair_ids(mem: LongTermMemory, user: str) -> set[str]:
+    return set(mem._pairs(user).get(include=[])["ids"])
+
+
+def prev_ids(mem: LongTermMemory) -> dict[str, str | None]:
+    with sqlite3.connect(mem.path) as conn:
+        return dict(conn.execute("SELECT id, prev_id FROM memories").fetchall())
+
+
+def test_each_turn_pairs_with_the_one_before_it_in_its_own_conversation(mem: LongTermMemory) -> None:
+    a = mem.add_episodes("u", [EpisodeIn(text=t, conversation_id="a") for t in ("one", "two")])
+    b = mem.add_episodes("u", [EpisodeIn(text="elsewhere", conversation_id="b")])
+    a3 = mem.add_episode("u", "three", speaker="assistant", conversation_id="a")  # a later batch
+    assert prev_ids(mem) == {a[0]: None, a[1]: a[0], b[0]: None, a3: a[1]}
+    assert pair_ids(mem, "u") == {a[1], a3}
+    assert pair_ids(mem, "other") == set()
+
+
+def test_a_turn_is_scored_with_its_pair_and_the_next_pair() -> None:
+    links = {"t1": None, "t2": "t1", "t3": "t2"}  # t1 -> t2 -> t3 in one conversation
+    turns = [("t2", 0.9), ("t1", 0.5)]  # the turn search, cut off at two
+    pairs = [("t2", 0.7)]  # (t1 + t2), the pair search, complete
+    scored = episode_context.scores(turns, pairs, links, complete=(False, True))
+    assert scored["t1"] == pytest.approx((0.5 + 0.7) / 2)  # no pair of its own; the pair with t2
+    assert scored["t2"] == pytest.approx((0.9 + 0.7) / 2)  # t3's pair is not among all the pairs
+    cut = episode_context.scores(turns, pairs, links, complete=(False, False))
+    assert cut["t2"] == pytest.approx((0.9 + 0.7 + 0.7) / 3)  # t3's pair: at most the list's last
+    only_pair = episode_context.scores([], [("t3", 0.8)], links, complete=(False, True))
+    assert set(only_pair) == {"t3", "t2"}  # both turns of a listed pair are candidates
+
+
+def test_a_short_reply_is_found_through_what_it_answers(mem: LongTermMemory) -> None:
+    chat = [
+        "I'm adopting a puppy next week and can't decide on a name.",
+        "How about Mochi? It's soft and round, like a rice cake.",
+        "The train was late again this morning.",
+        "Ugh, sorry to hear that. Did you make it on time?",
+        "I started learning the guitar last month.",
+        "That's great! Which songs are you practising?",
+    ]
+    ids = mem.add_episodes("u", [EpisodeIn(text=t, conversation_id="c") for t in chat])
+    found = mem.recall_dense("u", "What name did you suggest for my new dog?", k=2)
+    assert ids[1] in found
+
+
+def test_forgetting_a_turn_removes_the_vectors_that_embed_it(mem: LongTermMemory) -> None:
+    ids = mem.add_episodes(
+        "u", [EpisodeIn(text=t, conversation_id="c") for t in ("hello", "my PIN is 4321", "ok")]
+    )
+    assert pair_ids(mem, "u") == {ids[1], ids[2]}
+    assert mem.forget("u", "PIN") == [ids[1]]
+    assert pair_ids(mem, "u") == set()  # its own pair and the next turn's pair both held the PIN
+    assert prev_ids(mem) == {ids[0]: None, ids[2]: None}
+    assert {r.id for r in mem.recall("u", "PIN 4321 ok", k=3)} == {ids[0], ids[2]}
+
+
+def test_rebuilding_the_index_rebuilds_the_pairs(tmp_path: Path) -> None:
+    mem = LongTermMemory(tmp_path / "lt", EMBEDDER)
+    ids = mem.add_episodes("u", [EpisodeIn(text=t, conversation_id="c") for t in ("first", "second")])
+    mem.close()
+    rebuilt = LongTermMemory(tmp_path / "lt", EMBEDDER, rebuild_index=True)
+    assert pair_ids(rebuilt, "u") == {ids[1]}
+    assert rebuilt.recall_dense("u", "second", k=1) == [ids[1]]
