@@ -14,7 +14,10 @@ the Chroma `where` and the SQL user filter; nothing else filters by user.
 Recall is hybrid: dense top-50 + lexical top-50, fused by reciprocal rank (k=60), then
 reranked by `rrf * (1 + 0.1 * (importance - 3)) * recency`, recency in [0.9, 1.0] (half-life
 ~90 days). Memories containing the query verbatim are pinned above all others (their score gets
-+1.0), so importance or age can never bury an exact match. Dense scores of episodes take their
++1.0), so importance or age can never bury an exact match. Terms of one or two characters
+(common in Chinese and Japanese) are below the trigram index: they are matched by scanning the
+person's newest SHORT_SCAN_ROWS (5,000) memories, which bounds the latency at any size; older
+memories are still reached through the dense index. Dense scores of episodes take their
 neighbours into account (each turn is also embedded with the turn before it; see
 `memory.episode_context`).
 """
@@ -58,6 +61,7 @@ RECENCY_HALF_LIFE_DAYS = 90.0
 MAX_FTS_TERMS = 48
 EMBED_MAX_TOKENS = 480  # e5 reads at most 512 tokens
 MAX_QUERY_CHARS = 2000  # longer queries are cut: their head says what they are about
+SHORT_SCAN_ROWS = 5000  # 1-2 character terms (the trigram index cannot) scan this many newest memories
 
 migrations = Migrations("long_term")
 
@@ -680,14 +684,20 @@ class LongTermMemory:
             return [r["id"] for r in rows]
         if not short:
             return []
-        # Trigrams need three characters: short terms scan this user's rows, most terms matched first.
+        # Trigrams need three characters: short terms scan this user's newest rows, most terms first.
         hits = " + ".join("(instr(lower(m.text), lower(?)) > 0)" for _ in short)
         rows = self._rows(
-            f"SELECT m.id, ({hits}) AS h FROM memories m WHERE {scope.sql} AND h > 0 "
-            "ORDER BY h DESC, m.timestamp DESC LIMIT ?",
-            [*short, *scope.args, n],
+            f"{self._recent(scope)} SELECT m.id, ({hits}) AS h FROM memories m "
+            "WHERE m.rowid IN recent AND h > 0 ORDER BY h DESC, m.timestamp DESC LIMIT ?",
+            [*scope.args, SHORT_SCAN_ROWS, *short, n],
         )
         return [r["id"] for r in rows]
+
+    @staticmethod
+    def _recent(scope: _Scope) -> str:
+        """A CTE `recent`: the rowids of this person's newest memories (args: the scope's, the limit)."""
+        newest = f"SELECT m.rowid FROM memories m WHERE {scope.sql} ORDER BY m.timestamp DESC LIMIT ?"
+        return f"WITH recent AS ({newest})"
 
     def _exact(self, scope: _Scope, query: str, n: int) -> list[str]:
         """Memories containing the whole query (case-insensitive), newest first."""
@@ -699,9 +709,9 @@ class LongTermMemory:
             )
         else:
             rows = self._rows(
-                f"SELECT m.id FROM memories m WHERE {scope.sql} AND instr(lower(m.text), lower(?)) > 0 "
-                "ORDER BY m.timestamp DESC LIMIT ?",
-                [*scope.args, query, n],
+                f"{self._recent(scope)} SELECT m.id FROM memories m WHERE m.rowid IN recent "
+                "AND instr(lower(m.text), lower(?)) > 0 ORDER BY m.timestamp DESC LIMIT ?",
+                [*scope.args, SHORT_SCAN_ROWS, query, n],
             )
         return [r["id"] for r in rows]
 

@@ -254,3 +254,17 @@ def test_list_newest_first_and_kind_filter(mem: LongTermMemory) -> None:
     mem.save_fact("u", "a fact")
     assert [m.text for m in mem.list("u")] == ["a fact", "new", "old"]
     assert [m.text for m in mem.list("u", kind="episode", limit=1)] == ["new"]
+
+
+def test_short_cjk_terms_scan_only_the_newest_memories(
+    mem: LongTermMemory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import memory.long_term as long_term
+
+    monkeypatch.setattr(long_term, "SHORT_SCAN_ROWS", 3)
+    old = mem.add_episodes("u", [ep("我家的猫很胖。", days_ago=30)])[0]
+    mem.add_episodes("u", [ep(t, days_ago=1) for t in DISTRACTORS[:2]])
+    new = mem.add_episodes("u", [ep("猫又跳上桌子了。")])[0]
+    assert mem.recall_lexical("u", "猫", k=5) == [new]  # the old one is past the newest three
+    monkeypatch.setattr(long_term, "SHORT_SCAN_ROWS", 5000)
+    assert set(mem.recall_lexical("u", "猫", k=5)) == {new, old}
