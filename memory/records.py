@@ -1,0 +1,165 @@
+"""What the long-term tier stores and returns: episodes in, facts, listed rows and recalled hits.
+
+Kept apart from `memory.long_term` so the CLI, the tools and tests can read and validate these
+shapes without the index machinery.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from koclaw.errors import InputError
+from memory.session import now_iso
+
+
+def normalise_text(text: str) -> str:
+    """For duplicate detection: NFKC, case-folded, one space, no trailing punctuation."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"\s+", " ", text).strip().rstrip(".!?。！？、,，~～ ")
+
+
+def timestamp_iso(value: datetime | str | None) -> str:
+    if value is None:
+        return now_iso()
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise InputError(f"Bad timestamp {value!r}: use ISO 8601, e.g. 2024-05-01T12:00:00Z.") from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+class EpisodeIn(BaseModel):
+    """One turn to store: what was said, when, by whom."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1)
+    timestamp: datetime | str | None = None
+    speaker: str = "user"
+    conversation_id: str | None = None
+    message_id: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("conversation_id", "message_id", mode="before")
+    @classmethod
+    def _as_str(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    id: str
+    user_id: str
+    text: str
+    importance: int
+    category: str
+    source_ids: list[str]
+    language: str | None
+    created_at: str
+    updated_at: str
+    merged: bool = False  # True when this call updated an existing fact instead of adding one
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """One stored row, as listed and exported."""
+
+    id: str
+    user_id: str
+    kind: str
+    text: str
+    timestamp: str
+    speaker: str | None
+    conversation_id: str | None
+    message_id: str | None
+    importance: int
+    category: str | None
+    language: str | None
+    source_ids: list[str]
+    metadata: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Memory:
+        data = {k: row[k] for k in cls.__slots__ if k in row}
+        data["source_ids"] = json.loads(row.get("source_ids") or "[]")
+        data["metadata"] = json.loads(row.get("metadata") or "{}")
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Recalled:
+    id: str
+    kind: str
+    text: str
+    score: float
+    timestamp: str
+    speaker: str | None
+    importance: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    exact: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_episode(row: dict[str, Any], number: int) -> EpisodeIn:
+    """Validate one imported row; `InputError` names its line `number` and what is wrong."""
+    try:
+        return EpisodeIn.model_validate(row)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors())
+        raise InputError(
+            f'Line {number}: {problems}. Each line needs at least {{"text": ...}}; optional '
+            '"timestamp" (ISO 8601), "speaker", "conversation_id", "message_id", "metadata" (object).'
+        ) from exc
+
+
+def fact_from_row(row: dict[str, Any], *, merged: bool = False) -> Fact:
+    return Fact(
+        id=row["id"],
+        user_id=row["user_id"],
+        text=row["text"],
+        importance=row["importance"],
+        category=row["category"] or "general",
+        source_ids=json.loads(row["source_ids"] or "[]"),
+        language=row["language"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        merged=merged,
+    )
+
+
+def check_text(text: str) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("A memory needs some text.")
+    return text.strip()
+
+
+def check_importance(importance: int) -> int:
+    if isinstance(importance, bool) or not isinstance(importance, int) or not 1 <= importance <= 5:
+        raise InputError(f"Importance must be a whole number from 1 to 5, not {importance!r}.")
+    return importance
