@@ -110,7 +110,6 @@ class Retrainer:
         zone: tzinfo = UTC,
         clock: Callable[[], datetime] = utc_now,
         on_stage: StageHook | None = None,
-        check_setup: bool = True,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -121,7 +120,6 @@ class Retrainer:
         self.zone = zone
         self.clock = clock
         self.on_stage = on_stage
-        self.check_setup = check_setup
         self.token = uuid.uuid4().hex  # this process's claim on the runs it executes
         self._tasks: dict[int, asyncio.Task[Run]] = {}
         if scheduler is not None:
@@ -134,7 +132,7 @@ class Retrainer:
         """Store a run for `when` (see `parse_schedule`); refused while another is open or setup lacks."""
         now = self.clock()
         at, cron = parse_schedule(when, now, self.zone)
-        if self.check_setup and (problems := stages.setup_problems(self.settings.retrain)):
+        if problems := stages.setup_problems(self.settings.retrain):
             raise InputError(" ".join(problems))
         run = self.store.create(at, requested_by, now=now, cron=cron, channel=channel, chat_id=chat_id)
         log.info("retrain #%s scheduled for %s by %s", run.id, run.scheduled_for, requested_by)
@@ -172,10 +170,7 @@ class Retrainer:
     def start(self) -> None:
         """On start-up: resume runs a dead process left, start due ones, and poll for new ones."""
         if self.scheduler is not None:
-            self.scheduler.aps.add_job(
-                _poll, "interval", seconds=self.settings.retrain.poll_s, args=[self.scheduler.key],
-                id=POLL_JOB, replace_existing=True,
-            )  # fmt: skip
+            self.scheduler.every(POLL_JOB, JOB_KIND, "poll", self.settings.retrain.poll_s)
         self.kick()
 
     def kick(self) -> list[int]:
@@ -370,10 +365,3 @@ class Retrainer:
     def _channel_up(self, channel: str) -> None:
         if channel == "telegram" and self.store.unreported():
             asyncio.get_running_loop().create_task(self.send_reports(), name="retrain reports")
-
-
-async def _poll(db: str) -> None:
-    """The interval job: wake the retrainer of that scheduler (catches runs scheduled by the CLI)."""
-    from koclaw.scheduler import dispatch
-
-    await dispatch(db, JOB_KIND, "poll")

@@ -29,7 +29,7 @@ from koclaw.agent import RecallFn
 from koclaw.delivery import Deliveries
 from koclaw.errors import InputError, StorageError
 from koclaw.llm.base import ChatModel, ChatRequest
-from koclaw.scheduler import Scheduler, dispatch
+from koclaw.scheduler import Scheduler
 from memory import working
 from memory.db import Migrations, fetch_rows, open_db, utc_iso
 from memory.session import Conversation, SessionStore
@@ -349,10 +349,7 @@ class CheckIns:
 
     def schedule(self, every_s: int = 900) -> None:
         """Store the recurring tick (replacing the old one, so a changed interval takes)."""
-        key = self.scheduler.key
-        self.scheduler.aps.add_job(
-            dispatch, "interval", seconds=every_s, args=[key, JOB_KIND, ""], id=JOB_ID, replace_existing=True
-        )
+        self.scheduler.every(JOB_ID, JOB_KIND, "", every_s)
 
     def enable(
         self,

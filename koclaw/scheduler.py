@@ -115,6 +115,19 @@ class Scheduler:
             replace_existing=True,
         )
 
+    def every(self, job_id: str, kind: str, payload: str, seconds: float) -> None:
+        """Store a job that calls the `kind` handler with `payload` every `seconds` (replacing an older
+        one of this id, so a changed interval takes)."""
+        self.aps.add_job(
+            dispatch,
+            "interval",
+            seconds=seconds,
+            args=[self.key, kind, payload],
+            id=job_id,
+            name=f"{kind} every {seconds:g} s",
+            replace_existing=True,
+        )
+
     def reschedule(self, job_id: str, run_at: datetime) -> bool:
         """Move a stored job to `run_at` (now: it runs at once); False if there is no such job."""
         try:
