@@ -52,5 +52,6 @@ def test_broken_toml_names_the_file(koclaw_home: Path) -> None:
 
 def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KOCLAW_LLM__API_KEY", "sk-very-secret-value-1234")
+    monkeypatch.setenv("KOCLAW_RETRAIN__TEACHER_API_KEY", "sk-teacher-secret-value-5678")
     shown = str(masked(load_settings()))
-    assert "very-secret" not in shown and "****" in shown
+    assert "very-secret" not in shown and "teacher-secret" not in shown and "****" in shown
