@@ -809,13 +809,23 @@ class LongTermMemory:
         return [n for n in names if n.startswith(prefix)]
 
     def _rebuild(self, batch_size: int = 64) -> None:
-        """Drop every collection and re-embed every memory of every user with this embedder."""
+        """Drop every collection and re-embed every memory of every user with this embedder.
+
+        Episodes stored before pairs existed (or whose earlier turn was forgotten) are first linked to
+        the turn before them in their conversation, so they get pair vectors too.
+        """
         for prefix in [*COLLECTIONS.values(), episode_context.COLLECTION]:
             for name in self._collection_names(prefix + "-"):
                 self._client.delete_collection(name)
         self._collections.clear()
         with self.db.conn:
             self.db.execute("DELETE FROM index_meta")
+            self.db.execute(
+                "WITH ordered AS (SELECT id, LAG(id) OVER (PARTITION BY user_id, conversation_id "
+                "ORDER BY rowid) AS before FROM memories WHERE kind = 'episode') "
+                "UPDATE memories SET prev_id = ordered.before FROM ordered "
+                "WHERE ordered.id = memories.id AND memories.prev_id IS NULL AND ordered.before IS NOT NULL"
+            )
         last = 0
         while True:
             rows = self._rows(

@@ -75,10 +75,15 @@ def test_forgetting_a_turn_removes_the_vectors_that_embed_it(mem: LongTermMemory
     assert {r.id for r in mem.recall("u", "PIN 4321 ok", k=3)} == {ids[0], ids[2]}
 
 
-def test_rebuilding_the_index_rebuilds_the_pairs(tmp_path: Path) -> None:
+def test_rebuilding_the_index_rebuilds_the_pairs_and_links_older_episodes(tmp_path: Path) -> None:
     mem = LongTermMemory(tmp_path / "lt", EMBEDDER)
-    ids = mem.add_episodes("u", [EpisodeIn(text=t, conversation_id="c") for t in ("first", "second")])
+    ids = mem.add_episodes(
+        "u", [EpisodeIn(text=t, conversation_id="c") for t in ("first", "second", "third")]
+    )
     mem.close()
+    with sqlite3.connect(tmp_path / "lt" / "long_term.db") as conn:  # as stored before pairs existed
+        conn.execute("UPDATE memories SET prev_id = NULL WHERE id = ?", [ids[2]])
     rebuilt = LongTermMemory(tmp_path / "lt", EMBEDDER, rebuild_index=True)
-    assert pair_ids(rebuilt, "u") == {ids[1]}
+    assert prev_ids(rebuilt) == {ids[0]: None, ids[1]: ids[0], ids[2]: ids[1]}
+    assert pair_ids(rebuilt, "u") == {ids[1], ids[2]}
     assert rebuilt.recall_dense("u", "second", k=1) == [ids[1]]
