@@ -45,8 +45,13 @@ class App:
 
 
 @asynccontextmanager
-async def open_app(settings: Settings) -> AsyncIterator[App]:
-    """Everything a channel needs; closed in order (scheduler, then runtime, so turns can still write)."""
+async def open_app(settings: Settings, *, run_jobs: bool = True) -> AsyncIterator[App]:
+    """Everything a channel needs; closed in order (scheduler, then runtime, so turns can still write).
+
+    `run_jobs`: this process runs the timed jobs (reminders, check-ins, retrains), as `koclaw run`
+    does. Short-lived commands (`koclaw chat`, `koclaw memory working`) pass False: they store jobs
+    but never run them, so no two processes race for one job and a retrain never runs in a chat.
+    """
     store = SessionStore(settings.session_db)
     store.recover_interrupted()
     soul = SoulRegistry(settings.soul_db)
@@ -90,9 +95,10 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     checkin_store = CheckinStore(settings.checkins_db)
     checkins = CheckIns(checkin_store, scheduler, store, deliveries, model, recall=rememberer.recall)
     checkins.schedule()
-    scheduler.start()  # jobs missed while down run now, once (see koclaw.scheduler)
-    reminders.recover()
-    retrainer.start()  # resumes a run a crash or restart interrupted
+    scheduler.start(paused=not run_jobs)  # jobs missed while down run now, once (see koclaw.scheduler)
+    if run_jobs:
+        reminders.recover()
+        retrainer.start()  # resumes a run a crash or restart interrupted
     try:
         yield App(
             settings,

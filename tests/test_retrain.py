@@ -229,3 +229,24 @@ def test_a_run_interrupted_too_often_fails_instead_of_looping(koclaw_home: Path,
     assert failed.open is None
     store.close()
     registry.close()
+
+
+def test_only_a_process_that_runs_jobs_starts_a_due_retrain(dead_teacher: str) -> None:
+    settings = load_settings(retrain=retrain_env(dead_teacher))
+    store = RunStore(settings.retrain_dir / "retrain.db")
+    run = store.create(datetime.now(UTC), "cli:ops", now=datetime.now(UTC))  # due, as the CLI leaves it
+    store.close()
+
+    async def chat_like() -> str:
+        async with open_app(settings, run_jobs=False) as app:  # `koclaw chat`: stores jobs, runs none
+            await asyncio.sleep(0)
+            return app.retrainer.store.get(run.id).status
+
+    async def server_like() -> str:
+        async with open_app(settings) as app:  # `koclaw run`
+            store = app.retrainer.store
+            await until(lambda: store.get(run.id).status == "failed", "the run to end", timeout=30)
+            return store.get(run.id).status
+
+    assert asyncio.run(chat_like()) == "scheduled"
+    assert asyncio.run(server_like()) == "failed"  # started (and failed at the dead teacher)

@@ -59,13 +59,13 @@ def ask(
 
 
 async def _ask(settings: Settings, user: str, text: str) -> int:
-    async with open_app(settings) as app:
+    async with open_app(settings, run_jobs=False) as app:
         channel = TerminalChannel(user, interactive=False, streaming=sys.stdout.isatty())
         return 0 if await channel.send(app.runtime, text) else 1
 
 
 async def _chat(settings: Settings, user: str, interactive: bool) -> int:
-    async with open_app(settings) as app:
+    async with open_app(settings, run_jobs=False) as app:
         if interactive:
             try:
                 await app.model.model_name()

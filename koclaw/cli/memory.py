@@ -156,7 +156,7 @@ def working_context(
 
 
 async def _context(settings: Settings, user: str, message: str, channel: str, chat: str) -> Context:
-    async with open_app(settings) as app:
+    async with open_app(settings, run_jobs=False) as app:
         text = clean_input(message).text
         conv = app.store.conversation(channel, chat, user, user)
         inbound = Inbound(channel, chat, user, text, user_name=user)
