@@ -101,6 +101,19 @@ async def one_life(settings: Settings, outbox: Outbox, *, crash: tuple[str, str]
         store.close()
 
 
+def where_it_stands(home: Path) -> str:
+    """The open run and the tails of its subprocess logs (printed when a wait times out)."""
+    store = RunStore(home / "retrain" / "retrain.db")
+    try:
+        runs = [r.as_dict() for r in store.history(3)]
+    finally:
+        store.close()
+    logs = [
+        f"--- {p}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(home.glob("retrain/run-*/*.log"))
+    ]
+    return "\n".join([str(runs), *logs])
+
+
 def soul_state(settings: Settings) -> tuple[list[str], str | None, int]:
     registry = SoulRegistry(settings.soul_db)
     try:
@@ -209,13 +222,17 @@ def test_retrain_now_on_telegram_ends_with_the_new_adapter_answering(
                 try:
                     await api.wait_for(lambda: api.polling, what="polling to start")
                     api.push_message(ADMIN, ADMIN, "/retrain now")
-                    await api.wait_for(
-                        lambda: any(
-                            t.startswith("Retrain #1 ") and "\n" in t for t in api.plain_texts(ADMIN)
-                        ),
-                        what="the retrain report",
-                        timeout=400,
-                    )
+                    try:
+                        await api.wait_for(
+                            lambda: any(
+                                t.startswith("Retrain #1 ") and "\n" in t for t in api.plain_texts(ADMIN)
+                            ),
+                            what="the retrain report",
+                            timeout=900,  # ~35 s on an idle 2-core machine; generous for a loaded one
+                        )
+                    except AssertionError:
+                        print(where_it_stands(koclaw_home))
+                        raise
                     api.push_message(ALICE, ALICE, "hello")
                     await api.wait_for(lambda: len(api.sent(ALICE)) >= 1, what="a reply", timeout=60)
                     await api.wait_for(api.all_delivered, what="every update fetched")
