@@ -144,6 +144,7 @@ def quality(embedder: Embedder, path: Path = DATA) -> None:
                     speaker=t["speaker"],
                     conversation_id=f"{conv['id']}/{t.get('session', 0)}",  # each session pairs its own turns
                     metadata={"turn": t["id"]},
+                    timestamp=t.get("timestamp"),  # fresh.json dates its sessions: recency applies
                 )
                 for t in conv["turns"]
             ]
