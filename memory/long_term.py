@@ -12,14 +12,14 @@ Every read and write is scoped to one person by `_scope()`, the single place tha
 the Chroma `where` and the SQL user filter; nothing else filters by user.
 
 Recall is hybrid: dense top-50 + lexical top-50, fused by weighted reciprocal rank (k=60; the
-lexical list counts LEXICAL_WEIGHT = 0.5 as much as the dense one), then reranked by `rrf * (1 + 0.1 * (importance - 3)) * recency`, recency in [0.9, 1.0] (half-life
-~90 days). Memories containing the query verbatim are pinned above all others (their score gets
-+1.0), so importance or age can never bury an exact match. Terms of one or two characters
-(common in Chinese and Japanese) are below the trigram index: they are matched by scanning the
-person's newest SHORT_SCAN_ROWS (5,000) memories, which bounds the latency at any size; older
-memories are still reached through the dense index. Dense scores of episodes take their
-neighbours into account (each turn is also embedded with the turn before it; see
-`memory.episode_context`).
+lexical list counts LEXICAL_WEIGHT = 0.5 as much as the dense one), then reranked by
+`rrf * (1 + 0.1 * (importance - 3)) * recency`, recency in [0.9, 1.0] (half-life ~90 days).
+Memories containing the query verbatim are pinned above all others (their score gets +1.0), so
+importance or age can never bury an exact match. Terms of one or two characters (common in Chinese
+and Japanese) are below the trigram index: they are matched by scanning the person's newest
+SHORT_SCAN_ROWS (5,000) memories, which bounds the latency at any size; older memories are still
+reached through the dense index. Dense scores of episodes take their neighbours into account (each
+turn is also embedded with the turn before it; see `memory.episode_context`).
 """
 
 from __future__ import annotations
