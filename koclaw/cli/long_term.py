@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,9 @@ from rich.table import Table
 
 from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit
 from koclaw.errors import InputError
-from memory.long_term import LongTermMemory
-from memory.records import EpisodeIn, Recalled, parse_episode
+from memory.lexical import cjk_part
+from memory.long_term import LongTermMemory, clean_query
+from memory.records import Recalled, parse_episode
 
 app = typer.Typer(help="The long-term tier: episodes and facts (Chroma + SQLite FTS5).", no_args_is_help=True)
 
@@ -68,39 +70,84 @@ def lt_list(
     plain_console().print(table)
 
 
+def _when(value: str | None) -> datetime | None:
+    """`--now` (or a query line's "now"): ISO 8601; naive means UTC."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"Bad time {value!r}: use ISO 8601, e.g. 2024-05-01T12:00:00Z.") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _query(text: str) -> str:
+    """A query fit to search: `InputError` for one that says nothing (recall cuts long ones)."""
+    cleaned = clean_query(text)
+    if len(cleaned) < 2 and not (cleaned and cjk_part(cleaned)):
+        raise InputError(
+            f"The query {text[:40]!r} is too short to search: give a word or a question (one CJK "
+            "character is enough)."
+        )
+    return cleaned
+
+
+def _query_line(line: str, now: datetime | None) -> tuple[str, datetime | None]:
+    """A --queries line: plain text, or {"query": ..., "now": ...} to give that question its own time."""
+    if line.lstrip().startswith("{"):
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
+            row = None
+        if isinstance(row, dict) and isinstance(row.get("query"), str):
+            return row["query"], _when(row["now"]) if isinstance(row.get("now"), str) else now
+    return line, now
+
+
 @app.command("search")
 def lt_search(
     query: str | None = typer.Argument(None, help="what to recall (any language)"),
     user: str = UserOption,
     queries: Path | None = typer.Option(
-        None, "--queries", help="a file with one query per line; prints one JSON line per query"
+        None,
+        "--queries",
+        help='a file with one query per line (or {"query": ..., "now": ...}); prints one JSON line per query',
     ),
-    k: int = typer.Option(8, "-k", "-n", min=1, help="how many hits per query"),
+    k: int = typer.Option(8, "-k", "-n", min=1, max=100, help="how many hits per query"),
     kind: str | None = KindOption,
+    now: str | None = typer.Option(
+        None, "--now", help="when the question is asked (ISO 8601), for 'last week' and the like"
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Hybrid recall (meaning + words); exact matches first."""
+    """Hybrid recall (meaning + words + who and when); exact matches first."""
     kinds = (kind,) if kind else ("fact", "episode")
+    asked = _when(now)
     memory = _memory()
     if queries is not None:
         try:
             lines = queries.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise InputError(f"Cannot read {queries}: {exc}") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"Cannot read {queries} as UTF-8 text: {exc}") from exc
         for line in lines:
-            if line.strip():
-                hits = memory.recall(user, line, k=k, kinds=kinds)
-                sys.stdout.write(
-                    json.dumps({"query": line, "hits": [_hit(h) for h in hits]}, ensure_ascii=False) + "\n"
-                )
+            if not line.strip():
+                continue
+            out: dict[str, Any] = {"query": line}
+            try:
+                text, when = _query_line(line, asked)
+                out["query"] = text
+                out["hits"] = [_hit(h) for h in memory.recall(user, _query(text), k=k, kinds=kinds, now=when)]
+            except InputError as exc:  # one bad line must not shift the answers of the others
+                out.update(hits=[], error=str(exc))
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         return
-    if not query:
+    if query is None:
         raise InputError("Give a query, or --queries FILE.")
-    hits = memory.recall(user, query, k=k, kinds=kinds)
+    hits = memory.recall(user, _query(query), k=k, kinds=kinds, now=asked)
     if as_json:
         print_json([_hit(h) for h in hits])
     elif not hits:
-        typer.echo(f"Nothing recalled for {query!r}.")
+        typer.echo(f"Nothing recalled for {query[:80]!r}.")
     else:
         _print_hits(hits)
 
@@ -143,50 +190,71 @@ def lt_export(user: str = UserOption) -> None:
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+MAX_IMPORT_LINE = 1_000_000  # characters; a turn is far shorter
+
+
 @app.command("import")
 def lt_import(
-    file: Path = typer.Argument(..., help='JSONL: {"text", "timestamp", "speaker", "metadata"} per line'),
+    file: Path = typer.Argument(..., help='JSONL: {"text", "speaker", "timestamp", "metadata"} per line'),
     user: str = UserOption,
     batch_size: int = typer.Option(64, "--batch-size", min=1, max=1000),
     as_json: bool = JsonOption,
 ) -> None:
-    """Import turns as episodes. Every line is checked first: one bad line imports nothing."""
-    items: list[EpisodeIn] = []
+    """Import turns as episodes, in one transaction: every line is checked first, and one bad line
+    imports nothing. Lines imported before are skipped, so running the same file again is safe."""
+    rows: list[dict[str, Any]] = []
+    numbers: list[int] = []
     try:
         handle = file.open(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"Cannot read {file}: {exc}") from exc
     with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    f"{file} line {number}: not JSON ({exc.msg}). Nothing was imported."
-                ) from exc
-            if not isinstance(row, dict):
-                raise InputError(f"{file} line {number}: expected a JSON object. Nothing was imported.")
-            try:
-                items.append(parse_episode(row, number))
-            except InputError as exc:
-                raise InputError(f"{file}: {exc} Nothing was imported.") from exc
+        try:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                rows.append(_import_row(file, number, line))
+                numbers.append(number)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{file} is not UTF-8 text ({exc.reason}). Nothing was imported.") from exc
+    try:
+        items = [parse_episode(row, number, strict=True) for row, number in zip(rows, numbers, strict=True)]
+    except InputError as exc:
+        raise InputError(f"{file}: {exc} Nothing was imported.") from exc
     memory = _memory()
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("Embedding", total=len(items))
         ids = memory.import_episodes(
             user, items, batch_size=batch_size, progress=lambda n: progress.advance(task, n)
         )
+    skipped = len(items) - len(ids)
     if as_json:
-        print_json({"imported": len(ids)})
+        print_json({"imported": len(ids), "already_there": skipped})
     else:
-        typer.echo(f"Imported {len(ids)} episodes for {user!r}.")
+        again = f" ({skipped} already there)" if skipped else ""
+        typer.echo(f"Imported {len(ids)} episodes for {user!r}{again}.")
+
+
+def _import_row(file: Path, number: int, line: str) -> dict[str, Any]:
+    if len(line) > MAX_IMPORT_LINE:
+        raise InputError(
+            f"{file} line {number}: longer than {MAX_IMPORT_LINE:,} characters. Nothing was imported."
+        )
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{file} line {number}: not JSON ({exc.msg}). Nothing was imported.") from exc
+    except RecursionError as exc:
+        raise InputError(f"{file} line {number}: JSON nested too deeply. Nothing was imported.") from exc
+    if not isinstance(row, dict):
+        raise InputError(f"{file} line {number}: expected a JSON object. Nothing was imported.")
+    return row
 
 
 @app.command("reindex")
 def lt_reindex() -> None:
-    """Re-embed every memory with the current embedder (after changing it)."""
+    """Re-embed every memory with the current embedder, with who said it and when (after changing the
+    embedder, or to upgrade a store from before episodes carried their speaker and date)."""
     memory = _memory(rebuild_index=True)
     typer.echo(
         f"Re-embedded {memory.index_count('episode')} episodes and {memory.index_count('fact')} facts "

@@ -83,7 +83,7 @@ def test_real_command(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     found = run_koclaw("memory", "long-term", "search", "Mochi", "--user", "u", "--json")
     assert json.loads(found.stdout)[0]["metadata"] == {"tags": ["cat"]}
-    bad = write_jsonl(tmp_path / "bad.jsonl", [{"text": "ok"}, {"speaker": "user"}])
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"text": "ok", "speaker": "user"}, {"speaker": "user"}])
     failed = run_koclaw("memory", "long-term", "import", str(bad), "--user", "u")
     assert failed.returncode == 2 and "line 2" in failed.stderr.lower()
 
@@ -100,3 +100,92 @@ def test_memory_working_shows_the_next_context_with_tokens(server: FakeOpenAISer
     assert len(server.chat_requests) == 1  # showing the context calls no model
     text = run_koclaw("memory", "working", "--user", "kai", "hello").stdout
     assert "total" in text and "── system ──" in text
+
+
+@pytest.mark.slow
+def test_import_is_one_transaction_and_a_rerun_adds_nothing(tmp_path: Path) -> None:
+    rows: list[object] = [
+        {
+            "text": f"Turn {i} about the garden.",
+            "speaker": "Aiko",
+            "timestamp": f"2023-05-08T13:{i % 60:02d}:00Z",
+        }
+        for i in range(95)
+    ]
+    for bad, problem in (
+        ({"text": "x", "speaker": "Aiko", "timestamp": "8 May, 2023"}, "timestamp"),
+        ({"text": "x", "speaker": "Aiko", "timestamp": "99999-12-31T00:00:00"}, "timestamp"),
+        ({"text": "x", "timestamp": "2023-05-08T13:00:00Z"}, "speaker"),
+        ({"text": "x", "speaker": "Aiko", "metadata": json.loads("[" * 50 + "]" * 50)}, "metadata"),
+    ):
+        broken = write_jsonl(tmp_path / "broken.jsonl", [*rows[:89], bad, *rows[90:]])
+        failed = run_koclaw("memory", "long-term", "import", str(broken), "--user", "u")
+        assert failed.returncode == 2, failed.stderr
+        assert (
+            "line 90" in failed.stderr.lower()
+            and problem in failed.stderr
+            and "Traceback" not in failed.stderr
+        )
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"text": "x", "speaker": "A", "metadata": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    failed = run_koclaw("memory", "long-term", "import", str(deep), "--user", "u")
+    assert failed.returncode == 2 and "nested too deeply" in failed.stderr
+    assert run_koclaw("memory", "long-term", "export", "--user", "u").stdout == ""
+    good = write_jsonl(tmp_path / "good.jsonl", rows)
+    first = run_koclaw("memory", "long-term", "import", str(good), "--user", "u", "--json")
+    assert json.loads(first.stdout) == {"imported": 95, "already_there": 0}, first.stderr
+    again = run_koclaw("memory", "long-term", "import", str(good), "--user", "u", "--json")
+    assert json.loads(again.stdout) == {"imported": 0, "already_there": 95}
+    exported = run_koclaw("memory", "long-term", "export", "--user", "u").stdout.splitlines()
+    assert len(exported) == 95
+
+
+@pytest.mark.slow
+def test_search_takes_the_question_time_and_refuses_junk_line_by_line(tmp_path: Path) -> None:
+    rows = [
+        {
+            "text": "We went to the lake and saw herons.",
+            "speaker": "Tom",
+            "timestamp": "2023-05-06T10:00:00Z",
+        },
+        {"text": "We went to the lake and saw swans.", "speaker": "Tom", "timestamp": "2023-09-02T10:00:00Z"},
+        {"text": "Aiko started learning the cello.", "speaker": "Aiko", "timestamp": "2023-09-02T10:05:00Z"},
+    ]
+    data = write_jsonl(tmp_path / "turns.jsonl", rows)
+    assert run_koclaw("memory", "long-term", "import", str(data), "--user", "u").returncode == 0
+    queries = tmp_path / "q.txt"
+    lines = [
+        "What did Tom see at the lake in May?",
+        json.dumps({"query": "What did Tom see at the lake last week?", "now": "2023-09-05T09:00:00Z"}),
+        "a",
+        "\x1b\x07\x00\x9b",
+        "lake " * 20_000,
+    ]
+    queries.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    found = run_koclaw(
+        "memory",
+        "long-term",
+        "search",
+        "--user",
+        "u",
+        "--queries",
+        str(queries),
+        "-k",
+        "1",
+        "--json",
+        "--now",
+        "2023-12-01T00:00:00Z",
+    )
+    assert found.returncode == 0 and "Traceback" not in found.stderr, found.stderr
+    out = [json.loads(line) for line in found.stdout.splitlines()]
+    assert len(out) == len(lines)
+    assert "herons" in out[0]["hits"][0]["text"] and "swans" in out[1]["hits"][0]["text"]
+    assert out[2]["hits"] == [] and "too short" in out[2]["error"]
+    assert out[3]["hits"] == [] and "too short" in out[3]["error"]
+    assert out[4]["hits"] and "error" not in out[4]
+    for bad in ("", "x", "\x07"):
+        refused = run_koclaw("memory", "long-term", "search", bad, "--user", "u")
+        assert refused.returncode == 2 and "too short" in refused.stderr
+    assert run_koclaw("memory", "long-term", "search", "猫", "--user", "u").returncode == 0
+    late = run_koclaw("memory", "long-term", "search", "lake", "--user", "u", "--now", "yesterday")
+    assert late.returncode == 2 and "ISO 8601" in late.stderr

@@ -20,7 +20,7 @@ def mem(tmp_path: Path) -> LongTermMemory:
 
 
 def pair_ids(mem: LongTermMemory, user: str) -> set[str]:
-    return set(mem._pairs(user).get(include=[])["ids"])
+    return mem.index.ids(episode_context.COLLECTION, user)
 
 
 def prev_ids(mem: LongTermMemory) -> dict[str, str | None]:

@@ -137,11 +137,31 @@ def test_export_import_round_trip_keeps_metadata(mem: LongTermMemory, tmp_path: 
     assert [e["metadata"] for e in other.export("u")] == [e["metadata"] for e in exported]
 
 
-def test_bad_import_row_names_line_and_writes_nothing_of_its_batch(mem: LongTermMemory) -> None:
-    rows = [{"text": "one"}, {"text": "two"}, {"text": "three"}, {"txt": "four"}]
-    with pytest.raises(InputError, match="Line 4"):
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [
+        ({"txt": "four", "speaker": "Aiko"}, "text"),
+        ({"text": "four"}, "speaker"),
+        ({"text": "four", "speaker": "  "}, "speaker"),
+        ({"text": "four", "speaker": "Aiko", "timestamp": "last Tuesday"}, "timestamp"),
+        ({"text": "four", "speaker": "Aiko", "timestamp": "99999-01-01T00:00:00"}, "timestamp"),
+    ],
+)
+def test_a_bad_import_row_names_its_line_and_nothing_is_imported(
+    mem: LongTermMemory, bad: dict[str, str], problem: str
+) -> None:
+    rows = [{"text": t, "speaker": "Aiko"} for t in ("one", "two", "three")] + [bad]
+    with pytest.raises(InputError, match=f"Line 4: {problem}"):
         mem.import_episodes("u", rows, batch_size=2)
-    assert [e["text"] for e in mem.export("u")] == ["one", "two"]
+    assert list(mem.export("u")) == [] and mem.index_count("episode") == 0
+
+
+def test_an_import_rerun_stores_nothing_twice(mem: LongTermMemory) -> None:
+    rows = [{"text": t, "speaker": "Aiko", "timestamp": "2024-05-01T10:00:00Z"} for t in ("ok", "ok", "fine")]
+    assert len(mem.import_episodes("u", rows)) == 3  # the same line twice in one file is two turns
+    assert mem.import_episodes("u", rows) == []
+    assert len(mem.import_episodes("u", [*rows, rows[0]])) == 1  # a third "ok" is new
+    assert mem.count("u") == 4 and mem.index_count("episode") == 4
 
 
 class OtherEmbedder(Embedder):
@@ -245,7 +265,7 @@ def test_every_exact_hit_ranks_above_every_other(mem: LongTermMemory) -> None:
 
 def test_fts_terms_and_quotes(mem: LongTermMemory) -> None:
     assert fts_terms("我喜欢拉面", MAX_FTS_TERMS) == (["我喜欢", "喜欢拉", "欢拉面"], [])
-    assert fts_terms("What do I like?", MAX_FTS_TERMS) == (["like"], ["do"])
+    assert fts_terms("What do I like?", MAX_FTS_TERMS) == (["like"], [])  # "do" is a stopword
     mem.add_episode("u", 'He said "hi" to me', speaker="user")
     assert mem.recall("u", '"hi"', k=1)[0].exact
     assert mem.recall("u", 'say "', k=1)  # a lone quote does not break FTS5

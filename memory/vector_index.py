@@ -1,0 +1,148 @@
+"""The dense half of the long-term tier: Chroma behind the few calls `LongTermMemory` makes.
+
+One collection per (space, person): "episodes", "facts" and "contexts" (each episode embedded with
+the turn before it, see `memory.episode_context`). A person's own collection keeps every search
+unfiltered and fast. Collection metadata records the embedder that built it; vectors are always
+passed in, so Chroma's default embedding function (which downloads a model) is never used.
+Every Chroma failure becomes a `StorageError` here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+
+from koclaw.errors import StorageError
+
+SPACES = ("episodes", "facts", "contexts")
+
+Hit = tuple[str, float]  # (id, cosine distance)
+
+
+class VectorIndex:
+    """Nearest-neighbour search over one person's vectors; embedded Chroma or a Chroma server."""
+
+    def __init__(self, home: Path, embedder_name: str, dim: int, *, chroma_url: str | None = None) -> None:
+        self._meta = {"embedder": embedder_name, "dim": dim}
+        self._collections: dict[str, Any] = {}
+        try:
+            if chroma_url:
+                self._client: Any = chromadb.HttpClient(
+                    **_host_port(chroma_url), settings=ChromaSettings(anonymized_telemetry=False)
+                )
+            else:
+                self._client = chromadb.PersistentClient(
+                    path=str(home / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+                )
+        except Exception as exc:
+            where = chroma_url or str(home / "chroma")
+            raise StorageError(f"Cannot open the Chroma index at {where}: {exc}") from exc
+
+    def upsert(
+        self,
+        space: str,
+        user_id: str,
+        ids: Sequence[str],
+        vectors: Sequence[Sequence[float]],
+        metadatas: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        if ids:
+            self._call(
+                "write",
+                lambda c: c.upsert(
+                    ids=list(ids),
+                    embeddings=[list(v) for v in vectors],
+                    metadatas=[dict(m) for m in metadatas] if metadatas is not None else None,
+                ),
+                space,
+                user_id,
+            )
+
+    def update_metadata(
+        self, space: str, user_id: str, ids: Sequence[str], metadatas: Sequence[Mapping[str, Any]]
+    ) -> None:
+        if ids:
+            self._call(
+                "write",
+                lambda c: c.update(ids=list(ids), metadatas=[dict(m) for m in metadatas]),
+                space,
+                user_id,
+            )
+
+    def delete(self, space: str, user_id: str, ids: Sequence[str]) -> None:
+        if ids:
+            self._call("delete", lambda c: c.delete(ids=list(ids)), space, user_id)
+
+    def nearest(self, space: str, user_id: str, vector: Sequence[float], n: int) -> list[Hit]:
+        """(id, cosine distance) of the `n` nearest vectors, nearest first."""
+        res = self._call(
+            "search",
+            lambda c: c.query(query_embeddings=[list(vector)], n_results=n, include=["distances"]),
+            space,
+            user_id,
+        )
+        return list(zip(res["ids"][0], res["distances"][0], strict=True))
+
+    def ids(self, space: str, user_id: str) -> set[str]:
+        """Every id stored in one person's space (for checks and tests)."""
+        return set(self._call("read", lambda c: c.get(include=[])["ids"], space, user_id))
+
+    def count(self, space: str) -> int:
+        """Vectors in a space, all people together."""
+        try:
+            return sum(int(self._client.get_collection(n).count()) for n in self._names(space))
+        except Exception as exc:
+            raise StorageError(f"The Chroma index failed a count: {exc}") from exc
+
+    def drop_all(self) -> None:
+        """Delete every collection of every space (before re-embedding everything)."""
+        try:
+            for space in SPACES:
+                for name in self._names(space):
+                    self._client.delete_collection(name)
+        except Exception as exc:
+            raise StorageError(f"The Chroma index could not be dropped: {exc}") from exc
+        self._collections.clear()
+
+    # -- internals -----------------------------------------------------------------------------
+    def _call(self, what: str, fn: Any, space: str, user_id: str) -> Any:
+        collection = self._collection(space, user_id)
+        try:
+            return fn(collection)
+        except Exception as exc:
+            raise StorageError(f"The Chroma index failed a {what}: {exc}") from exc
+
+    def _collection(self, space: str, user_id: str) -> Any:
+        digest = hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:32]
+        name = f"{space}-{digest}"
+        if name not in self._collections:
+            try:
+                self._collections[name] = self._client.get_or_create_collection(
+                    name,
+                    embedding_function=None,  # vectors are always passed explicitly; never Chroma's default
+                    metadata=self._meta,
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+            except Exception as exc:
+                raise StorageError(f"Cannot open the Chroma collection {name!r}: {exc}") from exc
+        return self._collections[name]
+
+    def _names(self, space: str) -> list[str]:
+        found = self._client.list_collections()
+        names = [c if isinstance(c, str) else c.name for c in found]
+        return [n for n in names if n.startswith(space + "-")]
+
+
+def _host_port(url: str) -> dict[str, Any]:
+    parsed = urlparse(url if "://" in url else f"http://{url}")
+    return {
+        "host": parsed.hostname or "localhost",
+        "port": parsed.port or (443 if parsed.scheme == "https" else 8000),
+        "ssl": parsed.scheme == "https",
+    }

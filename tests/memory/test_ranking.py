@@ -1,0 +1,69 @@
+"""Recall's ordering as a pure function: fusion, the evidence multipliers, pinning and diversity."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from memory import ranking
+from memory.ranking import Candidate
+from memory.speakers import named_speakers
+
+NOW = datetime(2024, 3, 13, 15, 0, tzinfo=UTC)
+TODAY = NOW.isoformat()
+
+
+def order(candidates: list[Candidate], k: int = 10) -> list[str]:
+    return [c.id for c, _ in ranking.rank(candidates, NOW, k)]
+
+
+def test_both_retrievers_agreeing_beat_either_alone() -> None:
+    both = Candidate("both", dense_rank=3, lexical_rank=3, timestamp=TODAY)
+    dense = Candidate("dense", dense_rank=1, timestamp=TODAY)
+    lexical = Candidate("lexical", lexical_rank=1, timestamp=TODAY)
+    assert order([dense, lexical, both])[0] == "both"
+
+
+def test_an_exact_match_is_pinned_above_everything() -> None:
+    exact = Candidate("exact", exact=True, importance=1, timestamp="2001-01-01T00:00:00+00:00")
+    top = Candidate("top", dense_rank=1, lexical_rank=1, importance=5, timestamp=TODAY, speaker_named=True)
+    assert order([top, exact]) == ["exact", "top"]
+
+
+def test_named_speaker_and_asked_period_lift_a_turn() -> None:
+    plain = Candidate("plain", dense_rank=1, timestamp=TODAY)
+    for lifted in (
+        Candidate("lifted", dense_rank=4, timestamp=TODAY, speaker_named=True),
+        Candidate("lifted", dense_rank=8, timestamp=TODAY, in_window=True),
+    ):
+        assert order([plain, lifted])[0] == "lifted"
+    assert order([plain, Candidate("far", dense_rank=40, timestamp=TODAY, speaker_named=True)])[0] == "plain"
+
+
+def test_recency_is_gentle() -> None:
+    old = (NOW - timedelta(days=720)).isoformat()
+    assert 0.9 <= ranking.recency(old, NOW) < ranking.recency(TODAY, NOW) == 1.0
+    assert ranking.recency("not a time", NOW) == 0.9
+    # a two-year-old answer at rank 1 still beats today's rank-10 turn
+    new, first = (
+        Candidate("new", dense_rank=10, timestamp=TODAY),
+        Candidate("old", dense_rank=1, timestamp=old),
+    )
+    assert order([new, first]) == ["old", "new"]
+
+
+def test_one_session_cannot_fill_the_top_k() -> None:
+    same = [Candidate(f"s{i}", dense_rank=i, timestamp=TODAY, session="A") for i in range(1, 9)]
+    other = [Candidate(f"o{i}", dense_rank=20 + i, timestamp=TODAY, session=f"B{i}") for i in range(3)]
+    top = order(same + other, k=5)
+    assert top[: ranking.SESSION_QUOTA] == ["s1", "s2"] and "o0" in top
+    assert order(same, k=5) == ["s1", "s2", "s3", "s4", "s5"]  # with nothing else, the session fills it
+
+
+def test_named_speakers_in_three_scripts() -> None:
+    speakers = ["Aiko Tanaka", "Tom", "田中", "Sensei", "Kokoron"]
+    assert named_speakers("What did Aiko research?", speakers) == {"Aiko Tanaka"}
+    assert named_speakers("when did tom start painting", speakers) == {"Tom"}
+    assert named_speakers("Tomorrow's plan?", speakers) == set()  # a word, not a substring
+    assert named_speakers("田中さんは何を買いましたか", speakers) == {"田中"}
+    assert named_speakers("老师上周去哪儿了？", speakers) == {"Sensei"}
+    assert named_speakers("", speakers) == set()
