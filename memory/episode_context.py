@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
+from memory.lexical import index_words
+
 COLLECTION = "contexts"
 SESSION_GAP = timedelta(hours=3)  # a longer silence inside one conversation starts a new session
 FORMAT = "2"  # how episodes are rendered for the indexes; an older store upgrades with reindex
@@ -40,7 +42,8 @@ def dense_text(text: str, speaker: str | None) -> str:
 
 
 def search_text(text: str, speaker: str | None, timestamp: str | None) -> str:
-    """What the word index reads: the date in words ("8 May 2023"), who said it, what was said."""
+    """What the word index reads: the date in words ("8 May 2023"), who said it, what was said (CJK
+    as bigrams, `memory.lexical.index_words`)."""
     when = ""
     if timestamp:
         try:
@@ -48,7 +51,7 @@ def search_text(text: str, speaker: str | None, timestamp: str | None) -> str:
             when = f"{moment.day} {moment:%B %Y} "
         except ValueError:
             when = ""
-    return f"{when}{dense_text(text, speaker)}"
+    return index_words(f"{when}{dense_text(text, speaker)}")
 
 
 def same_session(previous: str | None, current: str | None) -> bool:

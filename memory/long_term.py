@@ -323,7 +323,7 @@ class LongTermMemory:
                 **existing,
                 "text": text,
                 "norm_text": normalise_text(text),
-                "search_text": text,
+                "search_text": search_text("fact", text, None, None),
                 "importance": max(importance, existing["importance"]),
                 "category": category if category != "general" else existing["category"],
                 "language": language or existing["language"],
@@ -349,7 +349,7 @@ class LongTermMemory:
             "metadata": "{}",
             "created_at": stamp,
             "updated_at": stamp,
-            "search_text": text,
+            "search_text": search_text("fact", text, None, None),
         }
         self._write(scope, [row], [vector])
         return fact_from_row(self._get(scope, row["id"]))
@@ -371,7 +371,7 @@ class LongTermMemory:
         if text is not None:
             changed["text"] = check_text(text)
             changed["norm_text"] = normalise_text(changed["text"])
-            changed["search_text"] = changed["text"]
+            changed["search_text"] = search_text("fact", changed["text"], None, None)
             vector = self.embedder.embed_documents([embeddable(changed["text"])])[0]
         if importance is not None:
             changed["importance"] = check_importance(importance)
@@ -426,8 +426,7 @@ class LongTermMemory:
         qvec = query_vector if query_vector is not None else self.embedder.embed_query(embeddable(query))
         dense = self._dense(scope, qvec, CANDIDATES, context=True)
         exact = lexical_search.exact(self._rows, scope, query, CANDIDATES)
-        # A query of one or two characters is its own only term: the lexical scan would repeat `_exact`.
-        lexical = exact if len(query) < 3 else self._lexical(scope, query, CANDIDATES)
+        lexical = exact if len(query) < 3 else self._lexical(scope, query, CANDIDATES)  # the same scan
         window = time_window(query, now)
         in_window = self._lexical(scope, query, CANDIDATES, window) if window else []
         dense_rank = {mid: i for i, (mid, _) in enumerate(dense, 1)}

@@ -11,6 +11,7 @@ import sqlite_utils
 
 from memory import episode_context
 from memory.db import Migrations
+from memory.lexical import index_words
 
 migrations = Migrations("long_term")
 
@@ -108,5 +109,5 @@ def m004_who_and_when(db: sqlite_utils.Database) -> None:
 
 def search_text(kind: str, text: str, speaker: str | None, timestamp: str | None) -> str:
     if kind != "episode":
-        return text
+        return index_words(text)
     return episode_context.search_text(text, speaker, timestamp)

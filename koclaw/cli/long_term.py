@@ -16,7 +16,7 @@ from rich.table import Table
 
 from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit
 from koclaw.errors import InputError
-from memory.lexical import cjk_part
+from memory.lexical import has_cjk
 from memory.long_term import LongTermMemory, clean_query
 from memory.records import Recalled, parse_episode
 
@@ -84,7 +84,7 @@ def _when(value: str | None) -> datetime | None:
 def _query(text: str) -> str:
     """A query fit to search: `InputError` for one that says nothing (recall cuts long ones)."""
     cleaned = clean_query(text)
-    if len(cleaned) < 2 and not (cleaned and cjk_part(cleaned)):
+    if len(cleaned) < 2 and not has_cjk(cleaned):
         raise InputError(
             f"The query {text[:40]!r} is too short to search: give a word or a question (one CJK "
             "character is enough)."

@@ -10,7 +10,7 @@ import pytest
 
 from koclaw.errors import InputError, StorageError
 from memory.embeddings import Embedder, make_embedder
-from memory.lexical import fts_terms
+from memory.lexical import index_words, word_terms
 from memory.lexical_search import MAX_FTS_TERMS
 from memory.long_term import LongTermMemory
 from memory.records import EpisodeIn
@@ -264,9 +264,12 @@ def test_every_exact_hit_ranks_above_every_other(mem: LongTermMemory) -> None:
     assert flags == sorted(flags, reverse=True) and sum(flags) == 3
 
 
-def test_fts_terms_and_quotes(mem: LongTermMemory) -> None:
-    assert fts_terms("我喜欢拉面", MAX_FTS_TERMS) == (["我喜欢", "喜欢拉", "欢拉面"], [])
-    assert fts_terms("What do I like?", MAX_FTS_TERMS) == (["like"], [])  # "do" is a stopword
+def test_word_terms_and_quotes(mem: LongTermMemory) -> None:
+    assert word_terms("我喜欢拉面", MAX_FTS_TERMS) == ["我喜", "喜欢", "欢拉", "拉面"]
+    assert word_terms("What do I like? 猫", MAX_FTS_TERMS) == ["like", "猫"]  # "do" is a stopword
+    assert index_words("Aiko: 我喜欢拉面!") == "Aiko:  我喜 喜欢 欢拉 拉面 !"
+    mem.add_episode("u", "我最喜欢的是拉面。", speaker="Sensei")
+    assert len(mem.recall_lexical("u", "你喜欢吃拉面吗", k=1)) == 1  # bigrams match across word borders
     mem.add_episode("u", 'He said "hi" to me', speaker="user")
     assert mem.recall("u", '"hi"', k=1)[0].exact
     assert mem.recall("u", 'say "', k=1)  # a lone quote does not break FTS5
