@@ -15,6 +15,7 @@ CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _SEGMENT = re.compile(f"[{CJK}]+|[^\\W{CJK}]+")
 _WORD = re.compile(f"[^\\W{CJK}_]+")
 _CJK_RUN = re.compile(f"[{CJK}]+")
+_TOKEN = re.compile(r"\w+")
 # fmt: off
 STOPWORDS = frozenset({
     "the", "and", "for", "are", "was", "were", "you", "your", "what", "when", "where", "which",
@@ -52,3 +53,25 @@ def word_terms(query: str, max_terms: int) -> list[str]:
 
 def has_cjk(text: str) -> bool:
     return _CJK_RUN.search(text) is not None
+
+
+_SUFFIXES = ("ing", "ed", "es", "s")
+
+
+def _base(token: str) -> str:
+    """A rough stem ("painting", "painted", "paints" -> "paint") for matching query terms to a stored
+    text in Python; the index itself stems with porter."""
+    if token.isascii() and len(token) > 4:
+        for suffix in _SUFFIXES:
+            if token.endswith(suffix):
+                return token[: -len(suffix)]
+    return token
+
+
+def coverage(text: str, weights: dict[str, float]) -> float:
+    """The share of the query's term weight (`weights`: term -> idf) that `text` (as indexed) holds."""
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    held = {_base(t) for t in _TOKEN.findall(text.casefold())}
+    return sum(w for term, w in weights.items() if _base(term) in held) / total

@@ -9,6 +9,7 @@ memories, which bounds the latency at any size (older memories are still reached
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -17,6 +18,7 @@ from memory.records import timestamp_iso
 from memory.time_query import TimeWindow
 
 MAX_FTS_TERMS = 48
+MAX_WEIGHTED_TERMS = 16  # idf lookups per query (a longer query's further terms do not count)
 SHORT_SCAN_ROWS = 5000  # 1-2 character terms (the trigram index cannot) scan this many newest memories
 
 Rows = Callable[[str, Iterable[Any]], list[dict[str, Any]]]
@@ -51,6 +53,23 @@ def search(rows: Rows, scope: Scope, query: str, n: int, window: TimeWindow | No
         [match, *scope.args, *period_args, n],
     )
     return [r["id"] for r in found]
+
+
+def term_weights(rows: Rows, query: str) -> dict[str, float]:
+    """Each query term's inverse document frequency in the word index (BM25's idf): a rare term
+    ("pottery", a name) says more than a common one. One indexed count per term."""
+    terms = word_terms(query, MAX_WEIGHTED_TERMS)
+    if not terms:
+        return {}
+    total = rows("SELECT max(rowid) AS n FROM memories", [])[0]["n"] or 0
+    weights = {}
+    for term in terms:
+        df = rows(
+            "SELECT count(*) AS n FROM memories_words WHERE memories_words MATCH ?",
+            ['"' + term.replace('"', '""') + '"'],
+        )[0]["n"]
+        weights[term] = math.log(1 + (total - df + 0.5) / (df + 0.5))
+    return weights
 
 
 def exact(rows: Rows, scope: Scope, query: str, n: int) -> list[str]:

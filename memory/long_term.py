@@ -38,6 +38,7 @@ from koclaw.errors import InputError, StorageError
 from memory import episode_context, lexical_search, ranking
 from memory.db import fetch_rows, open_db
 from memory.embeddings import Embedder, make_embedder
+from memory.lexical import coverage
 from memory.long_term_schema import migrations, search_text
 from memory.records import (
     EpisodeIn,
@@ -433,6 +434,7 @@ class LongTermMemory:
         lexical_rank = ranking.merge_ranks(lexical, in_window)
         ids = list(dict.fromkeys([*exact, *dense_rank, *lexical_rank]))
         rows = {r["id"]: r for r in self._fetch(scope, ids)}  # drops anything not this user's
+        weights = lexical_search.term_weights(self._rows, query) if lexical_rank else {}
         named = (
             named_speakers(query, self._speakers(scope))
             if any(r["speaker"] for r in rows.values())
@@ -446,10 +448,10 @@ class LongTermMemory:
                 id=mid,
                 dense_rank=dense_rank.get(mid),
                 lexical_rank=lexical_rank.get(mid),
+                coverage=coverage(row["search_text"], weights) if mid in lexical_rank else 0.0,
                 exact=mid in exact_set,
                 importance=row["importance"],
                 timestamp=row["timestamp"],
-                session=row["session"],
                 speaker_named=row["speaker"] in named,
                 in_window=bool(window) and start <= row["timestamp"] < end,
                 says_time=when and mentions_time(row["text"]),

@@ -76,13 +76,18 @@ class SoulRegistry:
             raise InputError(f"An adapter named {name!r} is already registered; pick another name.")
         manifest = _read_manifest(folder)
         base = manifest.get("base_model") or _base_from_config(folder)
+        try:
+            stored = json.dumps(manifest, ensure_ascii=False)
+        except (RecursionError, ValueError):
+            path = folder / "manifest.json"
+            raise InputError(f"{path} is nested too deeply to store; flatten it or remove it.") from None
         with self.db.conn:
             self.db.table("adapters").insert(
                 {
                     "name": name,
                     "path": str(folder),
                     "base_model": base,
-                    "manifest": json.dumps(manifest, ensure_ascii=False),
+                    "manifest": stored,
                     "registered_at": now_iso(),
                 }
             )
@@ -166,6 +171,8 @@ def check_adapter_files(folder: Path) -> Path:
         )
     try:
         json.loads(config.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise InputError(f"{config} is nested too deeply: restore the adapter or retrain it.") from None
     except ValueError as exc:
         raise InputError(f"{config} is corrupt ({exc}): restore the adapter or retrain it.") from None
     if not any((folder / name).is_file() for name in ADAPTER_WEIGHTS):
@@ -183,12 +190,24 @@ def _adapter(row: dict[str, Any]) -> Adapter:
     )
 
 
+MAX_MANIFEST_BYTES = 1024 * 1024  # training writes a few KB; the registry copies it into every listing
+
+
 def _read_manifest(folder: Path) -> dict[str, Any]:
+    """The folder's manifest.json as a dict ({} without one), or an InputError saying what to fix."""
     path = folder / "manifest.json"
     if not path.is_file():
         return {}
     try:
+        size = path.stat().st_size
+        if size > MAX_MANIFEST_BYTES:
+            raise InputError(
+                f"{path} is {size:,} bytes, over the {MAX_MANIFEST_BYTES:,}-byte limit for a manifest: "
+                "keep it to metadata (base, data, config, metrics) and move the rest to another file."
+            )
         data = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise InputError(f"{path} is nested too deeply to read; flatten it or remove it.") from None
     except (OSError, ValueError) as exc:
         raise InputError(f"{path} is not valid JSON ({exc}); fix it or remove it.") from exc
     if not isinstance(data, dict):
@@ -199,7 +218,7 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
 def _base_from_config(folder: Path) -> str | None:
     try:
         config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     base = config.get("base_model_name_or_path") if isinstance(config, dict) else None
     return str(base) if base else None

@@ -51,12 +51,16 @@ def test_recency_is_gentle() -> None:
     assert order([new, first]) == ["old", "new"]
 
 
-def test_one_session_cannot_fill_the_top_k() -> None:
-    same = [Candidate(f"s{i}", dense_rank=i, timestamp=TODAY, session="A") for i in range(1, 9)]
-    other = [Candidate(f"o{i}", dense_rank=20 + i, timestamp=TODAY, session=f"B{i}") for i in range(3)]
-    top = order(same + other, k=5)
-    assert top[: ranking.SESSION_QUOTA] == ["s1", "s2"] and "o0" in top
-    assert order(same, k=5) == ["s1", "s2", "s3", "s4", "s5"]  # with nothing else, the session fills it
+def test_a_lexical_hit_counts_by_the_share_of_the_question_it_holds() -> None:
+    dense = Candidate("dense", dense_rank=2, timestamp=TODAY)
+    partial = Candidate("partial", dense_rank=6, lexical_rank=1, coverage=0.2, timestamp=TODAY)
+    full = Candidate("full", dense_rank=6, lexical_rank=1, coverage=1.0, timestamp=TODAY)
+    assert order([dense, partial]) == ["dense", "partial"]  # a shared name alone does not win
+    assert order([dense, full]) == ["full", "dense"]
+
+
+def test_merged_ranks_favour_agreement() -> None:
+    assert list(ranking.merge_ranks(["a", "b", "c"], ["c", "d"])) == ["c", "a", "b", "d"]
 
 
 def test_named_speakers_in_three_scripts() -> None:
