@@ -149,20 +149,22 @@ def score(data: dict[str, Any], run: dict[str, Mode]) -> Scores:
 
 
 def groups(data: dict[str, Any]) -> dict[str, list[int]]:
-    """Question indexes by "all", kind (or the older sets' "type"), language, and cross-lingual."""
-    langs = {c["id"]: c.get("language") for c in data["conversations"]}
-    out: dict[str, list[int]] = {"all": list(range(len(data["questions"])))}
+    """Question indexes by "all", kind (or the older sets' "type"), language, cross-lingual or not,
+    and the older sets' held-out group, in that order."""
+    langs = {c["id"]: c.get("language") or c.get("lang") for c in data["conversations"]}
+    found: dict[tuple[int, str], list[int]] = {(0, "all"): list(range(len(data["questions"])))}
     for i, q in enumerate(data["questions"]):
-        kind = q.get("kind") or q.get("type")
-        if kind:
-            out.setdefault(f"kind={kind}", []).append(i)
-        out.setdefault(f"lang={q['lang']}", []).append(i)
         source = q.get("fact_lang") or langs.get(q["conversation"])
-        if source:
-            out.setdefault("cross-lingual" if source != q["lang"] else "same-language", []).append(i)
-        if "held_out" in q:
-            out.setdefault(f"held_out={q['held_out']}", []).append(i)
-    return out
+        keys = [
+            (1, f"kind={q.get('kind') or q.get('type')}") if (q.get("kind") or q.get("type")) else None,
+            (2, f"lang={q['lang']}"),
+            (3, "cross-lingual" if source != q["lang"] else "same-language") if source else None,
+            (4, f"held_out={q['held_out']}") if "held_out" in q else None,
+        ]
+        for key in keys:
+            if key is not None:
+                found.setdefault(key, []).append(i)
+    return {name: idx for (_, name), idx in sorted(found.items())}
 
 
 def report(data: dict[str, Any], scores: Scores, metric: str = "R") -> None:
