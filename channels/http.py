@@ -1,6 +1,7 @@
 """The HTTP channel: Kokoron behind an OpenAI-compatible API, so any OpenAI client can talk to her.
 
     POST /v1/chat/completions   streaming (SSE) or not; `model` is echoed back, whatever it names
+                                (up to 256 characters)
     GET  /v1/models             one model, "kokoron"
 
 Every route wants `Authorization: Bearer <KOCLAW_HTTP__API_KEY>`. The person is the request's
@@ -13,6 +14,12 @@ Thinking is never returned unless the request sets `"include_reasoning": true` (
 is where the openai client's `extra_body={"include_reasoning": True}` puts it); it then arrives
 as `delta.reasoning` (streaming) or `message.reasoning`. Errors are OpenAI-shaped JSON:
 `{"error": {"message", "type", "param", "code"}}`.
+
+Anyone who can reach the port can open connections before the key is checked, so the channel
+bounds what that costs (see `channels.http_guard`): open connections, time to send headers and
+each part of the body, and the body's size (413 past `max_body_bytes`, from Content-Length or
+while a chunked body streams in). Large bodies are parsed off the event loop, so one big request
+does not stall every other conversation.
 """
 
 from __future__ import annotations
@@ -33,11 +40,13 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from channels.base import Channel
+from channels.http_guard import Limits, guarded_protocol, quiet_accept_errors
 from koclaw.agent import Inbound, TurnResult
 from koclaw.config import HTTPSettings
 from koclaw.errors import ConfigError, InputError, KoclawError
@@ -48,6 +57,8 @@ from koclaw.runtime import Runtime, RuntimeClosed
 CHANNEL = "http"
 USER_HEADER = "x-koclaw-user"
 MAX_USER_CHARS = 256
+MAX_MODEL_CHARS = 256  # `model` is echoed in every chunk: a long one would multiply the reply
+PARSE_INLINE_BYTES = 64 * 1024  # bodies past this are parsed in a thread, off the event loop
 FINISH = {"truncated": "length"}  # TurnResult.status -> finish_reason; anything else is "stop"
 _GOING = b'},"finish_reason":null}]}\n\n'
 log = logging.getLogger(__name__)
@@ -69,7 +80,7 @@ class ChatRequest(BaseModel):
     """The fields we read; anything else an OpenAI client sends is allowed and ignored."""
 
     model_config = ConfigDict(extra="allow")
-    model: str | None = None
+    model: str | None = Field(None, max_length=MAX_MODEL_CHARS)
     messages: list[ChatMessage]
     stream: bool | None = None
     stream_options: Options | None = None
@@ -91,6 +102,8 @@ class APIError(Exception):
 
     def response(self) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        if self.status in (408, 413):  # the rest of the body is not read: the connection must end
+            headers = {"Connection": "close"}
         return _json(self.body(), self.status, headers)
 
 
@@ -200,6 +213,59 @@ def _failure(future: asyncio.Future[TurnResult]) -> APIError | None:
     return APIError(500, "Kokoron could not answer: an internal error (logged).", "internal_error")
 
 
+def _parse(raw: bytes) -> ChatRequest:
+    """The request body as a ChatRequest, or a 400 saying what is wrong with it."""
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise _bad("The request body is nested too deeply to read.", "invalid_json", None) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _bad(f"The request body is not valid JSON: {exc}", "invalid_json", None) from None
+    if not isinstance(data, dict):
+        raise _bad("The request body must be a JSON object.", "invalid_json", None)
+    try:
+        return ChatRequest.model_validate(data)
+    except ValidationError as exc:
+        raise _invalid(exc.errors()) from None
+    except RecursionError:
+        raise _bad("The request body is nested too deeply to read.", "invalid_json", None) from None
+
+
+async def _body(request: Request, limit: int, idle_s: float) -> bytes:
+    """The whole body, refused (413) once it passes `limit`, declared or streamed; 408 if it stalls."""
+    too_big = APIError(
+        413,
+        f"The request body is larger than {limit} bytes. Send only the newest message: "
+        "her memory holds the history (the limit is KOCLAW_HTTP__MAX_BODY_BYTES).",
+        "request_too_large",
+        None,
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_big
+    parts: list[bytes] = []
+    size = 0
+    stream = request.stream()
+    try:
+        while True:
+            try:
+                async with asyncio.timeout(idle_s):
+                    chunk = await anext(stream)
+            except StopAsyncIteration:
+                break
+            size += len(chunk)
+            if size > limit:
+                raise too_big
+            parts.append(chunk)
+    except TimeoutError:
+        raise APIError(408, "The request body stopped arriving.", "request_timeout", None) from None
+    except ClientDisconnect:
+        raise _bad("The client left before sending the whole body.", "client_disconnected", None) from None
+    finally:
+        await stream.aclose()
+    return b"".join(parts)
+
+
 def _read(body: ChatRequest, header: str | None) -> tuple[str, str]:
     """The person and the newest user message's text, or a 400 saying what is missing."""
     with contextlib.suppress(UnicodeError):  # Starlette reads headers as Latin-1; names like 老师 are UTF-8
@@ -248,16 +314,8 @@ def create_app(runtime: Runtime, settings: HTTPSettings, *, model_name: str = "k
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Response:
-        try:
-            data = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise _bad(f"The request body is not valid JSON: {exc}", "invalid_json", None) from None
-        if not isinstance(data, dict):
-            raise _bad("The request body must be a JSON object.", "invalid_json", None)
-        try:
-            body = ChatRequest.model_validate(data)
-        except ValidationError as exc:
-            raise _invalid(exc.errors()) from None
+        raw = await _body(request, settings.max_body_bytes, settings.header_timeout_s)
+        body = _parse(raw) if len(raw) <= PARSE_INLINE_BYTES else await asyncio.to_thread(_parse, raw)
         user, text = _read(body, request.headers.get(USER_HEADER))
         extra = body.extra_body.include_reasoning if body.extra_body else None
         turn = _Turn(bool(body.include_reasoning or extra), bool(body.stream), body.model or model_name)
@@ -335,6 +393,15 @@ async def _complete(turn: _Turn, future: asyncio.Future[TurnResult], receive: Re
 
 
 class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, started: asyncio.Event) -> None:
+        super().__init__(config)
+        self.started_event = started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.started_event.set()
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         """The Koclaw process owns SIGINT/SIGTERM and sets `stop`; uvicorn must not replace them."""
@@ -347,23 +414,35 @@ class HTTPChannel(Channel):
     def __init__(self, settings: HTTPSettings, *, model_name: str = "kokoron") -> None:
         self.settings = settings
         self.model_name = model_name
+        self.started = asyncio.Event()  # set once it listens (`koclaw run` says "up" after that)
 
     async def run(self, runtime: Runtime, stop: asyncio.Event) -> int:
         app = create_app(runtime, self.settings, model_name=self.model_name)
         host, port = self.settings.host, self.settings.port
         sock = _listen(host, port)
         # No access log (a call per request), no logging config of its own: Koclaw's logging rules.
+        limits = Limits(self.settings.max_connections, self.settings.header_timeout_s)
         config = uvicorn.Config(
-            app, host, port, log_level="warning", lifespan="off", access_log=False, log_config=None
+            app,
+            host,
+            port,
+            http=guarded_protocol(limits),
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            log_config=None,
+            timeout_keep_alive=max(1, min(5, int(self.settings.header_timeout_s))),
         )
         config.timeout_graceful_shutdown = 30  # a safety net: `koclaw run` ends the turns first
-        server = _Server(config)
+        server = _Server(config, self.started)
 
         watcher = asyncio.ensure_future(stop.wait())
         watcher.add_done_callback(lambda _: setattr(server, "should_exit", True))
+        accept_log = quiet_accept_errors(asyncio.get_running_loop())
         try:
             await server.serve(sockets=[sock])
         finally:
+            accept_log.restore()
             watcher.cancel()
         return 0
 

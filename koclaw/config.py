@@ -39,6 +39,9 @@ class LLMSettings(BaseModel):
     connect_timeout_s: float = Field(5.0, gt=0)
     read_timeout_s: float = Field(120.0, gt=0, description="longest silence between two chunks")
     max_retries: int = Field(2, ge=0, le=10, description="retries before the first token only")
+    turn_deadline_s: float = Field(
+        600.0, gt=0, description="longest one turn may take, every tool round included"
+    )
     context_tokens: int = Field(32768, ge=512)
     max_reply_tokens: int = Field(2048, ge=16)
     temperature: float | None = Field(None, ge=0, le=2)
@@ -106,6 +109,11 @@ class HTTPSettings(BaseModel):
     api_key: SecretStr = SecretStr("")
     host: str = "127.0.0.1"
     port: int = Field(8088, ge=1, le=65535)
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="a larger request body is refused (413)")
+    max_connections: int = Field(100, ge=1, description="open connections beyond this are refused (503)")
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="time to send a request's headers, and each part of its body"
+    )
 
     @property
     def enabled(self) -> bool:

@@ -149,3 +149,17 @@ def test_soul_show_lists_manifest_metrics_and_evaluations(tmp_path: Path) -> Non
     assert "gate passed; addressing 0.750" in run_koclaw("soul", "show", "v1").stdout
     missing = run_koclaw("soul", "show", "nope")
     assert missing.returncode == 2 and "No adapter named 'nope'" in missing.stderr
+
+
+def test_register_refuses_a_deep_or_huge_manifest_clearly(tmp_path: Path) -> None:
+    deep = adapter_dir(tmp_path, "deep")
+    (deep / "manifest.json").write_text('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    refused = run_koclaw("soul", "register", "deep", str(deep))
+    assert refused.returncode == 2 and "nested too deeply" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    huge = adapter_dir(tmp_path, "huge")
+    (huge / "manifest.json").write_text(json.dumps({"notes": "x" * 2_000_000}))
+    refused = run_koclaw("soul", "register", "huge", str(huge))
+    assert refused.returncode == 2 and "limit for a manifest" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert "registered: none yet" in run_koclaw("soul", "show", "huge").stderr  # nothing was recorded

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from typing import Any
 
 import typer
 
@@ -51,6 +52,32 @@ def build_channels(settings: Settings, app: App) -> list[Channel]:
     return channels
 
 
+def _started(channel: Channel, app: App) -> asyncio.Event:
+    """Set once `channel` serves: its own `started` event (HTTP) or, for a channel that speaks
+    first (Telegram), its sender registering with `app.deliveries`, which follows its connection check.
+    """
+    event = getattr(channel, "started", None)
+    if isinstance(event, asyncio.Event):
+        return event
+    event = asyncio.Event()
+    app.deliveries.on_register(lambda name: event.set() if name == channel.name else None)
+    return event
+
+
+async def _all_started(started: list[asyncio.Event], tasks: list[asyncio.Task[int]]) -> bool:
+    """Wait until every channel serves (True) or one of them ends first (False)."""
+    ready = [asyncio.ensure_future(event.wait()) for event in started]
+    all_ready = asyncio.ensure_future(asyncio.gather(*ready))
+    try:
+        waiting: set[asyncio.Future[Any]] = {all_ready, *tasks}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        return all_ready.done() and not any(t.done() for t in tasks)
+    finally:
+        all_ready.cancel()
+        for waiter in ready:
+            waiter.cancel()
+
+
 async def _serve(settings: Settings) -> int:
     async with open_app(settings) as app:
         stop = asyncio.Event()
@@ -58,17 +85,26 @@ async def _serve(settings: Settings) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         channels = build_channels(settings, app)
-        typer.echo(f"Kokoron is up on: {', '.join(c.name for c in channels)}. Ctrl-C to stop.", err=True)
+        started = [_started(c, app) for c in channels]  # before any runs: none is missed
         tasks = [asyncio.create_task(c.run(app.runtime, stop), name=c.name) for c in channels]
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        up = await _all_started(started, tasks)
+        if up:
+            typer.echo(f"Kokoron is up on: {', '.join(c.name for c in channels)}. Ctrl-C to stop.", err=True)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        signalled = stop.is_set()  # Ctrl-C or SIGTERM, not a channel ending
         stop.set()  # one channel ending (or failing) stops the others
         await app.runtime.shutdown(SHUTDOWN_GRACE_S)
         results = await asyncio.gather(*tasks, return_exceptions=True)
+        how = "failed" if up else "failed to start"
         code = 0
         for channel, result in zip(channels, results, strict=True):
             if isinstance(result, BaseException):
-                typer.echo(f"koclaw: the {channel.name} channel failed: {result}", err=True)
+                typer.echo(f"koclaw: the {channel.name} channel {how}: {result}", err=True)
                 code = 1
             elif result:
+                typer.echo(f"koclaw: the {channel.name} channel {how} (exit code {result}).", err=True)
                 code = result
+        if not (up or signalled or code):
+            typer.echo("koclaw: a channel stopped before every channel had started.", err=True)
+            code = 1
         return code

@@ -4,7 +4,10 @@ and the official openai client (plus raw httpx2 for requests no client would sen
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import json
+import logging
 import socket
 import threading
 import time
@@ -464,3 +467,146 @@ def test_no_request_body_gets_a_server_error(server: FakeOpenAIServer, start: An
             assert response.json()["object"] == "chat.completion"
 
     check()
+
+
+# -- what reaching the port costs (before and after the key) --------------------------------------
+
+
+def port_of(h: Harness) -> int:
+    return int(h.url.rsplit(":", 1)[1])
+
+
+def read_until_closed(sock: socket.socket, deadline: float) -> bytes | None:
+    """Everything the server sends until it closes (a reset counts), or None if still open at `deadline`."""
+    data = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        sock.settimeout(left)
+        try:
+            part = sock.recv(65536)
+        except ConnectionResetError:
+            return data
+        except TimeoutError:
+            return None
+        if not part:
+            return data
+        data += part
+
+
+def raw_exchange(h: Harness, head: bytes, *pieces: bytes) -> tuple[int, dict[str, Any]]:
+    """Send raw bytes, read the response until the server closes, return its status and JSON body."""
+    with socket.create_connection(("127.0.0.1", port_of(h)), timeout=10) as sock:
+        sock.sendall(head)
+        for piece in pieces:
+            sock.sendall(piece)
+        data = read_until_closed(sock, time.monotonic() + 30)
+    assert data is not None, "the server kept the connection open"
+    status_line, _, rest = data.partition(b"\r\n")
+    body = rest.partition(b"\r\n\r\n")[2]
+    return int(status_line.split()[1]), json.loads(body)
+
+
+def request_head(length: int | None = None, *, chunked: bool = False) -> bytes:
+    lines = [b"POST /v1/chat/completions HTTP/1.1", b"Host: localhost", b"Content-Type: application/json"]
+    lines.append(f"Authorization: Bearer {KEY}".encode())
+    if length is not None:
+        lines.append(f"Content-Length: {length}".encode())
+    if chunked:
+        lines.append(b"Transfer-Encoding: chunked")
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def test_half_open_connections_are_capped_and_closed(
+    server: FakeOpenAIServer, start: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KOCLAW_HTTP__MAX_CONNECTIONS", "8")
+    monkeypatch.setenv("KOCLAW_HTTP__HEADER_TIMEOUT_S", "3")
+    h = start()
+    socks = [socket.create_connection(("127.0.0.1", port_of(h)), timeout=10) for _ in range(50)]
+    try:
+        for sock in socks:  # headers that never finish, sent before the key could be checked
+            with contextlib.suppress(OSError):  # one refused at once may already be gone
+                sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
+        deadline = time.monotonic() + 30
+        answers = [read_until_closed(sock, deadline) for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+    assert all(a is not None for a in answers), f"{answers.count(None)} of 50 connections were left open"
+    statuses = [a.split(b" ", 2)[1] for a in answers if a]
+    assert b"408" in statuses  # admitted, then timed out waiting for headers
+    assert len(statuses) < 50 or b"503" in statuses  # over the cap: refused at once (or reset)
+    assert h.client().models.list().data[0].id == "kokoron"  # the key still gets in
+
+
+def test_accept_errors_are_logged_once_not_per_retry(start: Any, caplog: pytest.LogCaptureFixture) -> None:
+    h = start()
+    emfile = OSError(errno.EMFILE, "Too many open files")
+
+    async def flood() -> None:
+        loop = asyncio.get_running_loop()
+        context = {"message": "socket.accept() out of system resource", "exception": emfile}
+        for _ in range(200):  # what the loop reports each time accept() fails with EMFILE
+            loop.call_exception_handler(context)
+
+    with caplog.at_level(logging.ERROR):
+        h.on_loop(flood())
+    noted = [r for r in caplog.records if "Too many open files" in r.getMessage()]
+    assert len(noted) == 1 and "KOCLAW_HTTP__MAX_CONNECTIONS" in noted[0].getMessage()
+
+
+def test_oversized_bodies_are_413_before_they_are_read(
+    server: FakeOpenAIServer, start: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KOCLAW_HTTP__MAX_BODY_BYTES", "16384")
+    monkeypatch.setenv("KOCLAW_HTTP__HEADER_TIMEOUT_S", "2")
+    h = start()
+    status, body = raw_exchange(h, request_head(50_000_000))  # declared: refused without a byte read
+    assert status == 413 and body["error"]["code"] == "request_too_large"
+    assert "KOCLAW_HTTP__MAX_BODY_BYTES" in body["error"]["message"]
+    piece = b"1000\r\n" + b"x" * 4096 + b"\r\n"  # chunked: refused once the 16,385th byte is in
+    status, body = raw_exchange(h, request_head(chunked=True), piece * 4, b"1\r\nx\r\n")
+    assert status == 413 and body["error"]["type"] == "invalid_request_error"
+    status, body = raw_exchange(h, request_head(100), b'{"messages": ')  # a body that stops coming
+    assert status == 408 and body["error"]["code"] == "request_timeout"
+    assert server.chat_requests == []
+    ok = h.client().chat.completions.create(model="k", messages=user_says("still here?"), user="a")
+    assert ok.choices[0].message.content == "echo: still here?"
+
+
+def test_a_large_body_under_the_cap_is_answered(server: FakeOpenAIServer, start: Any) -> None:
+    h = start()  # parsed in a thread (past 64 KB): the answer is the same
+    history = [{"role": "assistant", "content": "earlier " * 2000} for _ in range(20)]
+    reply = h.client().chat.completions.create(
+        model="k", messages=[*history, *user_says("and now?")], user="a"
+    )
+    assert reply.choices[0].message.content == "echo: and now?"
+
+
+@pytest.mark.parametrize("where", ["extra", "content"])
+def test_deeply_nested_json_is_400(server: FakeOpenAIServer, start: Any, where: str) -> None:
+    h = start()
+    deep = "[" * 100_000 + "]" * 100_000
+    if where == "extra":
+        raw = '{"messages": [{"role": "user", "content": "hi"}], "user": "a", "x": ' + deep + "}"
+    else:
+        raw = '{"messages": [{"role": "user", "content": ' + deep + '}], "user": "a"}'
+    response = h.raw().post("/v1/chat/completions", content=raw.encode())
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "invalid_json" and "nested too deeply" in error["message"]
+    assert server.chat_requests == []
+
+
+def test_a_long_model_name_is_400_not_echoed(server: FakeOpenAIServer, start: Any) -> None:
+    h = start()
+    body = {"model": "m" * 300, "messages": user_says("hi"), "user": "a", "stream": True}
+    response = h.raw().post("/v1/chat/completions", json=body)
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["param"] == "model" and "m" * 300 not in response.text
+    assert server.chat_requests == []
+    fine = h.client().chat.completions.create(model="m" * 256, messages=user_says("hi"), user="a")
+    assert fine.model == "m" * 256
