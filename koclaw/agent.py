@@ -219,7 +219,7 @@ class Agent:
         reply = _Reply()
         status = "interrupted"
         try:
-            await self._rounds(context, self.tools.specs(), reply, tool_context, inbound, emit)
+            await self._within_deadline(context, reply, tool_context, inbound, emit)
             status, situation = _outcome(reply)
             if situation is not None:
                 notice = fallback(situation, found.dominant)
@@ -269,6 +269,35 @@ class Agent:
         except Exception:  # recall helps; a turn never fails for want of it
             log.warning("long-term recall failed for %s", user_id, exc_info=True)
             return []
+
+    async def _within_deadline(
+        self,
+        context: working.Context,
+        reply: _Reply,
+        tool_context: ToolContext,
+        inbound: Inbound,
+        emit: EventHandler,
+    ) -> None:
+        """The model rounds, stopped at the turn's deadline: an endless stream must not keep one waiting."""
+        deadline = self.settings.llm.turn_deadline_s
+        timer = asyncio.timeout(deadline)
+        try:
+            async with timer:
+                await self._rounds(context, self.tools.specs(), reply, tool_context, inbound, emit)
+        except TimeoutError:
+            if not timer.expired():
+                raise
+            log.warning("turn for %s passed its %g s deadline", inbound.conversation_key, deadline)
+            reply.error = ErrorEvent(
+                message=(
+                    f"The reply took longer than the turn deadline ({deadline:g} s) and was stopped. If the "
+                    "model is just slow, raise KOCLAW_LLM__TURN_DEADLINE_S; otherwise check the model "
+                    "server (it may be generating without end)."
+                ),
+                kind="deadline",
+                partial=bool(reply.text),
+            )
+            await emit(reply.error)
 
     async def _rounds(
         self,
@@ -471,22 +500,31 @@ def _assistant_with_calls(text: str, calls: list[ToolCall], ids: list[str]) -> d
     }
 
 
+_ERROR_LINES: dict[str, Situation] = {
+    "unavailable": "unavailable",
+    "rejected": "rejected",
+    "deadline": "too_slow",
+}
+
+
 def _outcome(reply: _Reply) -> tuple[str, Situation | None]:
-    """The stored status and, where the model gave nothing usable, which fallback line to show."""
+    """The stored status and, where the model gave nothing usable, which fallback line to show.
+
+    Only a reply the server said it finished ("stop", "tool_calls") is "ok"; one cut by length or
+    ended by `[DONE]` without a finish reason is "truncated", a broken stream an "error".
+    """
     if reply.error is not None:
-        kind = reply.error.kind
-        return (
-            "error",
-            "unavailable" if kind == "unavailable" else "rejected" if kind == "rejected" else "broken",
-        )
+        return "error", _ERROR_LINES.get(reply.error.kind, "broken")
     visible = "".join(reply.text).strip()
-    if reply.done is not None and reply.done.ended_in_thinking and not visible:
-        return "truncated", "thought_too_long"
+    done = reply.done
+    if done is None:  # a stream that ended with neither Done nor an error: nothing says it finished
+        return "error", "broken"
+    cut = done.finish_reason in (None, "length")
+    if done.ended_in_thinking and not visible:
+        return "truncated", "thought_too_long" if done.finish_reason == "length" else "empty"
     if not visible:
-        return "ok", "empty"
-    if reply.done is not None and reply.done.finish_reason == "length":
-        return "truncated", None
-    return "ok", None
+        return ("truncated" if cut else "ok"), "empty"
+    return ("truncated" if cut else "ok"), None
 
 
 def _ms(at: float | None, start: float) -> float | None:

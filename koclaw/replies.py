@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-Situation = Literal["unavailable", "rejected", "broken", "thought_too_long", "empty"]
+Situation = Literal["unavailable", "rejected", "broken", "thought_too_long", "empty", "too_slow"]
 
 _LINES: dict[Situation, dict[str, str]] = {
     "unavailable": {
@@ -26,6 +26,11 @@ _LINES: dict[Situation, dict[str, str]] = {
         "zh": "老师，我想得太久，结果没留下回答的空间了……能把问题说得再具体一点，再问我一次吗？",
         "ja": "先生、考えすぎて答える余裕がなくなってしまいました……もう少し絞って、もう一度聞いてもらえますか？",
         "en": "Sensei, I thought so long that I ran out of room to answer... Could you ask again, a little more narrowly?",
+    },
+    "too_slow": {
+        "zh": "老师，对不起，这次我想得太久了，只好先停下来……能再问我一次吗？也许换个简单点的问法。",
+        "ja": "先生、ごめんなさい。今回は時間がかかりすぎたので、いったん止めました……もう一度、少し簡単に聞いてもらえますか？",
+        "en": "Sorry, Sensei, this one took me far too long, so I stopped... Could you ask again, maybe a little more simply?",
     },
     "empty": {
         "zh": "嗯……老师，我想了想，这次却没找到合适的话。能换个说法再告诉我吗？",

@@ -29,7 +29,8 @@ def turn(text: str, *, user: str = "alice", **env: Any) -> tuple[TurnResult, lis
             events.append(event)
 
         try:
-            result = await Agent(settings, store, model).turn(Inbound("cli", f"cli:{user}", user, text), emit)
+            answering = Agent(settings, store, model).turn(Inbound("cli", f"cli:{user}", user, text), emit)
+            result = await asyncio.wait_for(answering, timeout=120)  # a turn that never ends fails
         finally:
             await model.aclose()
         return result, events, store
@@ -115,8 +116,9 @@ def test_length_inside_thinking_never_leaks(server: FakeOpenAIServer) -> None:
 
 
 def test_no_thinking_at_all_is_shown_whole(server: FakeOpenAIServer) -> None:
+    # A model that never thinks is run with thinking off; with it on, unclosed text stays private.
     server.add(Reply(chunks=["Hi Sensei, ", "no thoughts today."]))
-    result, _, _ = turn("hi")
+    result, _, _ = turn("hi", llm={"thinking": False, "base_url": server.url})
     assert result.text == "Hi Sensei, no thoughts today."
 
 
@@ -412,3 +414,148 @@ def test_failed_summary_loses_nothing(server: FakeOpenAIServer) -> None:
     assert all(r.text == "Noted, Sensei." for r in results)
     conv = store.get_conversation(store.get_message(results[-1].user_message_id).conversation_id)
     assert conv.summary is None and len(store.messages(conv.id)) == 2 * len(LONG_TURNS)
+
+
+# -- misbehaving servers: cut streams, malformed output, non-streams, endless replies ----------------
+
+SECRET = ["secret plan ", "about 老师 ", "and more"]
+
+
+def row(store: SessionStore, result: TurnResult) -> Any:
+    return store.get_message(result.reply_message_id)
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        {"framing": "close", "break_after": 2},  # the connection closed cleanly mid-reply
+        {"break_after": 2},  # the connection dropped inside the chunked body
+        {"done": False, "finish_reason": None},  # the body ended with neither [DONE] nor a finish reason
+        {"done": False, "finish_reason": None, "framing": "close"},
+    ],
+)
+def test_thinking_in_a_stream_cut_without_finish_signal_never_leaks(
+    server: FakeOpenAIServer, cut: dict[str, Any]
+) -> None:
+    server.add(Reply(chunks=list(SECRET), **cut))
+    result, events, store = turn("你好", llm={"max_retries": 0, "base_url": server.url})
+    assert "secret" not in visible(events) and "secret" not in result.text
+    assert [e.kind for e in events if isinstance(e, ErrorEvent)] == ["broken"]
+    assert result.text == fallback("broken", "zh")
+    reply = row(store, result)
+    assert (reply.status, reply.content) == ("error", "")
+    assert reply.reasoning is not None and reply.reasoning.startswith("secret plan")
+    assert store.get_message(result.user_message_id).status == "unanswered"
+
+
+def test_visible_part_of_a_stream_cut_without_finish_signal_is_kept_and_marked(
+    server: FakeOpenAIServer,
+) -> None:
+    server.add(Reply(chunks=["plan</think>", "Let me ", "explain"], done=False, finish_reason=None))
+    result, _, store = turn("explain please")
+    assert result.text == "Let me explain\n\n" + fallback("broken", "en")
+    reply = row(store, result)
+    assert (reply.status, reply.content, reply.reasoning) == ("error", "Let me explain", "plan")
+    assert reply.error and "finish" in reply.error
+
+
+def test_done_without_finish_reason_hides_thinking_and_is_not_ok(server: FakeOpenAIServer) -> None:
+    server.add(Reply(chunks=list(SECRET), finish_reason=None))
+    result, events, store = turn("hi")
+    assert "secret" not in visible(events) and result.text == fallback("empty", "en")
+    assert (row(store, result).status, row(store, result).content) == ("truncated", "")
+
+    server.add(Reply(chunks=["p</think>", "Half an ans"], finish_reason=None))
+    result, _, store = turn("hi")
+    assert (result.text, result.status, row(store, result).status) == (
+        "Half an ans",
+        "truncated",
+        "truncated",
+    )
+
+
+def test_model_that_stops_inside_thinking_never_leaks(server: FakeOpenAIServer) -> None:
+    server.add(Reply(chunks=list(SECRET), finish_reason="stop"))
+    result, events, store = turn("hi")
+    assert "secret" not in visible(events) and result.text == fallback("empty", "en")
+    reply = row(store, result)
+    assert (reply.status, reply.content) == ("truncated", "")
+    assert reply.reasoning == "secret plan about 老师 and more"
+
+
+def test_lone_surrogates_are_repaired(server: FakeOpenAIServer) -> None:
+    delta = b'{"choices": [{"index": 0, "delta": {"content": "Hi \\ud800 Sensei\\udfff"}}]}'
+    thought = b'{"choices": [{"index": 0, "delta": {"reasoning": "odd \\udc00"}}]}'
+    server.add(Reply(chunks=[thought, delta]))
+    result, _, store = turn("hi")
+    assert result.text == "Hi \ufffd Sensei\ufffd" and result.status == "ok"
+    reply = row(store, result)
+    assert (reply.content, reply.reasoning, reply.status) == ("Hi \ufffd Sensei\ufffd", "odd \ufffd", "ok")
+
+
+def test_surrogate_in_an_error_event_is_repaired(server: FakeOpenAIServer) -> None:
+    server.add(Reply(chunks=["</think>Half ", b'{"error": {"message": "died \\ud800"}}']))
+    result, _, store = turn("hi")
+    reply = row(store, result)
+    assert reply.status == "error" and reply.error and "died \ufffd" in reply.error
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b'{"choices": "oops"}',
+        b'{"choices": [5]}',
+        b'{"choices": [{"index": 0, "delta": "text"}]}',
+        b'{"choices": [{"index": 0, "delta": {"content": 42}}]}',
+        b'{"choices": [{"index": 0, "delta": {"tool_calls": "x"}}]}',
+        b'{"choices": [{"index": 0, "delta": {"tool_calls": [{"index": "a"}]}}]}',
+        b'{"choices": [{"index": 0, "delta": {}, "finish_reason": ["stop"]}]}',
+    ],
+)
+def test_fields_of_the_wrong_type_are_a_broken_reply(server: FakeOpenAIServer, bad: bytes) -> None:
+    server.add(Reply(chunks=["</think>Half ", bad, "never"]))
+    result, events, store = turn("hi")
+    assert [e.kind for e in events if isinstance(e, ErrorEvent)] == ["broken"]
+    assert result.text == "Half\n\n" + fallback("broken", "en")
+    assert (row(store, result).status, row(store, result).content) == ("error", "Half")
+
+
+def test_usage_of_the_wrong_type_is_ignored(server: FakeOpenAIServer) -> None:
+    server.add(Reply(chunks=["</think>Fine, ", b'{"choices": [], "usage": "lots"}', "Sensei."]))
+    result, _, store = turn("hi")
+    assert (result.text, row(store, result).status) == ("Fine, Sensei.", "ok")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "shown"),
+    [
+        (b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html", "text/html"),
+        (b'{"error": {"message": "quota exceeded"}}', "application/json", "quota exceeded"),
+        (b"<html>Service Unavailable</html>", "text/event-stream", "Service Unavailable"),
+    ],
+)
+def test_a_200_that_is_not_an_event_stream_is_a_server_failure(
+    server: FakeOpenAIServer, body: bytes, content_type: str, shown: str
+) -> None:
+    server.add(Reply(body=body, content_type=content_type))
+    result, events, store = turn("hi", llm={"max_retries": 0, "base_url": server.url})
+    errors = [e for e in events if isinstance(e, ErrorEvent)]
+    assert [e.kind for e in errors] == ["unavailable"]
+    assert "KOCLAW_LLM__BASE_URL" in errors[0].message and shown in errors[0].message
+    assert result.text == fallback("unavailable", "en") and result.status == "error"
+    assert row(store, result).status == "error"
+    assert store.get_message(result.user_message_id).status == "unanswered"
+
+
+@pytest.mark.parametrize("endless", [{"reasoning": "hmm "}, "hmm "])
+def test_endless_stream_stops_at_the_turn_deadline(
+    server: FakeOpenAIServer, endless: str | dict[str, Any]
+) -> None:
+    server.add(Reply(chunks=["</think>Once "] if isinstance(endless, str) else [], endless=endless))
+    result, events, store = turn("tell me", llm={"turn_deadline_s": 0.5, "base_url": server.url})
+    errors = [e for e in events if isinstance(e, ErrorEvent)]
+    assert [e.kind for e in errors] == ["deadline"] and "KOCLAW_LLM__TURN_DEADLINE_S" in errors[0].message
+    assert result.text.endswith(fallback("too_slow", "en")) and result.status == "error"
+    reply = row(store, result)
+    assert reply.status == "error" and reply.notice == fallback("too_slow", "en")
+    assert reply.content in ("", "Once") or reply.content.startswith("Once hmm")

@@ -59,9 +59,26 @@ def ask(
 
 
 async def _ask(settings: Settings, user: str, text: str) -> int:
+    """One turn; SIGINT and SIGTERM both stop it the same way, keeping what was said (exit 1)."""
     async with open_app(settings, run_jobs=False) as app:
         channel = TerminalChannel(user, interactive=False, streaming=sys.stdout.isatty())
-        return 0 if await channel.send(app.runtime, text) else 1
+        sending = asyncio.create_task(channel.send(app.runtime, text))
+        loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:  # the turn stores its partial reply as "interrupted" when cancelled
+            if not channel.interrupt():
+                sending.cancel()
+
+        signals = (signal.SIGINT, signal.SIGTERM)
+        for sig in signals:
+            loop.add_signal_handler(sig, on_signal)
+        try:
+            await asyncio.wait({sending})
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+            sending.cancel()  # a no-op once it is done
+        return 0 if not sending.cancelled() and sending.result() else 1
 
 
 async def _chat(settings: Settings, user: str, interactive: bool) -> int:

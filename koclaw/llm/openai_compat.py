@@ -22,6 +22,7 @@ from koclaw.config import LLMSettings
 from koclaw.errors import ModelError, ModelRejected, ModelStreamBroken, ModelUnavailable
 from koclaw.events import Done, ErrorEvent, Event, ToolCall, Usage
 from koclaw.llm.base import ChatModel, ChatRequest
+from koclaw.llm.sse import EventStream
 from koclaw.llm.think_filter import ThinkFilter
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,21 @@ def _error_detail(exc: openai.APIStatusError) -> str:
     return str(exc.message)[:300]
 
 
+class Malformed(ValueError):
+    """A chunk whose fields have the wrong types: the stream is treated as broken."""
+
+
+def _field(value: Any, kind: type, what: str) -> Any:
+    if value is not None and not isinstance(value, kind):
+        raise Malformed(f"{what} is a {type(value).__name__}, not a {kind.__name__}")
+    return value
+
+
+def _count(value: Any) -> int | None:
+    """A token count, or None for anything that is not a non-negative integer (usage is advisory)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
 class _NativeToolCalls:
     """Accumulates `delta.tool_calls` fragments (servers with a tool-call parser) by index."""
 
@@ -104,11 +120,13 @@ class _NativeToolCalls:
 
     def add(self, fragments: list[dict[str, Any]]) -> None:
         for frag in fragments:
-            part = self.parts.setdefault(int(frag.get("index", 0)), {"id": "", "name": "", "arguments": ""})
-            part["id"] = frag.get("id") or part["id"]
-            function = frag.get("function") or {}
-            part["name"] += function.get("name") or ""
-            part["arguments"] += function.get("arguments") or ""
+            frag = _field(frag, dict, "a tool_calls fragment") or {}
+            index = _field(frag.get("index", 0), int, "tool_calls[].index") or 0
+            part = self.parts.setdefault(index, {"id": "", "name": "", "arguments": ""})
+            part["id"] = _field(frag.get("id"), str, "tool_calls[].id") or part["id"]
+            function = _field(frag.get("function"), dict, "tool_calls[].function") or {}
+            part["name"] += _field(function.get("name"), str, "function.name") or ""
+            part["arguments"] += _field(function.get("arguments"), str, "function.arguments") or ""
 
     def events(self) -> list[ToolCall]:
         calls = []
@@ -223,25 +241,6 @@ class OpenAICompatModel(ChatModel):
         """
         return await self.client.post("/chat/completions", body=body, cast_to=httpx2.Response, stream=True)
 
-    async def _chunks(self, response: httpx2.Response) -> AsyncIterator[dict[str, Any]]:
-        """The JSON payloads of a server-sent-events stream, up to `[DONE]`."""
-        done = False
-        async for line in response.aiter_lines():
-            if done or not line.startswith("data:"):
-                continue  # blank separators, comments, `event:` lines; after [DONE], read to the end
-            payload = line[5:].strip()  # so that the connection can be reused
-            if payload == "[DONE]":
-                done = True
-                continue
-            chunk = json.loads(payload)
-            if not isinstance(chunk, dict):
-                raise ValueError(f"expected a JSON object, got {payload[:80]!r}")
-            if "error" in chunk:  # vLLM reports failures mid-stream as an SSE event
-                error = chunk["error"]
-                detail = error.get("message", error) if isinstance(error, dict) else error
-                raise ModelStreamBroken(f"The model server at {self.base_url} failed mid-reply: {detail}")
-            yield chunk
-
     async def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
         attempt = 0
         while True:
@@ -270,10 +269,17 @@ class OpenAICompatModel(ChatModel):
         try:
             response = await self._open(self._body(request, model))
             try:
-                async for chunk in self._chunks(response):
+                stream = EventStream(response, self.base_url)
+                await stream.check()
+                async for chunk in stream.chunks():
                     started = True
                     for event in reply.feed(chunk):
                         yield event
+                if not stream.done and reply.finish_reason is None:
+                    raise ModelStreamBroken(
+                        f"The stream from {self.base_url} stopped without a finish signal (neither [DONE] "
+                        "nor a finish_reason): the reply was cut off. Check the model server's log."
+                    )
             finally:
                 await response.aclose()
         except (openai.OpenAIError, httpx2.HTTPError, ModelError, ValueError) as exc:
@@ -303,36 +309,48 @@ class _Reply:
         self.usage = Usage()
 
     def feed(self, chunk: dict[str, Any]) -> list[Event]:
-        self.model = chunk.get("model") or self.model
+        """Raises `Malformed` for fields of the wrong type; a bad `usage` is only ignored."""
+        model = chunk.get("model")
+        self.model = model if isinstance(model, str) and model else self.model
         usage = chunk.get("usage")
-        if usage:
-            self.usage = Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"))
-        choices = chunk.get("choices")
+        if isinstance(usage, dict):
+            self.usage = Usage(_count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens")))
+        elif usage:
+            log.warning("ignoring a usage field that is a %s", type(usage).__name__)
+        choices = _field(chunk.get("choices"), list, "choices")
         if not choices:
             return []
-        choice = choices[0]
-        delta = choice.get("delta") or {}
+        choice = _field(choices[0], dict, "choices[0]") or {}
+        delta = _field(choice.get("delta"), dict, "delta") or {}
         events: list[Event] = []
         reasoning = delta.get("reasoning") or delta.get("reasoning_content")
         if reasoning:
-            events += self.think.feed_reasoning(str(reasoning))
-        content = delta.get("content")
+            events += self.think.feed_reasoning(_field(reasoning, str, "delta.reasoning"))
+        content = _field(delta.get("content"), str, "delta.content")
         if content:
             events += self.think.feed(content)
         if delta.get("tool_calls"):
-            self.native.add(delta["tool_calls"])
-        if choice.get("finish_reason"):
-            self.finish_reason = choice["finish_reason"]
+            self.native.add(_field(delta["tool_calls"], list, "delta.tool_calls"))
+        reason = _field(choice.get("finish_reason"), str, "finish_reason")
+        if reason:
+            self.finish_reason = reason
         return events
 
     def finish(self) -> list[Event]:
         events: list[Event] = [*self.think.finish(self.finish_reason), *self.native.events()]
+        result = self.think.result()
+        if result.ended_in_thinking and self.finish_reason != "length" and not result.visible:
+            log.warning(
+                "the model ended (finish_reason=%r) without closing its thinking; it was kept as reasoning. "
+                "If this model does not think, set KOCLAW_LLM__THINKING=false.",
+                self.finish_reason,
+            )
         events.append(
             Done(
                 finish_reason=self.finish_reason,
                 usage=self.usage,
                 model=self.model,
-                ended_in_thinking=self.think.result().ended_in_thinking,
+                ended_in_thinking=result.ended_in_thinking,
             )
         )
         return events

@@ -9,9 +9,11 @@ States:
 
 * ``PENDING``: thinking was on, so the chat template already opened `<think>` in the prompt and the
   reply starts inside thinking. Until `</think>` (or the end of the stream) we cannot tell reasoning
-  from a reply that skipped thinking, so the text is buffered and nothing is shown. `</think>` turns
-  the buffer into reasoning; the end of the stream (unless truncated by "length") or a server
-  reasoning delta turns it into visible text, replayed through the visible state.
+  from a reply that skipped thinking, so the text is buffered and nothing is shown. `</think>` or the
+  end of the stream (whatever the finish reason, or none) turns the buffer into reasoning: thinking is
+  private, so text we cannot tell apart from it is never shown. A server reasoning delta (the server
+  parses the thinking itself, so content is the reply) turns it into visible text, replayed through
+  the visible state. A model that never thinks therefore needs thinking off (KOCLAW_LLM__THINKING).
 * ``VISIBLE``: the reply. `<think>` opens thinking, `<tool_call>` opens a tool call, a stray
   `</think>` is dropped. Leading whitespace is dropped until something visible is emitted.
 * ``THINK``: reasoning, closed only by `</think>`; any other tag in here is reasoning text.
@@ -150,16 +152,13 @@ class ThinkFilter:
             raise RuntimeError("ThinkFilter.finish() called twice")
         out: list[Event] = []
         if self._state == _PENDING:
-            if finish_reason == "length":
-                # Truncated while (implicitly) thinking: all of it was reasoning.
-                text = "".join(self._pending) + self._carry
-                self._pending = []
-                self._carry = ""
-                self._state = _THINK
-                self._sink(text, out)
-            else:
-                # Ended without ever closing thinking: the model answered without thinking.
-                self._pending_to_visible(out)
+            # Ended without ever closing the template-opened thinking: cut off (length, a broken stream)
+            # or a model that stopped inside it. Either way it may be private thinking, so it stays so.
+            text = "".join(self._pending) + self._carry
+            self._pending = []
+            self._carry = ""
+            self._state = _THINK
+            self._sink(text, out)
         # A carry that never became a tag is plain text of the current state.
         carry = self._carry
         self._carry = ""

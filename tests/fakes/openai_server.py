@@ -26,6 +26,11 @@ class Reply:
     bytes items are sent verbatim as an event's data (for error events and malformed payloads).
     `status` != 200 answers with an error body instead. `break_after` drops the connection after
     that many chunks. `hang_s` waits before the first byte (to provoke timeouts).
+
+    Misbehaviour: `done=False` leaves out `data: [DONE]`; `framing="close"` sends the body without
+    chunked encoding and ends it by closing the connection, so a `break_after` looks like a clean end;
+    `body` answers 200 with those bytes as `content_type` instead of a stream (a proxy's error page);
+    `endless` streams that chunk every `delay_s` (at least 10 ms) after `chunks` until the client leaves.
     """
 
     chunks: list[str | dict[str, Any] | bytes] = field(default_factory=list)
@@ -35,6 +40,11 @@ class Reply:
     break_after: int | None = None
     hang_s: float = 0.0
     usage: tuple[int, int] | None = (10, 5)
+    done: bool = True
+    framing: str = "chunked"  # or "close"
+    body: bytes | None = None
+    content_type: str = "text/event-stream"
+    endless: str | dict[str, Any] | None = None
 
 
 def text_reply(text: str, **kwargs: Any) -> Reply:
@@ -66,6 +76,7 @@ class FakeOpenAIServer:
         self.adapters_loaded: list[dict[str, Any]] = []  # bodies of /load_lora_adapter calls
         self.adapters_change_output = True  # False: adapters load but change nothing (the vLLM key trap)
         self._lock = threading.Lock()
+        self._stopping = threading.Event()  # ends endless streams
         self._server = ThreadingHTTPServer((host, port), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -94,6 +105,7 @@ class FakeOpenAIServer:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -125,6 +137,7 @@ def _thinking(body: dict[str, Any]) -> bool:
 def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        chunked = True
 
         def setup(self) -> None:
             super().setup()
@@ -158,6 +171,8 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 time.sleep(reply.hang_s)
             if reply.status != 200:
                 self._json(reply.status, {"error": {"message": f"scripted error {reply.status}"}})
+            elif reply.body is not None:
+                self._verbatim(reply)
             elif body.get("stream"):
                 try:
                     self._stream(body, reply, record)
@@ -206,17 +221,39 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 ),
             )
 
-        def _stream(self, body: dict[str, Any], reply: Reply, record: Received) -> None:
+        def _verbatim(self, reply: Reply) -> None:
+            assert reply.body is not None
             self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
+            self.wfile.write(reply.body)
+
+        def _stream(self, body: dict[str, Any], reply: Reply, record: Received) -> None:
+            self.chunked = reply.framing == "chunked"
+            self.send_response(200)
+            self.send_header("Content-Type", reply.content_type)
+            if self.chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            try:
+                self._stream_body(body, reply, record)
+            finally:
+                if not self.chunked:  # the end of the connection is the end of the body
+                    self.close_connection = True
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+
+        def _stream_body(self, body: dict[str, Any], reply: Reply, record: Received) -> None:
             self._event(_envelope(body, "chat.completion.chunk", {"delta": {"role": "assistant"}}, None))
             for i, chunk in enumerate(reply.chunks):
                 if reply.break_after is not None and i >= reply.break_after:
                     self.wfile.flush()
                     self.close_connection = True
-                    self.connection.shutdown(2)
+                    if self.chunked:
+                        self.connection.shutdown(2)
                     return
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
@@ -226,6 +263,11 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                     continue
                 delta = {"content": chunk} if isinstance(chunk, str) else chunk
                 self._event(_envelope(body, "chat.completion.chunk", {"delta": delta}, None))
+            if reply.endless is not None:
+                delta = {"content": reply.endless} if isinstance(reply.endless, str) else reply.endless
+                while not server._stopping.wait(max(reply.delay_s, 0.01)):
+                    self._event(_envelope(body, "chat.completion.chunk", {"delta": delta}, None))
+                return
             final = _envelope(
                 body, "chat.completion.chunk", {"delta": {}, "finish_reason": reply.finish_reason}, None
             )
@@ -233,15 +275,17 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if reply.usage and body.get("stream_options", {}).get("include_usage"):
                 usage = _envelope(body, "chat.completion.chunk", None, reply)
                 self._event(usage)
-            self._raw(b"data: [DONE]\n\n")
-            self.wfile.write(b"0\r\n\r\n")
+            if reply.done:
+                self._raw(b"data: [DONE]\n\n")
+            if self.chunked:
+                self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
 
         def _event(self, payload: dict[str, Any]) -> None:
             self._raw(b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n")
 
         def _raw(self, data: bytes) -> None:
-            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n" if self.chunked else data)
             self.wfile.flush()
 
     return Handler

@@ -120,22 +120,27 @@ def test_think_opener_later_in_pending_is_reasoning_text() -> None:
     assert (res.visible, res.reasoning) == ("c", "a <think> b")
 
 
-@pytest.mark.parametrize("finish_reason", [None, "stop"])
-def test_no_thinking_although_enabled_becomes_visible_at_finish(finish_reason: str | None) -> None:
+@pytest.mark.parametrize("finish_reason", [None, "stop", "tool_calls"])
+def test_unclosed_implicit_thinking_stays_private_at_finish(finish_reason: str | None) -> None:
+    # Thinking in `content` that never closed (a model that stopped inside it, a stream cut without a
+    # finish signal) cannot be told from an answer, so it is never shown.
     f = ThinkFilter(thinking=True)
-    assert f.feed("\n\nHello") == []
-    assert f.feed(" Sensei <3") == []
-    assert f.finish(finish_reason) == [TextDelta("Hello Sensei <3")]
+    assert f.feed("\n\nsecret plan") == []
+    assert f.feed(" for Sensei <3") == []
+    assert f.finish(finish_reason) == [ReasoningDelta("\n\nsecret plan for Sensei <3")]
     res = f.result()
-    assert res == FilterResult(visible="Hello Sensei <3", reasoning="")
-    assert not res.ended_in_thinking
+    assert res == FilterResult(visible="", reasoning="secret plan for Sensei <3", ended_in_thinking=True)
 
 
-def test_pending_replay_parses_tags() -> None:
+def test_server_reasoning_still_reveals_pending_content() -> None:
+    res, _ = run(["Hello ", "Sensei"], thinking=True, finish_reason="stop", reasoning_chunks=("plan",))
+    assert (res.visible, res.reasoning, res.ended_in_thinking) == ("Hello Sensei", "plan", False)
+
+
+def test_pending_tags_stay_reasoning_at_finish() -> None:
     res, _ = run('Hi <tool_call>{"name": "f"}</tool_call> and <think>hm', thinking=True, finish_reason="stop")
-    assert res.visible == "Hi  and "
-    assert [c.name for c in res.tool_calls] == ["f"]
-    assert (res.reasoning, res.ended_in_thinking) == ("hm", True)
+    assert (res.visible, res.tool_calls, res.ended_in_thinking) == ("", [], True)
+    assert res.reasoning == 'Hi <tool_call>{"name": "f"}</tool_call> and <think>hm'
 
 
 def test_implicit_thinking_truncated_by_length() -> None:
@@ -405,10 +410,13 @@ def test_secret_thinking_never_leaks(
 @settings(max_examples=500, deadline=None)
 @given(data=st.data(), text=st.text(alphabet=st.characters(exclude_characters="<")), thinking=st.booleans())
 def test_plain_text_without_lt_is_visible(data: st.DataObject, text: str, thinking: bool) -> None:
+    # With thinking on, text that never closed the template's thinking is reasoning, never visible.
     cuts = data.draw(st.lists(st.integers(0, len(text)), max_size=8), label="cuts")
     res, _ = run(splits(text, cuts), thinking, data.draw(st.sampled_from([None, "stop"]), label="finish"))
-    assert res == FilterResult(visible=text.lstrip(), reasoning="")
-    assert not res.ended_in_thinking
+    if thinking:
+        assert res == FilterResult(visible="", reasoning=text.strip(), ended_in_thinking=True)
+    else:
+        assert res == FilterResult(visible=text.lstrip(), reasoning="")
 
 
 @settings(max_examples=500, deadline=None)
