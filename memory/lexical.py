@@ -35,8 +35,15 @@ def bigrams(run: str) -> list[str]:
 
 
 def index_words(text: str) -> str:
-    """Text as the word index should read it: CJK runs spelled out as space-separated bigrams."""
-    return _CJK_RUN.sub(lambda m: f" {' '.join(bigrams(m.group()))} ", unicodedata.normalize("NFKC", text))
+    """Text as the word index should read it: CJK runs spelled out as their bigrams, and their single
+    characters too, so a one-character question (猫) is an indexed lookup rather than a scan."""
+    return _CJK_RUN.sub(_spelled, unicodedata.normalize("NFKC", text))
+
+
+def _spelled(run: re.Match[str]) -> str:
+    chars = run.group()
+    pairs = bigrams(chars) if len(chars) > 1 else []
+    return f" {' '.join([*pairs, *dict.fromkeys(chars)])} "
 
 
 def word_terms(query: str, max_terms: int) -> list[str]:

@@ -2,9 +2,8 @@
 always within one person's scope (built by `LongTermMemory._scope`, passed in).
 
 `search` ranks by BM25 over the word index (words, CJK bigrams, who said each turn and when). `exact`
-finds memories containing the whole query through the trigram index; a query of one or two
-characters is below trigrams and is matched by scanning the person's newest SHORT_SCAN_ROWS
-memories, which bounds the latency at any size (older memories are still reached by meaning).
+finds memories containing the whole query through the trigram index, or for one or two characters
+(below trigrams) through the word index. Both are index lookups: no scan, at any size.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from memory.time_query import TimeWindow
 
 MAX_FTS_TERMS = 48
 MAX_WEIGHTED_TERMS = 16  # idf lookups per query (a longer query's further terms do not count)
-SHORT_SCAN_ROWS = 5000  # 1-2 character terms (the trigram index cannot) scan this many newest memories
 
 Rows = Callable[[str, Iterable[Any]], list[dict[str, Any]]]
 
@@ -73,24 +71,14 @@ def term_weights(rows: Rows, query: str) -> dict[str, float]:
 
 
 def exact(rows: Rows, scope: Scope, query: str, n: int) -> list[str]:
-    """Memories containing the whole query (case-insensitive), newest first: the newest stored `n`
-    (the index walks back from the newest row and stops there, instead of sorting every match)."""
-    if len(query) >= 3:
-        found = rows(
-            "SELECT m.id FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
-            f"WHERE memories_fts MATCH ? AND {scope.sql} ORDER BY memories_fts.rowid DESC LIMIT ?",
-            ['"' + query.replace('"', '""') + '"', *scope.args, n],
-        )
-    else:
-        found = rows(
-            f"{_recent(scope)} SELECT m.id FROM memories m WHERE m.rowid IN recent "
-            "AND instr(lower(m.text), lower(?)) > 0 ORDER BY m.timestamp DESC LIMIT ?",
-            [*scope.args, SHORT_SCAN_ROWS, query, n],
-        )
+    """Memories containing the whole query (case-insensitive), the newest stored `n` first (the index
+    walks back from the newest row and stops there, instead of sorting every match). Trigrams need
+    three characters: a shorter query is looked up in the word index, which holds every CJK character
+    and pair, and every word."""
+    table, phrase = ("memories_fts", query) if len(query) >= 3 else ("memories_words", query.casefold())
+    found = rows(
+        f"SELECT m.id FROM {table} JOIN memories m ON m.rowid = {table}.rowid "
+        f"WHERE {table} MATCH ? AND {scope.sql} ORDER BY {table}.rowid DESC LIMIT ?",
+        ['"' + phrase.replace('"', '""') + '"', *scope.args, n],
+    )
     return [r["id"] for r in found]
-
-
-def _recent(scope: Scope) -> str:
-    """A CTE `recent`: the rowids of this person's newest memories (args: the scope's, the limit)."""
-    newest = f"SELECT m.rowid FROM memories m WHERE {scope.sql} ORDER BY m.timestamp DESC LIMIT ?"
-    return f"WITH recent AS ({newest})"

@@ -15,9 +15,7 @@ vector index's collection key and the SQL user filter; nothing else filters by u
 Recall (`recall`) gathers candidates: dense top-50 (each turn scored with its neighbours, see
 `memory.episode_context`), lexical top-50 (words for alphabetic text, trigrams for CJK), the turns in
 the period the question names (`memory.time_query`) and verbatim matches; `memory.ranking` orders them.
-Terms of one or two CJK characters are below the trigram index: they are matched by scanning the
-person's newest SHORT_SCAN_ROWS (5,000) memories, which bounds the latency at any size; older memories
-are still reached through the dense index.
+Every lookup is an index lookup: recall scans nothing, at any size.
 """
 
 from __future__ import annotations

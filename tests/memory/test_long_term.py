@@ -267,7 +267,7 @@ def test_every_exact_hit_ranks_above_every_other(mem: LongTermMemory) -> None:
 def test_word_terms_and_quotes(mem: LongTermMemory) -> None:
     assert word_terms("我喜欢拉面", MAX_FTS_TERMS) == ["我喜", "喜欢", "欢拉", "拉面"]
     assert word_terms("What do I like? 猫", MAX_FTS_TERMS) == ["like", "猫"]  # "do" is a stopword
-    assert index_words("Aiko: 我喜欢拉面!") == "Aiko:  我喜 喜欢 欢拉 拉面 !"
+    assert index_words("Aiko: 我喜欢拉面!") == "Aiko:  我喜 喜欢 欢拉 拉面 我 喜 欢 拉 面 !"
     mem.add_episode("u", "我最喜欢的是拉面。", speaker="Sensei")
     assert len(mem.recall_lexical("u", "你喜欢吃拉面吗", k=1)) == 1  # bigrams match across word borders
     mem.add_episode("u", 'He said "hi" to me', speaker="user")
@@ -282,18 +282,15 @@ def test_list_newest_first_and_kind_filter(mem: LongTermMemory) -> None:
     assert [m.text for m in mem.list("u", kind="episode", limit=1)] == ["new"]
 
 
-def test_short_cjk_terms_scan_only_the_newest_memories(
-    mem: LongTermMemory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import memory.lexical_search as lexical_search
-
-    monkeypatch.setattr(lexical_search, "SHORT_SCAN_ROWS", 3)
-    old = mem.add_episodes("u", [ep("我家的猫很胖。", days_ago=30)])[0]
-    mem.add_episodes("u", [ep(t, days_ago=1) for t in DISTRACTORS[:2]])
+def test_one_or_two_characters_find_old_and_new_memories_through_the_index(mem: LongTermMemory) -> None:
+    old = mem.add_episodes("u", [ep("我家的猫很胖。", days_ago=3000)])[0]
+    mem.add_episodes("u", [ep(t, days_ago=1) for t in DISTRACTORS])
     new = mem.add_episodes("u", [ep("猫又跳上桌子了。")])[0]
-    assert mem.recall_lexical("u", "猫", k=5) == [new]  # the old one is past the newest three
-    monkeypatch.setattr(lexical_search, "SHORT_SCAN_ROWS", 5000)
-    assert set(mem.recall_lexical("u", "猫", k=5)) == {new, old}
+    assert mem.recall_lexical("u", "猫", k=5) == [new, old]  # newest first
+    assert {r.id for r in mem.recall("u", "猫", k=2)} == {new, old} and all(
+        r.exact for r in mem.recall("u", "猫", k=2)
+    )
+    assert mem.recall_lexical("u", "桌子", k=5) == [new]
 
 
 # -- who and when ---------------------------------------------------------------------------------
