@@ -22,7 +22,7 @@ import json
 import re
 import struct
 import zlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,6 +58,7 @@ SPEC, SPEC_VERSION, SPEC_V3 = "chara_card_v2", "2.0", "chara_card_v3"
 KOCLAW_KEY, KOCLAW_FORMAT, CREATOR = "koclaw", 1, "Koclaw"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CARD_CHUNKS = ("ccv3", "chara")  # V3 spec: prefer ccv3 when both are present
+MAX_CARD_TEXT = 8 * 2**20  # bytes of a card chunk's text; real cards, lorebooks included, are far smaller
 V1_FIELDS = ("name", "description", "personality", "scenario", "first_mes", "mes_example")
 EXAMPLE_SEEDS = ("seed-en-001", "seed-en-021", "seed-zh-034", "seed-ja-006")
 SEED_EXCHANGES = 2
@@ -182,10 +183,18 @@ def _json(text: str, source: str, what: str) -> Any:
         ) from None
 
 
-def png_text_chunks(raw: bytes, source: str = "<png>") -> dict[str, str]:
-    """Every tEXt/zTXt/iTXt chunk of a PNG as ``{keyword (lower case): text}``; the first one wins."""
+def png_text_chunks(
+    raw: bytes, source: str = "<png>", keywords: Collection[str] | None = CARD_CHUNKS
+) -> dict[str, str]:
+    """The PNG's tEXt/zTXt/iTXt chunks named in `keywords` (all if None) as ``{keyword (lower case): text}``.
+
+    The first chunk of a keyword wins. Other chunks are skipped unread: a compressed chunk can inflate a
+    thousandfold (a zip bomb), so only the card's own chunks are inflated, and only up to
+    :data:`MAX_CARD_TEXT`.
+    """
     if not raw.startswith(PNG_SIGNATURE):
         raise CardError(source, "not a PNG file (the PNG signature is missing)")
+    wanted = None if keywords is None else {key.lower() for key in keywords}
     found: dict[str, str] = {}
     pos = len(PNG_SIGNATURE)
     while pos < len(raw):
@@ -201,28 +210,48 @@ def png_text_chunks(raw: bytes, source: str = "<png>") -> dict[str, str]:
         if zlib.crc32(kind + body) != struct.unpack(">I", raw[end - 4 : end])[0]:
             raise CardError(source, f"the PNG is damaged (bad checksum on a {kind.decode('latin-1')} chunk)")
         if kind in (b"tEXt", b"zTXt", b"iTXt"):
-            keyword, text = _text_chunk(kind, body, source)
-            found.setdefault(keyword.lower(), text)
+            key = body.partition(b"\0")[0].decode("latin-1").lower()
+            if key not in found and (wanted is None or key in wanted):
+                found[key] = _text_chunk(kind, body, source)
         if kind == b"IEND":
             break
         pos = end
     return found
 
 
-def _text_chunk(kind: bytes, body: bytes, source: str) -> tuple[str, str]:
+def _text_chunk(kind: bytes, body: bytes, source: str) -> str:
     keyword, _, rest = body.partition(b"\0")
+    name = keyword.decode("latin-1")
     try:
         if kind == b"tEXt":
-            return keyword.decode("latin-1"), rest.decode("latin-1")
+            return _capped(rest, name, source).decode("latin-1")
         if kind == b"zTXt":
-            return keyword.decode("latin-1"), zlib.decompress(rest[1:]).decode("latin-1")
+            return _inflate(rest[1:], name, source).decode("latin-1")
         compressed, rest = rest[:1] == b"\1", rest[2:]  # iTXt: flag, method, language, translated, text
         text = rest.split(b"\0", 2)[-1]
-        return keyword.decode("latin-1"), (zlib.decompress(text) if compressed else text).decode("utf-8")
+        return (_inflate(text, name, source) if compressed else _capped(text, name, source)).decode("utf-8")
     except (zlib.error, UnicodeDecodeError) as exc:
+        raise CardError(source, f"the PNG's {name!r} text chunk is unreadable: {exc}") from None
+
+
+def _inflate(data: bytes, name: str, source: str) -> bytes:
+    """Decompress at most one byte past the cap, so a bomb costs :data:`MAX_CARD_TEXT`, not gigabytes."""
+    inflater = zlib.decompressobj()
+    text = _capped(inflater.decompress(data, MAX_CARD_TEXT + 1), name, source)
+    if not inflater.eof:
+        raise zlib.error("incomplete or truncated stream")
+    return text
+
+
+def _capped(text: bytes, name: str, source: str) -> bytes:
+    if len(text) > MAX_CARD_TEXT:
         raise CardError(
-            source, f"the PNG's {keyword.decode('latin-1')!r} text chunk is unreadable: {exc}"
-        ) from None
+            source,
+            f"the PNG's {name!r} chunk unpacks to more than {MAX_CARD_TEXT // 2**20} MB, far more than any "
+            "character card; it is not imported. If the card is genuine, export it from its app as JSON "
+            "and import that.",
+        )
+    return text
 
 
 def _png_card_text(raw: bytes, source: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -53,9 +54,14 @@ class Migrations:
 
 
 def open_db(path: Path, migrations: Migrations) -> sqlite_utils.Database:
-    """Open (creating if needed) a WAL-mode database and bring its schema up to date."""
+    """Open (creating if needed) a WAL-mode database and bring its schema up to date.
+
+    A new database is owner-only (folders 0700, file 0600) whatever the umask: it holds private
+    conversations. SQLite gives its -wal and -shm files the database file's mode.
+    """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_parents(path.parent)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # an empty file is an empty database
         conn = sqlite3.connect(path, timeout=10.0)
         db = sqlite_utils.Database(conn)
         db.execute("PRAGMA journal_mode=WAL")
@@ -67,6 +73,13 @@ def open_db(path: Path, migrations: Migrations) -> sqlite_utils.Database:
             f"Cannot open the database {path}: {exc}. Check that KOCLAW_HOME points to a writable folder."
         ) from exc
     return db
+
+
+def _private_parents(folder: Path) -> None:
+    """Create `folder` and any missing folders above it as 0700 (`mkdir(parents=True)` would not)."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    for part in reversed(missing):
+        part.mkdir(mode=0o700, exist_ok=True)
 
 
 def fetch_rows(

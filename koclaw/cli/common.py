@@ -2,29 +2,48 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from koclaw.config import Settings, load_settings
 from koclaw.errors import ConfigError
+from koclaw.terminal import control_characters, terminal_safe
+
+PRIVATE_UMASK = 0o077  # conversations, memories and secrets are for Sensei's account only
 
 
 def settings_or_exit() -> Settings:
-    """Load settings, or print the bad keys and exit 2."""
+    """Load settings, or print the bad keys and exit 2; from here on, what Koclaw creates is private."""
     try:
         settings = load_settings()
     except ConfigError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from None
     logging.getLogger().setLevel(settings.log_level.upper())
+    private_home(settings.home)
     return settings
+
+
+def private_home(home: Path) -> None:
+    """Make files and folders this process creates owner-only (0600/0700), KOCLAW_HOME first.
+
+    A umask, not a chmod per file, because SQLite, Chroma and APScheduler create their own files
+    (databases, -wal/-shm, the chroma folder). Files meant to be shared chmod themselves (exports).
+    An existing home keeps its mode: `koclaw doctor` says when it is open to others.
+    """
+    os.umask(PRIVATE_UMASK)
+    with contextlib.suppress(OSError):  # the store that opens it reports the problem, and what to do
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def default_user() -> str:
@@ -44,3 +63,23 @@ JsonOption = typer.Option(False, "--json", help="print JSON")
 def plain_console() -> Console:
     """Plain output for memory listings: no auto-highlighting of numbers and words in people's text."""
     return Console(highlight=False, soft_wrap=True)
+
+
+def shown(text: object, *, multiline: bool = False) -> str:
+    """`text` for a Rich view: terminal escapes and control characters removed, markup escaped."""
+    return escape(terminal_safe(str(text), multiline=multiline))
+
+
+def user_id(value: str | None) -> str | None:
+    """A `--user` value: one with control characters (an escape, a newline) is refused, exit 2."""
+    if value is not None and (bad := control_characters(value)):
+        raise typer.BadParameter(
+            f"a user id cannot contain control characters (found {', '.join(bad)}); "
+            "give the id as plain text, e.g. --user cli:alice."
+        )
+    return value
+
+
+def user_option(default: Any, help: str) -> Any:
+    """A `--user/-u` option that refuses control characters (see :func:`user_id`)."""
+    return typer.Option(default, "--user", "-u", help=help, callback=user_id)

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shlex
+import stat
+import tomllib
+from pathlib import Path
+from typing import Any
 
 import typer
+from pydantic import BaseModel, SecretStr
 
 from koclaw.cli.common import settings_or_exit
 from koclaw.config import Settings, masked
@@ -28,7 +34,7 @@ def doctor() -> None:
     checks = [_check_storage(settings), asyncio.run(_check_model(settings))]
     for ok, line in checks:
         typer.echo(f"{'ok  ' if ok else 'FAIL'} {line}")
-    for line in _channel_notes(settings):
+    for line in [*_permission_notes(settings), *_channel_notes(settings)]:
         typer.echo(line)
     raise typer.Exit(0 if all(ok for ok, _ in checks) else 1)
 
@@ -54,6 +60,49 @@ def _channel_notes(settings: Settings) -> list[str]:
     else:
         notes.append("off  http: set KOCLAW_HTTP__API_KEY to turn it on")
     return notes
+
+
+def _permission_notes(settings: Settings) -> list[str]:
+    """A warning, with the chmod to run, for a home or a config file with secrets that others can open."""
+    notes = []
+    home, config = settings.home, settings.config_file
+    if (mode := _mode(home)) is not None and mode & 0o077:
+        notes.append(
+            f"warn storage: {home} (mode {mode:04o}) is open to other users, and it holds conversations "
+            f"and memories. Run: chmod 700 {shlex.quote(str(home))}"
+        )
+    if (mode := _mode(config)) is not None and mode & 0o077 and (secrets := _secrets_in(config)):
+        notes.append(
+            f"warn config: {config} (mode {mode:04o}) holds secrets ({', '.join(secrets)}) that other "
+            f"users can read. Run: chmod 600 {shlex.quote(str(config))}"
+        )
+    return notes
+
+
+def _mode(path: Path) -> int | None:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+
+
+def _secrets_in(config: Path) -> list[str]:
+    """The secret keys (the settings typed `SecretStr`) that `config` sets to a real value."""
+    try:
+        data: dict[str, Any] = tomllib.loads(config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    found = []
+    for section, field in Settings.model_fields.items():
+        model = field.annotation
+        table = data.get(section)
+        if not (isinstance(model, type) and issubclass(model, BaseModel) and isinstance(table, dict)):
+            continue
+        for key, sub in model.model_fields.items():
+            value = table.get(key)
+            if sub.annotation is SecretStr and isinstance(value, str) and value not in ("", "EMPTY"):
+                found.append(f"{section}.{key}")
+    return found
 
 
 def _check_storage(settings: Settings) -> tuple[bool, str]:

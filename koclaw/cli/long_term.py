@@ -10,11 +10,10 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit
+from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit, shown, user_option
 from koclaw.errors import InputError
 from memory.lexical import has_cjk
 from memory.long_term import LongTermMemory, clean_query
@@ -22,7 +21,7 @@ from memory.records import Recalled, parse_episode
 
 app = typer.Typer(help="The long-term tier: episodes and facts (Chroma + SQLite FTS5).", no_args_is_help=True)
 
-UserOption = typer.Option(..., "--user", "-u", help="whose memories")
+UserOption = user_option(..., "whose memories")
 KindOption = typer.Option(None, "--kind", help="'fact' or 'episode' (default: both)")
 
 
@@ -45,7 +44,8 @@ def _hit(r: Recalled) -> dict[str, Any]:
 def _print_hits(hits: list[Recalled]) -> None:
     table = Table("id", "kind", "score", "when", "text")
     for r in hits:
-        table.add_row(r.id, r.kind, f"{r.score:.4f}", r.timestamp[:16].replace("T", " "), escape(r.text))
+        when, text = shown(r.timestamp[:16].replace("T", " ")), shown(r.text, multiline=True)
+        table.add_row(shown(r.id), shown(r.kind), f"{r.score:.4f}", when, text)
     plain_console().print(table)
 
 
@@ -66,7 +66,8 @@ def lt_list(
         return
     table = Table("id", "kind", "imp", "when", "text")
     for m in rows:
-        table.add_row(m.id, m.kind, str(m.importance), m.timestamp[:16].replace("T", " "), escape(m.text))
+        when, text = shown(m.timestamp[:16].replace("T", " ")), shown(m.text, multiline=True)
+        table.add_row(shown(m.id), shown(m.kind), str(m.importance), when, text)
     plain_console().print(table)
 
 

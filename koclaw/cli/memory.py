@@ -8,13 +8,12 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from character import analyse_language
 from koclaw.agent import Inbound
 from koclaw.app import open_app
-from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit
+from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit, shown, user_option
 from koclaw.cli.long_term import app as long_term_app
 from koclaw.config import Settings
 from koclaw.inputs import clean_input
@@ -26,7 +25,7 @@ session_app = typer.Typer(help="The session tier: conversations and messages (SQ
 app.add_typer(session_app, name="session")
 app.add_typer(long_term_app, name="long-term")
 
-UserFilter = typer.Option(None, "--user", "-u", help="only this user's conversations")
+UserFilter = user_option(None, "only this user's conversations")
 
 
 def _store() -> SessionStore:
@@ -58,12 +57,12 @@ def session_list(
     for r in rows:
         table.add_row(
             str(r["id"]),
-            r["channel"],
-            escape(r["chat_id"]),
-            escape(r["user_id"]),
+            shown(r["channel"]),
+            shown(r["chat_id"]),
+            shown(r["user_id"]),
             str(r["messages"]),
-            r["updated_at"][:19].replace("T", " "),
-            (r["ended_at"] or "")[:19].replace("T", " "),
+            shown(r["updated_at"][:19].replace("T", " ")),
+            shown((r["ended_at"] or "")[:19].replace("T", " ")),
         )
     plain_console().print(table)
 
@@ -86,8 +85,8 @@ def session_show(
         return
     console = plain_console()
     console.print(
-        f"[bold]Conversation {conv.id}[/] · {conv.channel} · {escape(conv.user_id)} · "
-        f"started {conv.started_at[:19].replace('T', ' ')}"
+        f"[bold]Conversation {conv.id}[/] · {shown(conv.channel)} · {shown(conv.user_id)} · "
+        f"started {shown(conv.started_at[:19].replace('T', ' '))}"
     )
     for m in messages:
         _print_message(console, m, reasoning)
@@ -118,24 +117,24 @@ def _conv_dict(conv: Any) -> dict[str, Any]:
 
 
 def _print_message(console: Console, m: Message, reasoning: bool, *, conversation: bool = False) -> None:
-    who = {"user": "[cyan]Sensei[/]", "assistant": "[magenta]Kokoron[/]"}.get(m.role, m.role)
+    who = {"user": "[cyan]Sensei[/]", "assistant": "[magenta]Kokoron[/]"}.get(m.role, shown(m.role))
     where = f"conv {m.conversation_id} · " if conversation else ""
-    extra = "" if m.status in ("ok", "answered") else f" [yellow]({m.status})[/]"
-    console.print(f"[dim]#{m.id} {where}{m.created_at[:19].replace('T', ' ')}[/] {who}{extra}")
+    extra = "" if m.status in ("ok", "answered") else f" [yellow]({shown(m.status)})[/]"
+    console.print(f"[dim]#{m.id} {where}{shown(m.created_at[:19].replace('T', ' '))}[/] {who}{extra}")
     if reasoning and m.reasoning:
-        console.print(f"[dim italic]  <think> {escape(m.reasoning)}[/]")
+        console.print(f"[dim italic]  <think> {shown(m.reasoning, multiline=True)}[/]")
     if m.content:
-        console.print("  " + escape(m.content).replace("\n", "\n  "))
+        console.print("  " + shown(m.content, multiline=True).replace("\n", "\n  "))
     for call in m.tool_calls:
-        console.print(f"[dim]  tool {escape(str(call.get('name')))}({escape(str(call.get('arguments')))})[/]")
+        console.print(f"[dim]  tool {shown(call.get('name'))}({shown(call.get('arguments'))})[/]")
     if m.notice:
-        console.print(f"[dim]  shown instead: {escape(m.notice)}[/]")
+        console.print(f"[dim]  shown instead: {shown(m.notice, multiline=True)}[/]")
 
 
 @app.command("working")
 def working_context(
     message: str = typer.Argument(..., help="the next message, as Sensei would send it"),
-    user: str = typer.Option(..., "--user", "-u", help="who sends it (their memories and session)"),
+    user: str = user_option(..., "who sends it (their memories and session)"),
     channel: str = typer.Option("cli", help="the channel whose conversation to use"),
     chat: str | None = typer.Option(None, help="the chat id (default: the CLI's chat for this user)"),
     as_json: bool = JsonOption,
@@ -148,11 +147,11 @@ def working_context(
         return
     console = plain_console()
     for name, used in context.tokens.items():
-        console.print(f"[dim]{name:>13}[/] {used:6d} tokens")
+        console.print(f"[dim]{shown(name):>13}[/] {used:6d} tokens")
     console.print(f"[dim]{'total':>13}[/] {context.total_tokens:6d} of {settings.llm.context_tokens}")
     for m in context.messages:
-        console.print(f"\n[bold]── {m['role']} ──[/]")
-        console.print(escape(str(m.get("content") or "")))
+        console.print(f"\n[bold]── {shown(m['role'])} ──[/]")
+        console.print(shown(m.get("content") or "", multiline=True))
 
 
 async def _context(settings: Settings, user: str, message: str, channel: str, chat: str) -> Context:
@@ -170,7 +169,7 @@ async def _context(settings: Settings, user: str, message: str, channel: str, ch
 @app.command("training-consent")
 def training_consent(
     answer: str = typer.Argument("show", help="on, off or show"),
-    user: str = typer.Option(..., "--user", "-u", help="the person (their user id)"),
+    user: str = user_option(..., "the person (their user id)"),
 ) -> None:
     """Whether this person's own messages may be used to retrain the Soul (off unless turned on)."""
     if answer not in ("on", "off", "show"):

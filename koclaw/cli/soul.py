@@ -14,6 +14,7 @@ from koclaw import soul
 from koclaw.cli.common import default_user, print_json, settings_or_exit
 from koclaw.errors import ModelError
 from koclaw.llm.openai_compat import OpenAICompatModel
+from koclaw.terminal import terminal_safe
 from memory.soul import SoulRegistry
 
 app = typer.Typer(help="Kokoron's Soul: LoRA adapter versions and which one is active.", no_args_is_help=True)
@@ -46,7 +47,11 @@ def register(
 ) -> None:
     """Record an adapter folder as a Soul version (nothing is loaded yet)."""
     adapter = _registry().register(name, path)
-    typer.echo(f"Registered {adapter.name} ({adapter.path}). Activate it with: koclaw soul activate {name}")
+    typer.echo(
+        terminal_safe(
+            f"Registered {adapter.name} ({adapter.path}). Activate it with: koclaw soul activate {name}"
+        )
+    )
 
 
 @app.command("list")
@@ -65,9 +70,9 @@ def list_adapters(as_json: bool = typer.Option(False, "--json", help="print JSON
         adapters = [dataclasses.asdict(a) for a in registry.adapters()]
         print_json({"active": registry.active(), "served": served, "adapters": adapters})
         return
-    typer.echo(soul.describe(registry, served))
+    typer.echo(terminal_safe(soul.describe(registry, served), multiline=True))
     if note:
-        typer.echo(note, err=True)
+        typer.echo(terminal_safe(note), err=True)
 
 
 @app.command("show")
@@ -85,22 +90,24 @@ def show(
         )
         return
     mark = " (active)" if registry.active() == name else ""
-    typer.echo(f"{adapter.name}{mark}\n  folder: {adapter.path}\n  base: {adapter.base_model or 'unknown'}")
+    typer.echo(terminal_safe(f"{adapter.name}{mark}"))
+    typer.echo(terminal_safe(f"  folder: {adapter.path}"))
+    typer.echo(terminal_safe(f"  base: {adapter.base_model or 'unknown'}"))
     manifest = adapter.manifest
     if manifest:
         metrics = manifest.get("metrics", {})
         code = manifest.get("code", {})
         version = f"koclaw {code.get('koclaw', '?')} @ {str(code.get('git_commit') or '?')[:12]}"
-        typer.echo(f"  created: {manifest.get('created', '?')}  code: {version}")
+        typer.echo(terminal_safe(f"  created: {manifest.get('created', '?')}  code: {version}"))
         shown = {k: v for k, v in metrics.items() if isinstance(v, int | float)}
-        typer.echo("  metrics: " + ", ".join(f"{k} {v:.4g}" for k, v in shown.items()))
+        typer.echo(terminal_safe("  metrics: " + ", ".join(f"{k} {v:.4g}" for k, v in shown.items())))
     for ev in evaluations:
         verdict = "passed" if ev["passed"] else "FAILED"
         scores = ev["report"].get("scores", {}).get("candidate", {})
         figures = ", ".join(f"{k} {v:.3f}" for k, v in scores.items() if isinstance(v, int | float))
-        typer.echo(f"  eval {ev['evaluated_at'][:19]}: gate {verdict}; {figures}")
+        typer.echo(terminal_safe(f"  eval {ev['evaluated_at'][:19]}: gate {verdict}; {figures}"))
     if not evaluations:
-        typer.echo(f"  no evaluation yet: koclaw finetune eval {adapter.path}")
+        typer.echo(terminal_safe(f"  no evaluation yet: koclaw finetune eval {adapter.path}"))
 
 
 @app.command("activate")
@@ -110,14 +117,14 @@ def activate(
 ) -> None:
     """Hot-load the adapter into the model server and send new replies to it."""
     adapter = _with_model(lambda r, m: soul.activate(r, m, name, f"cli:{by or default_user()}"))
-    typer.echo(f"Activated {adapter.name}; new replies come from it.")
+    typer.echo(terminal_safe(f"Activated {adapter.name}; new replies come from it."))
 
 
 @app.command("rollback")
 def rollback(by: str = typer.Option(None, "--by", help="who is doing it (default: your login)")) -> None:
     """Re-activate the adapter that was active before the current one."""
     adapter = _with_model(lambda r, m: soul.rollback(r, m, f"cli:{by or default_user()}"))
-    typer.echo(f"Rolled back to {adapter.name}; new replies come from it.")
+    typer.echo(terminal_safe(f"Rolled back to {adapter.name}; new replies come from it."))
 
 
 @app.command("history")
@@ -132,4 +139,6 @@ def history(
     if not rows:
         typer.echo("No adapter has been activated yet.")
     for row in rows:
-        typer.echo(f"{row['activated_at'][:19].replace('T', ' ')}  {row['name']}  by {row['by']}")
+        typer.echo(
+            terminal_safe(f"{row['activated_at'][:19].replace('T', ' ')}  {row['name']}  by {row['by']}")
+        )

@@ -7,7 +7,9 @@ import io
 import json
 import re
 import struct
+import tracemalloc
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import pytest
 
 from character import clear_profile_cache, load_profile, render_persona
 from character.card import (
+    MAX_CARD_TEXT,
     CardError,
     card_to_profile,
     parse_card,
@@ -455,4 +458,78 @@ def test_cli_errors_are_clear_and_traceback_free(tmp_path: Path, args: list[str]
     out = run_koclaw("character", *(arg.format(**paths) for arg in args))
     assert out.returncode == 2
     assert out.stderr.startswith("Error: ") and problem in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "o.yaml").exists()
+
+
+# --- zip bombs -----------------------------------------------------------------------------------
+
+BOMB_BYTES = 400 * 2**20  # what the bomb's text chunk inflates to; the PNG itself is about 400 KB
+BOUNDED = 3 * MAX_CARD_TEXT  # peak Python allocation allowed while reading a bomb
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    """400 MB of zeros, deflated (streamed, so building it never holds the 400 MB)."""
+    packer, zeros = zlib.compressobj(9), bytes(2**20)
+    parts = [packer.compress(zeros) for _ in range(BOMB_BYTES // len(zeros))]
+    return b"".join([*parts, packer.flush()])
+
+
+def _ztxt(keyword: str, deflated: bytes) -> bytes:
+    return _chunk(b"zTXt", keyword.encode() + b"\0\0" + deflated)
+
+
+def _itxt(keyword: str, deflated: bytes) -> bytes:
+    return _chunk(b"iTXt", keyword.encode() + b"\0\1\0\0\0" + deflated)
+
+
+def _peak_bytes(work: Callable[[], object]) -> int:
+    tracemalloc.start()
+    try:
+        work()
+    except CardError:
+        pass
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize("chunk", [_ztxt, _itxt], ids=["zTXt", "iTXt"])
+def test_card_chunk_zip_bomb_is_refused_within_the_cap(
+    tmp_path: Path, bomb: bytes, chunk: Callable[[str, bytes], bytes]
+) -> None:
+    path = tmp_path / "bomb.png"
+    path.write_bytes(make_png(chunk("chara", bomb)))
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(CardError, match="unpacks to more than 8 MB") as caught:
+        read_card(path)
+    assert str(caught.value).startswith(f"{path}: ") and "as JSON" in str(caught.value)
+    assert _peak_bytes(lambda: read_card(path)) < BOUNDED
+
+
+def test_other_compressed_chunks_are_skipped_not_inflated(tmp_path: Path, bomb: bytes) -> None:
+    path = tmp_path / "picture.png"
+    path.write_bytes(
+        make_png(_ztxt("Comment", bomb), _itxt("XML:com.adobe.xmp", bomb), _text("chara", FOREIGN_V2))
+    )
+    assert read_card(path).data.name == "Aria"
+    assert _peak_bytes(lambda: read_card(path)) < BOUNDED
+    assert set(png_text_chunks(path.read_bytes())) == {"chara"}
+
+
+def test_compressed_card_under_the_cap_still_reads(tmp_path: Path) -> None:
+    path = tmp_path / "z.png"
+    path.write_bytes(make_png(_text("ccv3", FOREIGN_V2, b"iTXt"), _text("chara", FOREIGN_V2, b"zTXt")))
+    assert read_card(path).data.name == "Aria"
+    cut = make_png(_ztxt("chara", zlib.compress(b"x" * 1000)[:-6]))
+    with pytest.raises(CardError, match="unreadable"):
+        png_text_chunks(cut)
+
+
+def test_cli_refuses_a_zip_bomb_card(tmp_path: Path, bomb: bytes) -> None:
+    path = tmp_path / "bomb.png"
+    path.write_bytes(make_png(_ztxt("chara", bomb)))
+    out = run_koclaw("character", "import-card", str(path), "-o", str(tmp_path / "o.yaml"))
+    assert out.returncode == 2 and "unpacks to more than 8 MB" in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "o.yaml").exists()

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,21 @@ def test_schema_is_migrated_once_and_wal(tmp_path: Path) -> None:
         "m004_training_consent",
     ]
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_new_database_its_wal_files_and_folders_are_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "home" / "deeper" / "session.db"
+    old = os.umask(0o022)  # the usual umask: it alone would give 0644 files and 0755 folders
+    try:
+        store = SessionStore(path)
+        store.add_message(store.conversation("cli", "cli:alice", "alice").id, "user", "a private thought")
+        files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in path.parent.iterdir()}
+        store.close()
+    finally:
+        os.umask(old)
+    assert files == {"session.db": 0o600, "session.db-wal": 0o600, "session.db-shm": 0o600}
+    for folder in (tmp_path / "home", tmp_path / "home" / "deeper"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
 def test_conversation_is_reused_until_ended(store: SessionStore) -> None:
