@@ -38,6 +38,7 @@ from memory.session import Conversation, Message, SessionStore, now_iso
 from memory.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
+LONG_TEXT = 4000  # characters: longer messages are analysed in a thread
 
 EventHandler = Callable[[Event], Awaitable[None]]
 # Recall from the long-term tier: (user id, the message) -> memories for the "What you remember" section.
@@ -188,7 +189,13 @@ class Agent:
         """Answer one message, sending events to `emit` as they stream. Raises `InputError` for bad input."""
         cleaned = clean_input(inbound.text)
         text = cleaned.text
-        found = analyse_language(text)
+        # Detection is linear in the text: a long paste is read off the event loop, so it does not
+        # stall every other conversation (a 1 MB body took ~0.15 s here).
+        found = (
+            analyse_language(text)
+            if len(text) < LONG_TEXT
+            else await asyncio.to_thread(analyse_language, text)
+        )
         lang = found.lang
         conv = self.store.conversation(inbound.channel, inbound.chat_id, inbound.user_id, inbound.user_name)
         user_msg = self.store.add_message(
