@@ -199,6 +199,7 @@ class TelegramChannel(Channel):
         refusal_cooldown_s: float = 600.0,
         grace_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        forget_confirm_s: float = 300.0,
     ) -> None:
         self.settings = settings
         self.tg = settings.telegram
@@ -221,6 +222,8 @@ class TelegramChannel(Channel):
         self._languages: dict[int, str] = {}  # chat id -> language of the last message
         self._inflight: set[asyncio.Future[TurnResult]] = set()
         self._draft_ids = itertools.count(1)
+        self.forget_confirm_s = forget_confirm_s
+        self._forgets: dict[tuple[int, int], _PendingForget] = {}  # (chat, user) -> awaiting /forget yes
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def run(self, runtime: Runtime, stop: asyncio.Event) -> int:
@@ -498,23 +501,60 @@ class TelegramChannel(Channel):
         await self._say(context.bot, message, admin.memory_text(lang, summary, listed))
 
     async def _forget(self, update: Update, context: Ctx) -> None:
+        """A number forgets that message and its episodes; text forgets one match at once, or shows
+        several and waits for /forget yes, so a short word never wipes unrelated memories."""
         message, chat, user = _parts(update)
         target = _args(message)
-        lang = self._language(chat, user, "" if target.isdigit() else target)
+        answer = target.lower()
+        lang = self._language(chat, user, "" if target.isdigit() or answer in ("yes", "no") else target)
         if chat.type != ChatType.PRIVATE and not self._is_admin(user):
             await self._say(context.bot, message, admin.forget_in_group_text(lang))
             return
+        scope, key = _scope(chat, user), (chat.id, user.id)
+        pending = self._forgets.pop(key, None)  # any new /forget replaces or cancels it
+        if answer in ("yes", "no"):
+            if answer == "no":
+                text = admin.forget_cancelled_text(lang)
+            elif pending is None or pending.scope != scope or self.clock() >= pending.expires:
+                text = admin.forget_nothing_pending_text(lang)
+            else:
+                text = admin.forget_text(lang, self._forget_now(scope, pending.messages, pending.memories))
+            await self._say(context.bot, message, text)
+            return
         try:
-            removed = len(self.store.forget(_scope(chat, user), target))
-            if self.long_term is not None:  # the same words, and facts, in the long-term tier
-                removed += len(self.long_term.forget(_scope(chat, user), target))
+            messages = self.store.forget_preview(scope, target)
         except InputError:
             await self._say(context.bot, message, admin.forget_usage(lang))
             return
-        log.info(
-            "forgot %d message(s) for %s at the request of user %s", removed, _scope(chat, user), user.id
+        if target.isdigit():  # an id, only an id: never a text search in either tier
+            removed = len(self.store.forget_ids(scope, [m.id for m in messages]))
+            if self.long_term is not None:
+                removed += len(self.long_term.forget_message(scope, int(target)))
+            text = admin.forget_text(lang, removed) if removed else admin.forget_unknown_id_text(lang, target)
+            log.info("forgot %d row(s) for %s at the request of user %s", removed, scope, user.id)
+            await self._say(context.bot, message, text)
+            return
+        memories = self.long_term.forget_preview(scope, target) if self.long_term is not None else []
+        messages = sorted(messages, key=lambda m: m.id)  # oldest first, as she shows them
+        said = {str(m.id) for m in messages}  # an episode of a matched message is the same memory
+        items = [m.content for m in messages] + [m.text for m in memories if m.message_id not in said]
+        message_ids, memory_ids = tuple(m.id for m in messages), tuple(m.id for m in memories)
+        if len(items) > 1:
+            expires = self.clock() + self.forget_confirm_s
+            self._forgets[key] = _PendingForget(scope, message_ids, memory_ids, expires)
+            await self._say(context.bot, message, admin.forget_confirm_text(lang, items))
+            return
+        await self._say(
+            context.bot, message, admin.forget_text(lang, self._forget_now(scope, message_ids, memory_ids))
         )
-        await self._say(context.bot, message, admin.forget_text(lang, removed))
+
+    def _forget_now(self, scope: str, messages: tuple[int, ...], memories: tuple[str, ...]) -> int:
+        """Delete exactly what was matched (and shown): nothing stored since goes with it."""
+        removed = len(self.store.forget_ids(scope, messages))
+        if self.long_term is not None:
+            removed += len(self.long_term.forget_ids(scope, memories))
+        log.info("forgot %d row(s) for %s", removed, scope)
+        return removed
 
     async def _unknown_command(self, update: Update, context: Ctx) -> None:
         message, chat, user = _parts(update)
@@ -687,6 +727,16 @@ class TelegramChannel(Channel):
             )
         except TelegramError as exc:
             log.warning("could not tell chat %s about the failure: %s", chat.id, exc)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _PendingForget:
+    """A broad /forget awaiting /forget yes: the ids shown, so confirming deletes only those."""
+
+    scope: str
+    messages: tuple[int, ...]
+    memories: tuple[str, ...]
+    expires: float  # on the channel's clock
 
 
 def _parts(update: Update) -> tuple[Message, Chat, User]:

@@ -283,6 +283,67 @@ def forget_text(lang: str, removed: int) -> str:
     return _pick(done, lang).format(n=removed)
 
 
+FORGET_PREVIEW_LINES = 10  # a broad /forget shows at most this many of its matches
+
+
+def forget_unknown_id_text(lang: str, message_id: str) -> str:
+    """A number is a message id only; say plainly that nothing went, rather than search text."""
+    lines: Lines = {
+        "zh": "老师，编号 {id} 不是你的消息，或者已经不存在了，所以我什么都没忘。/memory 可以查看编号。",
+        "ja": "先生、{id} 番は先生のメッセージではないか、もうありません。なので何も忘れていません。"
+        "番号は /memory で確認できます。",
+        "en": "Sensei, message {id} isn't one of yours or no longer exists, so I forgot nothing. "
+        "/memory shows the ids.",
+    }
+    return _pick(lines, lang).format(id=message_id)
+
+
+def forget_confirm_text(lang: str, items: Sequence[str]) -> str:
+    """A broad match is shown before anything goes: the person confirms with /forget yes."""
+    head: Lines = {
+        "zh": "老师，有 {n} 条记忆符合，我会忘掉这些：",
+        "ja": "先生、当てはまる記憶が {n} 件あります。忘れるのはこれです：",
+        "en": "Sensei, {n} memories match; this is what I would forget:",
+    }
+    more: Lines = {"zh": "……还有 {n} 条", "ja": "……ほか {n} 件", "en": "…and {n} more"}
+    ask: Lines = {
+        "zh": "确定的话请发 /forget yes，不要的话发 /forget no。几分钟内不确认，我就什么都不删。",
+        "ja": "よければ /forget yes、やめるなら /forget no と送ってください。"
+        "数分以内に確認がなければ、何も消しません。",
+        "en": "Send /forget yes to confirm or /forget no to keep them. "
+        "If you don't confirm within a few minutes, I'll keep everything.",
+    }
+    shown = [f"• {_short(item)}" for item in items[:FORGET_PREVIEW_LINES]]
+    if len(items) > FORGET_PREVIEW_LINES:
+        shown.append(_pick(more, lang).format(n=len(items) - FORGET_PREVIEW_LINES))
+    return "\n".join([_pick(head, lang).format(n=len(items)), *shown, _pick(ask, lang)])
+
+
+def forget_nothing_pending_text(lang: str) -> str:
+    lines: Lines = {
+        "zh": "老师，现在没有等你确认的删除（可能已经过期了），所以我什么都没忘。",
+        "ja": "先生、確認待ちの削除はありません（期限が切れたのかもしれません）。何も忘れていません。",
+        "en": "Sensei, there's nothing waiting for your confirmation (it may have expired), "
+        "so I forgot nothing.",
+    }
+    return _pick(lines, lang)
+
+
+def forget_cancelled_text(lang: str) -> str:
+    lines: Lines = {
+        "zh": "好的，老师，我什么都不删，都记着呢。",
+        "ja": "はい、先生。何も消さずに、ちゃんと覚えておきます。",
+        "en": "All right, Sensei, I'll keep everything and forget nothing.",
+    }
+    return _pick(lines, lang)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """One line of a preview: enough to recognise it, never a wall of text."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def forget_in_group_text(lang: str) -> str:
     lines: Lines = {
         "zh": "群里的会话记忆是大家共享的，只有管理员可以删除。"

@@ -388,18 +388,41 @@ class LongTermMemory:
         """Delete this user's memories: the one with id `target`, or every one whose text
         contains `target`. Returns the deleted ids."""
         scope = self._scope(user_id)
+        return self._delete(scope, [r["id"] for r in self._forget_rows(scope, target)])
+
+    def forget_preview(self, user_id: str, target: str) -> builtins.list[Memory]:
+        """What `forget(user_id, target)` would delete, deleting nothing (the same match), so a
+        broad match can be shown to the person before it goes."""
+        return [Memory.from_row(r) for r in self._forget_rows(self._scope(user_id), target)]
+
+    def forget_message(self, user_id: str, message_id: int) -> builtins.list[str]:
+        """Delete this user's episodes stored from session message `message_id`: a message id is
+        only ever matched against `memories.message_id`, never against text."""
+        scope = self._scope(user_id, ["episode"])
+        rows = self._rows(
+            f"SELECT m.id FROM memories m WHERE {scope.sql} AND m.message_id = ?",
+            [*scope.args, str(message_id)],
+        )
+        return self._delete(scope, [r["id"] for r in rows])
+
+    def forget_ids(self, user_id: str, ids: Iterable[str]) -> builtins.list[str]:
+        """Delete these memories, those of them that are this user's: what a confirmed preview
+        showed, and nothing stored since. Returns the deleted ids."""
+        return self._delete(self._scope(user_id), list(dict.fromkeys(ids)))
+
+    def _forget_rows(self, scope: _Scope, target: str) -> builtins.list[dict[str, Any]]:
+        """The rows `forget` deletes and `forget_preview` shows: one place, so they agree."""
         target = target.strip()
         if not target:
             raise InputError("Say what to forget: a memory id, or some text it contains.")
-        rows = self._rows(
-            f"SELECT m.id FROM memories m WHERE {scope.sql} AND m.id = ?", [*scope.args, target]
-        )
+        rows = self._rows(f"SELECT m.* FROM memories m WHERE {scope.sql} AND m.id = ?", [*scope.args, target])
         if not rows:
             rows = self._rows(
-                f"SELECT m.id FROM memories m WHERE {scope.sql} AND instr(lower(m.text), lower(?)) > 0",
+                f"SELECT m.* FROM memories m WHERE {scope.sql} AND instr(lower(m.text), lower(?)) > 0 "
+                "ORDER BY m.timestamp, m.id",
                 [*scope.args, target],
             )
-        return self._delete(scope, [r["id"] for r in rows])
+        return rows
 
     # -- reading -------------------------------------------------------------------------------
     def recall(

@@ -68,6 +68,7 @@ def m004_who_and_when(db: sqlite_utils.Database) -> None:
         "WHERE import_key IS NOT NULL"
     )
     db.execute("CREATE INDEX memories_user_speaker ON memories (user_id, speaker)")
+    db.execute("CREATE INDEX memories_user_message ON memories (user_id, message_id)")  # /forget <id>
     rows = db.execute("SELECT rowid, kind, text, speaker, timestamp, conversation_id FROM memories")
     db.conn.executemany(
         "UPDATE memories SET search_text = ?, session = ? WHERE rowid = ?",

@@ -332,22 +332,42 @@ class SessionStore:
 
         Scoped to conversations whose user is `user_id`, so nobody can delete another's words.
         """
+        return self.forget_ids(user_id, [m.id for m in self.forget_preview(user_id, target)])
+
+    def forget_preview(self, user_id: str, target: str) -> list[Message]:
+        """What `forget(user_id, target)` would delete, deleting nothing: a broad text match is
+        shown to the person before it goes. All digits is a message id only, never text."""
         target = target.strip()
         if not target:
             raise InputError("Say what to forget: a message id, or some text it contains.")
         if target.isdigit():
             rows = self._all(
-                "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                "SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id "
                 "WHERE m.id = ? AND c.user_id = ?",
                 [int(target), user_id],
             )
-            ids = [r["id"] for r in rows]
-        else:
-            ids = [m.id for m in self.search(target, limit=10_000, user_id=user_id)]
-        if ids:
+            return [Message.from_row(r) for r in rows]
+        return self.search(target, limit=10_000, user_id=user_id)
+
+    def forget_ids(self, user_id: str, ids: Iterable[int]) -> list[int]:
+        """Delete these messages, those of them that are this user's: what a confirmed preview
+        showed, and nothing that arrived since. Returns the deleted ids."""
+        wanted = list(dict.fromkeys(ids))
+        mine: list[int] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self._all(
+                "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                f"WHERE m.id IN ({','.join('?' * len(chunk))}) AND c.user_id = ?",
+                [*chunk, user_id],
+            )
+            mine.extend(r["id"] for r in rows)
+        if mine:
             with self._write():
-                self.db.execute(f"DELETE FROM messages WHERE id IN ({','.join('?' * len(ids))})", ids)
-        return ids
+                for start in range(0, len(mine), 500):
+                    chunk = mine[start : start + 500]
+                    self.db.execute(f"DELETE FROM messages WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        return mine
 
     # -- training consent ------------------------------------------------------------------------
     def set_training_consent(self, user_id: str, opted_in: bool, *, by: str) -> None:

@@ -383,8 +383,14 @@ def test_user_commands_reset_memory_and_forget(
         assert "Tell me what to forget" in await ask("/forget")
         assert "nothing was removed" in await ask("/forget sushi")
         await bot.app.rememberer.flush()  # the turn's two episodes are stored
-        # both session messages (her reply said it too), their two episodes, and the fact
-        assert await ask("/forget ramen") == admin.forget_text("en", 5)
+        # both session messages (her reply said it too), their two episodes, and the fact:
+        # shown as three memories (an episode goes with its message), deleted once confirmed
+        preview = await ask("/forget ramen")
+        assert preview == admin.forget_confirm_text(
+            "en", ["I love ramen", "Noted: ramen.", "Alice loves ramen"]
+        )
+        assert len(bot.app.long_term.list(str(ALICE))) == 3
+        assert await ask("/forget yes") == admin.forget_text("en", 5)
         assert bot.app.long_term.list(str(ALICE)) == []
         assert "long-term memory is untouched" in await ask("/reset")
         await ask("hello again")
@@ -395,6 +401,90 @@ def test_user_commands_reset_memory_and_forget(
     conversations, messages = stored(koclaw_home)
     assert len(conversations) == 2 and sum(c["ended_at"] is not None for c in conversations) == 1
     assert [m.content for m in messages] == ["hello again", "Fresh start!"]
+
+
+class Clock:
+    """The channel's clock, moved by the test: expiry without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def asker(bot: Bot, chat_id: int, user_id: int) -> Callable[[str], Awaitable[str]]:
+    """Send `text` as `user_id` and return her next message there (a generous deadline)."""
+
+    async def ask(text: str) -> str:
+        count = len(bot.api.sent(chat_id)) + 1
+        bot.api.push_message(chat_id, user_id, text)
+        await bot.api.wait_for(
+            lambda: len(bot.api.sent(chat_id)) >= count, timeout=60, what=f"reply to {text}"
+        )
+        return bot.api.plain_texts(chat_id)[-1]
+
+    return ask
+
+
+def test_forget_by_number_is_a_message_id_never_text(
+    server: FakeOpenAIServer, bot_api: FakeBotAPI, koclaw_home: Path
+) -> None:
+    server.add(text_reply("</think>Noted, Sensei: 1 bowl of ramen."))
+
+    async def body(bot: Bot) -> None:
+        alice, bob = asker(bot, ALICE, ALICE), asker(bot, BOB, BOB)
+        lt = bot.app.long_term
+        await alice("I ate 1 bowl of ramen")
+        await bot.app.rememberer.flush()
+        _, messages = stored(koclaw_home)
+        assert [m.id for m in messages] == [1, 2]
+        phone = lt.save_fact(str(ALICE), "My phone number is 555-0100")
+        born = lt.save_fact(str(ALICE), "Alice was born in 1985")
+        other = lt.add_episode(str(ALICE), "I have 1 cat and 1 dog", speaker="user")
+        assert await bob("/forget 1") == admin.forget_unknown_id_text("en", "1")  # not Bob's
+        assert await alice("/forget 1") == admin.forget_text("en", 2)  # message 1 and its episode
+        left = {m.id: m for m in lt.list(str(ALICE), limit=100)}
+        assert {phone.id, born.id, other} <= set(left) and len(left) == 4
+        assert [m.message_id for m in left.values() if m.message_id] == ["2"]
+        assert await alice("/forget 1") == admin.forget_unknown_id_text("en", "1")  # gone already
+
+    assert run_bot(bot_api, body) == 0
+    _, messages = stored(koclaw_home)
+    assert [m.id for m in messages] == [2]
+
+
+def test_forget_text_confirms_broad_matches_and_the_request_expires(
+    server: FakeOpenAIServer, bot_api: FakeBotAPI
+) -> None:
+    clock = Clock()
+
+    async def body(bot: Bot) -> None:
+        alice = asker(bot, ALICE, ALICE)
+        lt = bot.app.long_term
+        lt.save_fact(str(ALICE), "My phone number is 555-0100")
+        lt.save_fact(str(ALICE), "Alice's phone is a red Pixel")
+        keep = lt.save_fact(str(ALICE), "Alice likes sushi on Fridays")
+        shown = admin.forget_confirm_text(
+            "en", ["My phone number is 555-0100", "Alice's phone is a red Pixel"]
+        )
+        assert await alice("/forget phone") == shown
+        assert lt.count(str(ALICE)) == 3  # nothing goes before the confirmation
+        assert await alice("/forget no") == admin.forget_cancelled_text("en")
+        assert await alice("/forget yes") == admin.forget_nothing_pending_text("en")
+        assert lt.count(str(ALICE)) == 3
+        assert await alice("/forget phone") == shown
+        clock.now += bot.channel.forget_confirm_s + 1  # too late
+        assert await alice("/forget yes") == admin.forget_nothing_pending_text("en")
+        assert lt.count(str(ALICE)) == 3
+        assert await alice("/forget phone") == shown
+        assert await alice("/forget yes") == admin.forget_text("en", 2)
+        assert [m.id for m in lt.list(str(ALICE))] == [keep.id]
+        assert await alice("/forget sushi") == admin.forget_text("en", 1)  # one match: at once
+        assert lt.count(str(ALICE)) == 0
+
+    assert run_bot(bot_api, body, clock=clock) == 0
+    assert not server.received
 
 
 def test_replies_to_commands_follow_the_chat_language(server: FakeOpenAIServer, bot_api: FakeBotAPI) -> None:

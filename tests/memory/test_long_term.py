@@ -344,3 +344,35 @@ def test_a_when_question_surfaces_the_turn_that_says_when(mem: LongTermMemory) -
     ]
     ids = mem.import_episodes("u", rows)
     assert mem.recall("u", "When did Aiko buy the guitar for her sister?", k=1)[0].id == ids[1]
+
+
+def test_forget_preview_shows_what_forget_deletes_and_deletes_nothing(mem: LongTermMemory) -> None:
+    ids = mem.add_episodes("u", [ep("My phone number is 555-0100"), ep("The phone bill is due")])
+    mem.save_fact("u", "Sensei likes tea")
+    mem.save_fact("v", "Bob's phone is old")  # another person's: never shown, never deleted
+    shown = mem.forget_preview("u", "PHONE")
+    assert sorted(m.id for m in shown) == sorted(ids) and sql_count(mem) == 4
+    assert sorted(mem.forget("u", "PHONE")) == sorted(m.id for m in shown)
+    assert mem.forget_preview("u", "phone") == [] and mem.count("v") == 1
+    with pytest.raises(InputError):
+        mem.forget_preview("u", " ")
+
+
+def test_forget_message_matches_the_message_id_never_text(mem: LongTermMemory) -> None:
+    first = mem.add_episode("u", "I ate 1 bowl of ramen", speaker="user", message_id="1")
+    reply = mem.add_episode("u", "Noted: 1 bowl.", speaker="assistant", message_id="2")
+    born = mem.save_fact("u", "Sensei was born in 1985")
+    numbered = mem.add_episode("u", "room 1, floor 1", speaker="user", message_id="11")
+    theirs = mem.add_episode("v", "Bob's first message", speaker="user", message_id="1")
+    assert mem.forget_message("u", 1) == [first]
+    assert mem.forget_message("u", 1) == [] and mem.forget_message("u", 99) == []
+    left = {m.id for m in mem.list("u", limit=100)}
+    assert left == {reply, born.id, numbered} and mem.count("v") == 1 and theirs
+    assert mem.index_count("episode") == 3
+
+
+def test_forget_ids_deletes_only_the_persons_own(mem: LongTermMemory) -> None:
+    mine = mem.add_episode("u", "my secret", speaker="user")
+    theirs = mem.save_fact("v", "their secret")
+    assert mem.forget_ids("u", [mine, theirs.id, "no-such-id", mine]) == [mine]
+    assert mem.count("u") == 0 and mem.count("v") == 1 and mem.index_count("fact") == 1

@@ -167,3 +167,29 @@ def test_stats_counts(store: SessionStore) -> None:
     stats = store.stats()
     assert (stats["conversations"], stats["users"], stats["messages"]) == (1, 1, 2)
     assert stats["first_token_ms_p50"] == 12.0
+
+
+def test_forget_preview_matches_forget_and_deletes_nothing(store: SessionStore) -> None:
+    mine = store.conversation("telegram", "1", "alice")
+    theirs = store.conversation("telegram", "2", "bob")
+    a = store.add_message(mine.id, "user", "my phone is 555-0100")
+    b = store.add_message(mine.id, "assistant", "Noted, your phone number.")
+    c = store.add_message(theirs.id, "user", "bob's phone")
+    assert sorted(m.id for m in store.forget_preview("alice", "phone")) == [a, b]
+    assert [m.id for m in store.forget_preview("alice", str(a))] == [a]  # a number is an id only
+    assert store.forget_preview("alice", "0100") == []  # in her text, but no message has that id
+    assert store.forget_preview("alice", str(c)) == []  # not hers
+    assert len(store.search("phone")) == 3  # nothing deleted
+    assert sorted(store.forget("alice", "phone")) == [a, b]
+    with pytest.raises(InputError, match="Say what to forget"):
+        store.forget_preview("alice", "  ")
+
+
+def test_forget_ids_deletes_only_the_users_own(store: SessionStore) -> None:
+    mine = store.conversation("telegram", "1", "alice")
+    theirs = store.conversation("telegram", "2", "bob")
+    a = store.add_message(mine.id, "user", "first")
+    b = store.add_message(theirs.id, "user", "second")
+    assert store.forget_ids("alice", [b, a, a, 999]) == [a]
+    assert store.forget_ids("alice", []) == []
+    assert [m.id for m in store.messages(theirs.id)] == [b] and store.messages(mine.id) == []
