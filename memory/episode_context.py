@@ -21,10 +21,15 @@ earlier turn in its conversation has none, and missing vectors are left out of t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from memory.lexical import index_words
+from memory.records import EpisodeIn, normalise_text, timestamp_iso
+from memory.session import now_iso
 
 COLLECTION = "contexts"
 SESSION_GAP = timedelta(hours=3)  # a longer silence inside one conversation starts a new session
@@ -39,6 +44,11 @@ def dense_text(text: str, speaker: str | None) -> str:
     own chats are left out: every turn there is Sensei's or hers, so the label tells the vectors nothing
     and only pulls them together (on hard.json it cost English dense recall@10 0.90 -> 0.85)."""
     return f"{speaker}: {text}" if speaker and speaker.casefold() not in ROLES else text
+
+
+def embedded_text(row: Mapping[str, Any]) -> str:
+    """What a stored memory's own vector embeds (facts: their text)."""
+    return dense_text(row["text"], row["speaker"]) if row["kind"] == "episode" else str(row["text"])
 
 
 def search_text(text: str, speaker: str | None, timestamp: str | None) -> str:
@@ -100,3 +110,50 @@ def scores(
         if known:
             out[mid] = sum(known) / len(known)
     return out
+
+
+def new_rows(
+    items: Sequence[EpisodeIn],
+    keys: Sequence[str | None],
+    last_of: Callable[[str | None], dict[str, Any] | None],
+) -> list[dict[str, Any]]:
+    """Rows for new episodes (with their import `keys`), each linked to the turn before it in its
+    session: the one before it in the batch, or `last_of(conversation_id)`, the newest stored."""
+    stamp = now_iso()
+    rows: list[dict[str, Any]] = []
+    last: dict[str | None, dict[str, Any] | None] = {}
+    for item, key in zip(items, keys, strict=True):
+        conv = item.conversation_id
+        if conv not in last:
+            last[conv] = last_of(conv)
+        when = timestamp_iso(item.timestamp)
+        row: dict[str, Any] = {
+            "id": f"ep_{uuid.uuid4().hex}",
+            "kind": "episode",
+            "text": item.text,
+            "norm_text": normalise_text(item.text),
+            "timestamp": when,
+            "speaker": item.speaker,
+            "conversation_id": conv,
+            "message_id": item.message_id,
+            "importance": 3,
+            "category": None,
+            "language": None,
+            "source_ids": "[]",
+            "metadata": json.dumps(item.metadata, ensure_ascii=False),
+            "created_at": stamp,
+            "updated_at": stamp,
+            "prev_id": None,
+            "session": None,
+            "search_text": search_text(item.text, item.speaker, when),
+            "import_key": key,
+        }
+        before = last[conv]
+        if before is not None and same_session(before["timestamp"], when):
+            row["prev_id"], row["session"] = before["id"], before["session"] or before["id"]
+            row["_prev_dense"] = embedded_text(before)
+        else:
+            row["session"] = row["id"]
+        rows.append(row)
+        last[conv] = row
+    return rows

