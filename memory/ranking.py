@@ -4,8 +4,9 @@
    its coverage: the share of the question's term weight (idf) it holds. Why: questions that share
    only a name or a common word with many turns gave their lexical top hits a full rank-1 bonus;
    a hit that holds the question's rare words keeps all of it. Squared: a hit that holds half of
-   the question's weight counts a quarter. On bench/data/chats.json recall@10 went 0.608 (plain
-   reciprocal rank) -> 0.742; on hard.json 0.705 -> 0.798 (dense alone: 0.719 and 0.798).
+   the question's weight counts a quarter. Recall@10 against plain reciprocal rank: chats.json
+   0.615 -> 0.742, fresh.json 0.895 -> 0.924, hard.json 0.733 -> 0.798 (dense alone: 0.719, 0.930,
+   0.798).
 2. Evidence that a turn is about what was asked, each a multiplier: importance; recency (a gentle
    0.9-1.0); the question names the turn's speaker; the turn lies in the period the question names
    ("last week", "去年"); a "when" question and a turn that says a time ("yesterday", "先週").
