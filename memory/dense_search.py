@@ -6,15 +6,15 @@ scored with their neighbours (`memory.episode_context.scores`), within a scope b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
-from memory import episode_context
+from memory import episode_context, lexical_search
 from memory.lexical_search import Rows
 from memory.vector_index import COLLECTIONS, Hit, VectorIndex
 
 
-class Scope(Protocol):
-    """One person's slice: who, which kinds, and the SQL filter for lookups by id."""
+class Scope(lexical_search.Scope, Protocol):
+    """The lexical scope, plus whose spaces to search and the SQL filter for lookups by id."""
 
     @property
     def user_id(self) -> str: ...
@@ -24,9 +24,6 @@ class Scope(Protocol):
 
     @property
     def sql_by_id(self) -> str: ...
-
-    @property
-    def args(self) -> list[Any]: ...
 
 
 def search(

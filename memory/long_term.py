@@ -402,7 +402,7 @@ class LongTermMemory:
         qvec = query_vector if query_vector is not None else self.embedder.embed_query(embeddable(query))
         dense = self._dense(scope, qvec, CANDIDATES, context=True)
         exact = lexical_search.exact(self._rows, scope, query, CANDIDATES)
-        lexical = exact if len(query) < 3 else self._lexical(scope, query, CANDIDATES)  # the same scan
+        lexical = self._lexical(scope, query, CANDIDATES)
         window = time_window(query, now)
         in_window = self._lexical(scope, query, CANDIDATES, window) if window else []
         dense_rank = {mid: i for i, (mid, _) in enumerate(dense, 1)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or
 from koclaw.errors import InputError
 from memory.lexical import has_cjk
 from memory.long_term import LongTermMemory
-from memory.records import Recalled, clean_query, parse_episode
+from memory.records import Recalled, clean_query, parse_episode, timestamp_iso
 
 app = typer.Typer(help="The long-term tier: episodes and facts (Chroma + SQLite FTS5).", no_args_is_help=True)
 
@@ -72,14 +72,8 @@ def lt_list(
 
 
 def _when(value: str | None) -> datetime | None:
-    """`--now` (or a query line's "now"): ISO 8601; naive means UTC."""
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"Bad time {value!r}: use ISO 8601, e.g. 2024-05-01T12:00:00Z.") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """`--now` (or a query line's "now"): ISO 8601, read as stored times are; naive means UTC."""
+    return None if value is None else datetime.fromisoformat(timestamp_iso(value))
 
 
 def _query(text: str) -> str:
