@@ -12,6 +12,7 @@ result in a following ``tool`` turn) and rendered as ``<tool_call>`` blocks by t
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -49,6 +50,14 @@ class ToolCallSpec(_Model):
     arguments: dict[str, Any] = Field(default_factory=dict)
 
 
+class MemoryNote(_Model):
+    """One line of the long-term-memory section the runtime showed when this conversation happened."""
+
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}")] = Field(description="ISO date it was learnt")
+    kind: Annotated[str, Field(min_length=1, max_length=32)] = "fact"
+
+
 class Message(_Model):
     role: Literal["system", "user", "assistant", "tool"]
     content: str
@@ -81,6 +90,14 @@ class Conversation(_Model):
     recipe: str | None = Field(None, description="targeted samples: the feedback recipe that made it")
     tags: list[str] = Field(default_factory=list)
     messages: list[Message] = Field(min_length=2)
+    memories: list[MemoryNote] = Field(
+        default_factory=list,
+        max_length=40,
+        description="the long-term-memory section of every turn (recalled facts; empty: nothing recalled)",
+    )
+    started_at: datetime | None = Field(
+        None, description="when Sensei's first message was sent; the `# Now` note counts from it"
+    )
     provenance: dict[str, Any] = Field(
         default_factory=dict, description="where it came from: teacher model, run, shard, merged files"
     )
