@@ -326,6 +326,7 @@ class Agent:
                 tools=specs if self.native_tools and not last else [],
             )
             calls: list[ToolCall] = []
+            json_style = False  # the round's call was written in the prompt's JSON style, not natively
             round_text: list[str] = []
             detector = JsonCallDetector()
 
@@ -337,6 +338,7 @@ class Agent:
                     rest, json_call = detector.finish()
                     await _show(rest, round_text, reply, emit)
                     if json_call is not None:
+                        json_style = not calls
                         calls.append(json_call)
                         await emit(json_call)
                 if isinstance(event, ReasoningDelta):
@@ -386,7 +388,13 @@ class Agent:
             if round_no == MAX_TOOL_ROUNDS - 1:
                 call_id, name, result = results[-1]
                 results[-1] = (call_id, name, f"{result}\n\n{TOOLS_EXHAUSTED}")
-            context.add_tool_round(_assistant_with_calls("".join(round_text), calls, ids), results)
+            text = "".join(round_text)
+            written = (
+                working.json_round(text, calls[0].name, calls[0].arguments)
+                if json_style
+                else _assistant_with_calls(text, calls, ids)
+            )
+            context.add_tool_round(written, results)
 
     # -- the rolling summary ---------------------------------------------------------------------
     def _summarise_later(self, conversation_id: int) -> None:

@@ -19,7 +19,7 @@ after. `Context.tokens` counts each section, for budgeting and for inspection.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +100,20 @@ class Context:
             self.messages.append(message)
             used += _message_tokens(message)
         self.tokens["tool_results"] = self.tokens.get("tool_results", 0) + used
+
+
+def json_call(name: str, arguments: Mapping[str, Any]) -> str:
+    """A call in the JSON style the Tools section teaches: what the model writes, and is shown again."""
+    return json.dumps({"tool": name, "arguments": dict(arguments)}, ensure_ascii=False)
+
+
+def json_round(text: str, name: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """A round that made a JSON-style call, as the next round sees it: exactly what the model wrote.
+
+    Why not OpenAI `tool_calls`: the server would render those in the template's XML form, a third
+    format the model was never taught; training renders rounds with this same function.
+    """
+    return {"role": "assistant", "content": text + json_call(name, arguments)}
 
 
 def tool_result_message(call_id: str, name: str, result: str) -> dict[str, Any]:

@@ -285,7 +285,12 @@ def test_prompt_json_tool_call_runs_and_is_never_shown(server: FakeOpenAIServer,
     first, second = server.chat_requests
     assert "tools" not in first  # native tools are off by default; the prompt teaches the JSON style
     assert "# Tools" in first["messages"][0]["content"] and "current_time" in first["messages"][0]["content"]
-    assert second["messages"][-2]["tool_calls"][0]["function"]["name"] == "current_time"
+    # The round comes back as the model wrote it (the taught JSON), not as `tool_calls` the server would
+    # render in a third, XML, form.
+    assert second["messages"][-2] == {
+        "role": "assistant",
+        "content": '{"tool": "current_time", "arguments": {"timezone": "Asia/Tokyo"}}',
+    }
     assert second["messages"][-1]["content"].startswith("# Tool results: current_time\n")
     assert second["messages"][-3]["content"].endswith("What time is it in Tokyo?")  # the question stays
 

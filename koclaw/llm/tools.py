@@ -63,16 +63,18 @@ class Tool(ABC, Generic[ArgsT]):
     async def run(self, args: ArgsT, context: ToolContext) -> str:
         """Do the work with validated arguments; return the result as text for the model."""
 
-    def schema(self) -> dict[str, Any]:
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
         """The JSON schema of the arguments, without pydantic's titles (they only cost tokens)."""
-        schema: dict[str, Any] = _untitled(self.Args.model_json_schema())
+        schema: dict[str, Any] = _untitled(cls.Args.model_json_schema())
         return schema
 
-    def spec(self) -> dict[str, Any]:
-        """The OpenAI `tools` entry."""
+    @classmethod
+    def spec(cls) -> dict[str, Any]:
+        """The OpenAI `tools` entry (class-level: training renders it without the tool's services)."""
         return {
             "type": "function",
-            "function": {"name": self.name, "description": self.description, "parameters": self.schema()},
+            "function": {"name": cls.name, "description": cls.description, "parameters": cls.schema()},
         }
 
 

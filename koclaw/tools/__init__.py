@@ -6,6 +6,8 @@ registry.register(MyTool())   # extra tools go into the same registry
 
 from __future__ import annotations
 
+from typing import Any
+
 from koclaw.llm.tools import AnyTool, ToolRegistry
 from koclaw.tools.clock import CurrentTime
 
@@ -20,4 +22,17 @@ def default_tools(*extra: AnyTool) -> ToolRegistry:
     return ToolRegistry([*builtin_tools(), *extra])
 
 
-__all__ = ["builtin_tools", "default_tools"]
+def served_specs() -> list[dict[str, Any]]:
+    """The tools `koclaw run` registers (`koclaw.app`), in its order, as the model is taught them.
+
+    Why here: the Soul is trained on the runtime's own prompt (:mod:`finetune.render`), Tools section
+    included, and a test keeps this list equal to the served agent's.
+    """
+    from koclaw.tools.memory import MemoryForget, MemorySave, MemorySearch
+    from koclaw.tools.reminders import CancelReminder, ListReminders, SetReminder
+
+    served = (CurrentTime, MemorySave, MemorySearch, MemoryForget, SetReminder, ListReminders, CancelReminder)
+    return [tool.spec() for tool in served]
+
+
+__all__ = ["builtin_tools", "default_tools", "served_specs"]
