@@ -17,18 +17,24 @@ job that was in flight or buffered when the process died, runs again on resume.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import random
 import re
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from character import analyse_language
 from finetune.dataset import write_lines_atomic
 from finetune.plan import Job
 from finetune.prompts import (
+    MAX_MEMORIES,
+    MIN_MEMORIES,
     Phase1,
     Phase2,
     SenseiTurn,
@@ -42,9 +48,12 @@ from finetune.prompts import (
     profile_text,
 )
 from finetune.recipes import RECIPES
-from finetune.schema import Conversation
-from finetune.teacher import Teacher, TeacherError, TeacherUnusable
-from finetune.validate import validate
+from finetune.schema import Conversation, MemoryNote
+from finetune.teacher import Teacher, TeacherError, TeacherTruncated, TeacherUnusable
+from finetune.validate import MIN_CHECKED_CHARS, split_think, validate
+
+MEMORY_SHARE = 0.3  # conversations generated with a long-term-memory section
+_FIRST_DAY = date(2025, 1, 1)  # generated conversations start on a day in 2025-2026
 
 _SHARD = re.compile(r"^shard-(\d{6})\.jsonl$")
 _REJECTS = "rejects-{:06d}.jsonl"
@@ -160,9 +169,13 @@ class Generator:
         notes: str = "",
         seeds: list[Conversation] | None = None,
         on_progress: Callable[[RunReport], None] | None = None,
+        memory_share: float = MEMORY_SHARE,
     ) -> None:
         if concurrency < 1 or max_attempts < 1 or shard_size < 1:
             raise ValueError("concurrency, attempts and shard size must be at least 1")
+        if not 0.0 <= memory_share <= 1.0:
+            raise ValueError("memory share must be between 0 and 1")
+        self.memory_share = memory_share
         self.teacher = teacher
         self.store = store
         self.concurrency = concurrency
@@ -214,6 +227,8 @@ class Generator:
         examples = pick_examples(self.seeds, job)
         recipe = RECIPES.get(job.recipe) if job.recipe else None
         notes = " ".join(filter(None, [recipe.instruction if recipe else "", self.notes]))
+        wanted, started_at = memory_plan(job, self.memory_share)
+        today = started_at.date().isoformat() if started_at else ""
         for attempt in range(1, self.max_attempts + 1):
             stage = "phase1"
             raw = ""
@@ -221,24 +236,35 @@ class Generator:
                 if job.sensei:
                     phase1 = Phase1(turns=[SenseiTurn(content=text) for text in job.sensei])
                 else:
-                    raw = await self.teacher.complete(phase1_messages(job, examples, notes))
+                    asked = phase1_messages(job, examples, notes, memories=wanted, today=today)
+                    raw = await self.teacher.complete(asked)
                     phase1 = parse_output(raw, Phase1)
+                memories = _memories(job, phase1, wanted, today)
                 stage = "phase2"
-                raw = await self.teacher.complete(phase2_messages(job, phase1, examples, self.profile, notes))
+                raw = await self.teacher.complete(
+                    phase2_messages(job, phase1, examples, self.profile, notes, memories=memories)
+                )
                 phase2 = parse_output(raw, Phase2)
                 model = self.teacher.settings.model
                 provenance = {"teacher": model, "attempt": attempt, "job": job.as_dict()}
-                conversation = assemble(job, phase1, phase2, provenance)
+                conversation = assemble(
+                    job, phase1, phase2, provenance, memories=memories, started_at=started_at
+                )
             except TeacherUnusable:
                 raise
             except (TeacherOutputError, ValueError) as exc:
                 rejects.append(_reject(job, attempt, "schema", f"{stage}: {exc}", raw))
+                continue
+            except TeacherTruncated as exc:
+                rejects.append(_reject(job, attempt, "truncated", f"{stage}: {exc}", raw))
                 continue
             except TeacherError as exc:
                 rejects.append(_reject(job, attempt, "teacher", f"{stage}: {exc}", raw))
                 continue
             verdict = validate(conversation)
             problems = [p.as_dict() for p in verdict.problems]
+            if verdict.ok and (miss := thinking_mismatch(job, conversation)):
+                problems.append({"code": "think_policy", "where": "", "detail": miss})
             if recipe and verdict.ok and (miss := recipe.check(conversation)):
                 problems.append({"code": "recipe", "where": "", "detail": f"{recipe.name}: {miss}"})
             if not problems:
@@ -250,10 +276,76 @@ class Generator:
         return Outcome(job, None, rejects)
 
 
+def memory_plan(job: Job, share: float) -> tuple[int, datetime | None]:
+    """How many memories the job gets (0: none) and when its conversation starts.
+
+    Why a hash of the job id and not the plan: the choice must survive a resume and needs no change
+    to the plan format; over a run the share lands within a few points of `share` (a binomial draw,
+    not an exact apportionment). Excerpts (Sensei's real words) never get invented memories.
+    """
+    if job.sensei or share <= 0:
+        return 0, None
+    digest = hashlib.sha256(f"memories:{job.id}".encode()).digest()
+    if int.from_bytes(digest[:8], "big") / 2**64 >= share:
+        return 0, None
+    rng = random.Random(f"memories:{job.id}")
+    day = _FIRST_DAY + timedelta(days=rng.randrange(730))
+    started = datetime(day.year, day.month, day.day, rng.randrange(7, 23), rng.randrange(60))
+    return rng.randint(MIN_MEMORIES, MAX_MEMORIES), started
+
+
+def _memories(job: Job, phase1: Phase1, wanted: int, today: str) -> list[MemoryNote]:
+    """Phase 1's memories as schema notes; a wrong count, a date on or after today or a note in
+    another language is a ``schema`` reject (the teacher did not follow the brief)."""
+    if not wanted:
+        return []
+    got = phase1.memories
+    if not MIN_MEMORIES <= len(got) <= MAX_MEMORIES:
+        raise TeacherOutputError(
+            f"asked for {wanted} memories ({MIN_MEMORIES}-{MAX_MEMORIES}), got {len(got)}"
+        )
+    notes = []
+    for memory in got:
+        note = MemoryNote(
+            text=memory.text.strip(), date=memory.date.strip(), kind=memory.kind.strip() or "fact"
+        )
+        if note.date[:10] >= today:
+            raise TeacherOutputError(f"memory dated {note.date} is not before the conversation ({today})")
+        lang = analyse_language(note.text).lang
+        if (
+            job.language != "mixed"
+            and len(note.text) >= MIN_CHECKED_CHARS
+            and lang not in (job.language, "mixed")
+        ):
+            raise TeacherOutputError(f"memory {note.text[:30]!r} is in {lang}, not {job.language}")
+        notes.append(note)
+    return notes
+
+
+def thinking_mismatch(job: Job, conversation: Conversation) -> str | None:
+    """The thinking policy per job: a thinking job thinks before every answer to Sensei (a reply
+    after a tool result may or may not), a no-think job has no think block anywhere."""
+    blocks = [split_think(m.content)[0] for m in conversation.messages if m.role == "assistant"]
+    if not job.think:
+        found = sum(b is not None for b in blocks)
+        return f"{found} think block(s) in a no-thinking conversation" if found else None
+    answers = [
+        split_think(m.content)[0]
+        for prev, m in zip(conversation.messages, conversation.messages[1:], strict=False)
+        if m.role == "assistant" and prev.role == "user"
+    ]
+    missing = sum(not b for b in answers)
+    return f"{missing} of {len(answers)} answers to Sensei do not think" if missing else None
+
+
 def _reject(
     job: Job, attempt: int, code: str, detail: str, sample: Any, problems: list[dict[str, str]] | None = None
 ) -> dict[str, Any]:
-    body = sample.model_dump(exclude_none=True) if isinstance(sample, Conversation) else str(sample)[:4000]
+    body = (
+        sample.model_dump(mode="json", exclude_none=True)
+        if isinstance(sample, Conversation)
+        else str(sample)[:4000]
+    )
     return {
         "id": job.id,
         "attempt": attempt,

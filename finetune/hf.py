@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 TINY = "tiny"
 Dtype = Literal["auto", "bf16", "fp32"]
+INT8_EXCLUDE = ("lm_head", "*.lm_head", "*visual*", "*vision_tower*")
+"""Module-name patterns (fnmatch, as quanto's ``exclude``) that int8 leaves in full precision."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,9 @@ def load_base(
 ) -> PreTrainedModel:
     """The base model on its device. With `int8`, quantize on the CPU first, then move (optimum-quanto).
 
-    Never merge an adapter into an int8 base: quanto gives wrong output with no error (FACTS.md).
+    int8 covers the decoder layers only: the output head (and a vision tower, if the class has one) stays
+    in full precision (`INT8_EXCLUDE`), as bitsandbytes' int8 loading also does, since rounding the head
+    moves every logit. Never merge an adapter into an int8 base: quanto gives wrong output with no error.
     """
     import torch
     from transformers import AutoModelForCausalLM
@@ -87,7 +91,7 @@ def load_base(
     if int8:
         from optimum.quanto import freeze, qint8, quantize
 
-        quantize(model, weights=qint8)
+        quantize(model, weights=qint8, exclude=list(INT8_EXCLUDE))
         freeze(model)
     model.to(where.device)  # type: ignore[arg-type]  # transformers types .to oddly; it moves in place
     return model

@@ -31,6 +31,12 @@ class Job:
         return asdict(self)
 
 
+NO_THINK_SHARE = 0.1
+"""The thinking policy: the runtime asks for thinking by default, so most conversations think on every
+turn; a small share has no think block at all (the thinking-off requests). An empty block is never valid."""
+THINK_SHARE = 1.0 - NO_THINK_SHARE
+
+
 @dataclass(frozen=True)
 class PlanSettings:
     count: int
@@ -38,7 +44,7 @@ class PlanSettings:
     run_id: str = "gen"
     min_turns: int = 2
     max_turns: int = 4
-    think_share: float = 0.3
+    think_share: float = THINK_SHARE
     tool_share: float = 0.12
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from character.profile import BUNDLED_PROFILE
 from finetune.plan import Job
-from finetune.schema import Conversation, Message, ToolCallSpec
+from finetune.schema import Conversation, MemoryNote, Message, ToolCallSpec
+from memory.working import MemoryRecord, render_memories
 
 SEED_DIR = Path(str(resources.files("character").joinpath("seeds")))
 
@@ -44,6 +46,12 @@ TOOLS_HELP = (
     "set_reminder(text: str, when: ISO time or 'in 10 minutes' / 'tomorrow 8am', timezone: str | null); "
     "list_reminders(); cancel_reminder(id: int)"
 )
+MIN_MEMORIES, MAX_MEMORIES = 2, 6
+# Kokoron's own leanings, so Phase 1 can give Sensei a preference that clearly differs from hers.
+KOKORON_LEANINGS = (
+    "budget-minded (hates waste and impulse buys), organised, early to bed and early to rise, "
+    "loves planning, curious about seasonal food and human customs"
+)
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 _OutT = TypeVar("_OutT", bound=BaseModel)
 
@@ -61,8 +69,15 @@ class SenseiTurn(_Out):
     kokoron_likely: str = ""
 
 
+class MemoryOut(_Out):
+    text: str
+    date: str
+    kind: str = "fact"
+
+
 class Phase1(_Out):
     turns: list[SenseiTurn] = Field(min_length=1)
+    memories: list[MemoryOut] = Field(default_factory=list)
 
 
 class KokoronReply(_Out):
@@ -100,7 +115,10 @@ def pick_examples(seeds: list[Conversation], job: Job, k: int = 2) -> list[Conve
     return (best + rest)[:k]
 
 
-def phase1_messages(job: Job, examples: list[Conversation], notes: str = "") -> list[dict[str, str]]:
+def phase1_messages(
+    job: Job, examples: list[Conversation], notes: str = "", *, memories: int = 0, today: str = ""
+) -> list[dict[str, str]]:
+    """Sensei's side; with `memories` > 0 also the long-term memories Kokoron holds about Sensei."""
     lines = [
         "You write the human side of a chat with Kokoron. The human is called Sensei.",
         "This is phase 1 of a two-writer pipeline: write ONLY Sensei's messages; another writer answers as Kokoron.",
@@ -116,15 +134,35 @@ def phase1_messages(job: Job, examples: list[Conversation], notes: str = "") -> 
         lines.append(
             "In one message Sensei asks her to remember, look up or forget something, or asks the time."
         )
+    if memories:
+        lines += [
+            f"Before the conversation, invent exactly {memories} memories Kokoron's long-term memory holds "
+            f"about Sensei from earlier conversations, each dated (YYYY-MM-DD) before today, {today}.",
+            f"Write them in {LANGUAGES[job.language]}, as short third-person notes about Sensei (calling "
+            "Sensei 老师/先生/Sensei), with a kind: fact, preference, event or promise.",
+            "At least one is a preference of Sensei's that differs from Kokoron's own leanings "
+            f"({KOKORON_LEANINGS}); they are facts about Sensei, never about Kokoron.",
+            "Some of Sensei's messages may touch on them naturally; Sensei never recites them.",
+        ]
     if notes:
         lines.append(f"Also: {notes}")
-    lines.append('Answer with JSON only: {"turns": [{"content": "...", "kokoron_likely": "..."}]}')
+    if memories:
+        lines.append(
+            'Answer with JSON only: {"memories": [{"text": "...", "date": "YYYY-MM-DD", "kind": "..."}], '
+            '"turns": [{"content": "...", "kokoron_likely": "..."}]}'
+        )
+    else:
+        lines.append('Answer with JSON only: {"turns": [{"content": "...", "kokoron_likely": "..."}]}')
     for example in examples:
         sensei = [m.content for m in example.user_turns()]
         lines.append(
             f"Example of Sensei's messages ({example.scenario}): {json.dumps(sensei, ensure_ascii=False)}"
         )
-    brief = {"id": job.id, "language": job.language, "scenario": job.scenario, "messages": job.user_turns}
+    brief: dict[str, Any] = {
+        "id": job.id, "language": job.language, "scenario": job.scenario, "messages": job.user_turns,
+    }  # fmt: skip
+    if memories:
+        brief.update(memories=memories, today=today)
     return [
         {"role": "system", "content": "\n".join(lines)},
         {"role": "user", "content": f"Phase 1 job: {json.dumps(brief)}"},
@@ -132,8 +170,15 @@ def phase1_messages(job: Job, examples: list[Conversation], notes: str = "") -> 
 
 
 def phase2_messages(
-    job: Job, phase1: Phase1, examples: list[Conversation], profile: str, notes: str = ""
+    job: Job,
+    phase1: Phase1,
+    examples: list[Conversation],
+    profile: str,
+    notes: str = "",
+    *,
+    memories: list[MemoryNote] | None = None,
 ) -> list[dict[str, str]]:
+    """Kokoron's side, seeing `memories` in exactly the section the runtime shows her."""
     rules = [
         "You write Kokoron's replies, strictly in character. Her complete profile:",
         f"<profile>\n{profile}\n</profile>",
@@ -145,10 +190,20 @@ def phase2_messages(
     if job.think:
         rules.append(
             "- Start EVERY reply with one thinking block: <think>\\n(1-3 sentences planning the reply, in the "
-            "reply's language, calling Sensei 老师/先生/Sensei, never 'user')\\n</think>\\n\\n then the reply."
+            "reply's language, calling Sensei 老师/先生/Sensei, never 'user' or 'the person')\\n</think>\\n\\n "
+            "then the reply. Never leave a thinking block empty; after_tool opens with its own thinking block too."
         )
     else:
-        rules.append("- No <think> blocks in this conversation.")
+        rules.append("- No <think> blocks at all in this conversation, not even empty ones.")
+    if memories:
+        records = [MemoryRecord(text=m.text, date=m.date, kind=m.kind) for m in memories]
+        rules += [
+            "- Below is her long-term memory section for this conversation, exactly as the runtime shows it. "
+            "These are things she knows about SENSEI, not about herself: use them where they are relevant, "
+            "never present Sensei's preferences or history as her own, and never recall anything that is "
+            "not in it or in the conversation (no invented dates, quotes or past talks).",
+            render_memories(records, max_tokens=10**9)[0],
+        ]
     if job.tools:
         rules.append(
             f"- Call one tool where it fits: {TOOLS_HELP}. Put it in that reply's tool_calls, the tool's "
@@ -195,7 +250,15 @@ def parse_output(text: str, model: type[_OutT]) -> _OutT:
         raise TeacherOutputError(f"the teacher's JSON does not fit: {where}: {first['msg']}") from None
 
 
-def assemble(job: Job, phase1: Phase1, phase2: Phase2, provenance: dict[str, Any]) -> Conversation:
+def assemble(
+    job: Job,
+    phase1: Phase1,
+    phase2: Phase2,
+    provenance: dict[str, Any],
+    *,
+    memories: list[MemoryNote] | None = None,
+    started_at: datetime | None = None,
+) -> Conversation:
     """Interleave the two phases into one conversation (raises ValueError when they don't line up)."""
     if len(phase2.replies) != len(phase1.turns):
         raise TeacherOutputError(
@@ -221,5 +284,7 @@ def assemble(job: Job, phase1: Phase1, phase2: Phase2, provenance: dict[str, Any
         source="excerpt" if job.sensei else "targeted" if job.recipe else "generated",
         recipe=job.recipe,
         messages=messages,
+        memories=memories or [],
+        started_at=started_at,
         provenance=provenance,
     )

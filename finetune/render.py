@@ -89,9 +89,16 @@ def completion(thinking: str | None, text: str) -> str:
 
 
 def turn_samples(
-    conversation: Conversation, system: SystemMode = "runtime", setting: Setting | None = None
+    conversation: Conversation,
+    system: SystemMode = "runtime",
+    setting: Setting | None = None,
+    history_turns: int | None = None,
 ) -> list[TurnSample]:
-    """Every round of Kokoron's in `conversation`, rendered as the runtime would send it."""
+    """Every round of Kokoron's in `conversation`, rendered as the runtime would send it.
+
+    `history_turns`: earlier exchanges kept in each sample (None: all), as the runtime's history budget
+    keeps only the newest ones on a model with a small context.
+    """
     if system == "runtime" and setting is None:
         setting = Setting.served()
     messages = [m for m in conversation.messages if m.role != "system"]
@@ -105,6 +112,8 @@ def turn_samples(
         while j < len(messages) and messages[j].role != "user":
             j += 1
         found = analyse_language(user.content)
+        if history_turns is not None:
+            history = history[len(history) - 2 * history_turns :] if history_turns else []
         if system == "runtime":
             assert setting is not None
             head = _runtime_head(conversation, setting, history, user.content, found, turn_no)

@@ -1,8 +1,11 @@
 """Train Kokoron's Soul: a LoRA adapter on Qwen3.5 with trl's SFTTrainer, loss on her turns only.
 
-Why these choices: the loss covers assistant tokens only, thinking included (trl's
-``assistant_only_loss`` with ``{% generation %}`` markers; for the real Qwen3.5 tokenizer trl swaps in its
-shipped Qwen3.5 training template); LoRA hits every linear layer of the language model, Gated DeltaNet
+Why these choices: every sample is one of her rounds rendered as the runtime sends it
+(:mod:`finetune.render`: the runtime's context, the base model's own inference template, thinking only
+where the data has it) and trained as trl prompt/completion text, so the loss covers her output only,
+thinking included, on any template (no ``{% generation %}`` markers, no training-template swap that would
+wrap every turn in an empty think block); a sample longer than ``max_length`` is left out and counted,
+never cut; LoRA hits every linear layer of the language model, Gated DeltaNet
 projections included, and never the vision tower; the held-out split is :func:`finetune.export.split`, so
 evaluation never sees a training conversation or a near copy of one. The adapter is never merged: with
 ``int8`` the base is quanto-quantized and a merge would give wrong output with no error.
@@ -16,9 +19,10 @@ class keeps its text model under ``language_model`` (Qwen3.5-27B declares
 
 Usage::
 
-    python -m finetune.train --config train.yaml --set learning_rate=1e-4 --output runs/v2
+    python -m finetune.train --config finetune/configs/qwen3.5-27b.yaml --output runs/v2
     python -m finetune.train --tiny --max-steps 20          # the offline tiny model, a CPU minute
-    accelerate launch --multi_gpu --num_processes 4 -m finetune.train --config train.yaml --output runs/v2
+    accelerate launch --multi_gpu --num_processes 4 -m finetune.train \
+        --config finetune/configs/qwen3.5-27b.yaml --output runs/v2
 
 Several GPUs (the last line; untested here, the dev machines have none): data-parallel, each process holds
 a full bf16 copy on its own GPU (about 54 GB for 27B, so 80 GB cards, or ``--set int8=true``); the
@@ -45,8 +49,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from finetune.export import SystemMode
 from finetune.hf import TINY, Dtype
+from finetune.render import SystemMode, TurnSample
 from finetune.schema import Conversation
 from koclaw.errors import InputError
 
@@ -73,8 +77,13 @@ class TrainConfig(BaseModel):
 
     base_model: str = "Qwen/Qwen3.5-27B"
     data: list[Path] = Field(default_factory=list, description="conversation files (JSONL)")
-    system: SystemMode = "persona"
+    system: SystemMode = Field(
+        "runtime", description="runtime: the context the runtime sends (finetune.render); none: chat only"
+    )
     heldout: float = Field(0.1, ge=0, lt=1)
+    history_turns: int | None = Field(
+        None, ge=0, description="earlier exchanges in each sample (None: all, as a 32k context keeps them)"
+    )
     dedupe_threshold: float = Field(0.8, gt=0, le=1, description="as finetune export's --threshold")
     lora_r: int = Field(64, ge=1)
     lora_alpha: int = Field(128, ge=1)
@@ -98,16 +107,18 @@ class TrainConfig(BaseModel):
     save_total_limit: int = Field(3, ge=1)
     logging_steps: int = Field(10, ge=1)
     eval_before: bool = Field(True, description="held-out loss of the untrained base, for comparison")
-    assistant_only_loss: bool = True
+    assistant_only_loss: bool = Field(True, description="loss on her rounds (completions) only")
 
 
 # fmt: off
 PRESETS: dict[str, dict[str, Any]] = {
-    # A few CPU minutes on the seeds. No persona prompt: it alone is ~700 tiny tokens, the seeds ~330.
+    # A few CPU minutes on the seeds. No runtime context: the persona alone is ~700 tiny tokens, the seeds
+    # ~330; no history either (one sample per round, ~40k tokens an epoch; with one earlier exchange 64k).
     # The base is random and its (tied) output head frozen, so the LoRA gets full rank (r = hidden = 64)
     # and a high rate: r16 at 5e-3 for 6 epochs left addressing at 0; this moves it (see the note).
     "tiny": dict(
-        base_model=TINY, system="none", lora_r=64, lora_alpha=64, batch_size=8, grad_accum=1,
+        base_model=TINY, system="none", history_turns=0, lora_r=64, lora_alpha=64, batch_size=8,
+        grad_accum=1,
         learning_rate=1e-2, warmup_ratio=0.05, max_length=512, gradient_checkpointing=False, epochs=10.0,
         save_steps=20, logging_steps=5,
     ),
@@ -181,19 +192,49 @@ class Prepared:
     heldout: list[Conversation]
     rejected: int
     files: list[dict[str, Any]] = field(default_factory=list)
-    system: str | None = None
+    system: SystemMode = "runtime"
+    history_turns: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)  # samples trained / held out (build_trainer)
+    too_long: dict[str, list[str]] = field(default_factory=dict)  # left out: longer than max_length
 
-    def rows(self, which: Literal["train", "heldout"]) -> list[dict[str, Any]]:
-        from finetune.export import trl_messages
+    def samples(self, which: Literal["train", "heldout"]) -> list[TurnSample]:
+        """One sample per model round, rendered as the runtime sends it (see :mod:`finetune.render`)."""
+        from finetune.render import Setting, turn_samples
 
+        setting = Setting.served() if self.system == "runtime" else None
         items = self.train if which == "train" else self.heldout
-        return [{"messages": trl_messages(c, self.system)} for c in items]
+        return [s for c in items for s in turn_samples(c, self.system, setting, self.history_turns)]
+
+
+@dataclass
+class Rows:
+    """Prompt/completion rows for trl, and the samples left out because they do not fit `max_length`."""
+
+    rows: list[dict[str, str]]
+    too_long: list[str]
+
+
+def sample_rows(samples: Sequence[TurnSample], tokenizer: Any, max_length: int) -> Rows:
+    """trl's prompt/completion text rows (loss on the completion only), keeping whole samples only.
+
+    Why not let trl cut: a cut sample trains a reply without its end (or a prompt without its question),
+    silently. A sample that does not fit is left out and counted, and the manifest says how many.
+    """
+    rows: list[dict[str, str]] = []
+    too_long: list[str] = []
+    for sample in samples:
+        prompt = sample.prompt(tokenizer)
+        if len(tokenizer(prompt + sample.completion)["input_ids"]) > max_length:
+            too_long.append(sample.id)
+            continue
+        rows.append({"prompt": prompt, "completion": sample.completion})
+    return Rows(rows, too_long)
 
 
 def prepare_data(config: TrainConfig) -> Prepared:
     """Read, validate and split exactly as ``koclaw finetune export`` does (same records, same split)."""
     from finetune.dataset import read_records
-    from finetune.export import split, system_prompt
+    from finetune.export import split
 
     if not config.data:
         raise InputError("No training data: pass --data FILE (JSONL conversations), or --tiny for the seeds.")
@@ -216,7 +257,7 @@ def prepare_data(config: TrainConfig) -> Prepared:
             }
         )
     rejected = sum(1 for r in records if not r.ok)
-    return Prepared(train, heldout, rejected, files, system_prompt(config.system))
+    return Prepared(train, heldout, rejected, files, config.system, config.history_turns)
 
 
 def resolve_optim(name: str, cuda: bool) -> str:
@@ -229,40 +270,42 @@ def resolve_optim(name: str, cuda: bool) -> str:
     return "adamw_torch"  # CPU, or no bitsandbytes: paged 8-bit needs it
 
 
-def template_source(tokenizer: Any, base: str) -> str:
-    """Which chat template gives the assistant mask, or an InputError before any training starts."""
-    from trl.chat_template_utils import get_training_chat_template, has_generation_markers
-
+def chat_template(tokenizer: Any, base: str) -> str:
+    """The base model's own (inference) chat template: prompts are rendered with it, as the server does."""
     template = tokenizer.chat_template
     if isinstance(template, dict):
         template = template.get("default")
-    if template and has_generation_markers(template):
-        return "tokenizer"
-    try:
-        if template and get_training_chat_template(tokenizer) is not None:
-            return "trl training template"
-    except ValueError:
-        pass
-    raise InputError(
-        f"The chat template of {base} has no {{% generation %}} markers and trl ships no training template "
-        "for it, so the loss cannot be limited to Kokoron's turns. Use a tokenizer whose template marks "
-        "assistant output, or --set assistant_only_loss=false to train on whole conversations."
-    )
+    if not template:
+        raise InputError(
+            f"The tokenizer of {base} has no chat template, so the prompts the runtime sends cannot be "
+            "rendered. Use the model's instruct/chat tokenizer (Qwen3.5 ships one)."
+        )
+    return str(template)
 
 
 def progress_callback(say: Progress) -> Any:
-    """Step, loss and tokens/s; tokens are the trainer's own non-padding count (num_input_tokens_seen)."""
+    """Step, loss and tokens/s; tokens are the trainer's own non-padding count (num_input_tokens_seen).
+
+    The clock runs from ``on_train_begin`` to ``on_train_end`` only, so the manifest's tokens/s is the
+    training loop's: the held-out evaluations before and after (and model loading) are left out.
+    """
     from transformers import TrainerCallback
 
     class Callback(TrainerCallback):
         start, tokens0, tokens, steps0 = time.monotonic(), 0, 0, 0
+        end: float | None = None
+
+        def seconds(self) -> float:
+            """Training-loop time: frozen at ``on_train_end``, running before it."""
+            return (self.end if self.end is not None else time.monotonic()) - self.start
 
         def rate(self) -> float:
-            return self.tokens / max(time.monotonic() - self.start, 1e-9)
+            return self.tokens / max(self.seconds(), 1e-9)
 
         def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            self.start, self.tokens0, self.steps0 = (
+            self.start, self.end, self.tokens0, self.steps0 = (
                 time.monotonic(),
+                None,
                 state.num_input_tokens_seen,
                 state.global_step,
             )
@@ -271,9 +314,10 @@ def progress_callback(say: Progress) -> Any:
             self.tokens = state.num_input_tokens_seen - self.tokens0
 
         def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.end = time.monotonic()
+            self.tokens = state.num_input_tokens_seen - self.tokens0
             if state.is_world_process_zero:
-                took = time.monotonic() - self.start
-                say(f"Trained to step {state.global_step} in {took:.0f}s, {self.rate():,.0f} tok/s")
+                say(f"Trained to step {state.global_step} in {self.seconds():.0f}s, {self.rate():,.0f} tok/s")
 
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
             if state.is_world_process_zero and logs and "loss" in logs:
@@ -313,8 +357,7 @@ def build_trainer(
             f"Cannot load the base model {config.base_model!r}: {exc}. Pass a local folder, a hub name this "
             "machine can reach, or --tiny for the offline tiny model."
         ) from None
-    if config.assistant_only_loss:
-        template_source(tokenizer, config.base_model)
+    chat_template(tokenizer, config.base_model)
     model = load_base(config.base_model, dtype=config.dtype, int8=config.int8, device=device)
     args = SFTConfig(
         output_dir=str(output),
@@ -339,7 +382,8 @@ def build_trainer(
         logging_steps=config.logging_steps,
         logging_first_step=True,
         include_num_input_tokens_seen="non_padding",
-        assistant_only_loss=config.assistant_only_loss,
+        assistant_only_loss=False,  # prompt/completion rows: the loss mask is the completion
+        completion_only_loss=config.assistant_only_loss,
         report_to="none",
         disable_tqdm=True,
         dataloader_pin_memory=where.cuda,
@@ -351,12 +395,28 @@ def build_trainer(
         target_modules=config.target_modules,
         task_type="CAUSAL_LM",
     )
-    heldout = data.rows("heldout")
+    samples = data.samples("train")
+    train_rows = sample_rows(samples, tokenizer, config.max_length)
+    heldout = sample_rows(data.samples("heldout"), tokenizer, config.max_length)
+    thinking = sum(s.thinking for s in samples if s.id not in set(train_rows.too_long))
+    data.counts = {"train": len(train_rows.rows), "heldout": len(heldout.rows), "train_thinking": thinking}
+    data.too_long = {"train": train_rows.too_long, "heldout": heldout.too_long}
+    if not train_rows.rows:
+        raise InputError(
+            f"No training sample fits max_length {config.max_length} (the runtime's prompt included): "
+            "raise max_length, or use --set system=none for a model with a small context."
+        )
+    left_out = train_rows.too_long + heldout.too_long
+    if progress and left_out:
+        progress(
+            f"{len(left_out)} samples longer than max_length {config.max_length} left out "
+            f"(listed in the manifest), e.g. {left_out[0]}"
+        )
     trainer = SFTTrainer(
         model=model,
         args=args,
-        train_dataset=Dataset.from_list(data.rows("train")),
-        eval_dataset=Dataset.from_list(heldout) if heldout else None,
+        train_dataset=Dataset.from_list(train_rows.rows),
+        eval_dataset=Dataset.from_list(heldout.rows) if heldout.rows else None,
         processing_class=tokenizer,
         peft_config=lora,
         callbacks=[progress_callback(progress)] if progress else None,
@@ -393,14 +453,19 @@ def train(config: TrainConfig, *, resume: bool = False, progress: Progress | Non
         return output / "adapter"
     state = trainer.state
     losses = [e["loss"] for e in state.log_history if "loss" in e]
-    speed = [c for c in trainer.callback_handler.callbacks if hasattr(c, "rate")]
+    speed = [c for c in trainer.callback_handler.callbacks if hasattr(c, "seconds")]
+    # Tokens/s of the training loop alone (the progress callback's clock), not of the evaluations around it.
+    trained = speed[0].tokens if speed else state.num_input_tokens_seen
+    loop_s = speed[0].seconds() if speed else runtime
     metrics = {
         "train_loss": result.training_loss,
         "first_loss": losses[0] if losses else None,
         "last_loss": losses[-1] if losses else None,
         "eval_loss_before": before,
         "eval_loss": after,
-        "tokens_per_second": speed[0].rate() if speed else result.metrics.get("train_tokens_per_second"),
+        "tokens_per_second": trained / max(loop_s, 1e-9),
+        "tokens_trained": trained,
+        "train_seconds": loop_s,
         "tokens_seen": state.num_input_tokens_seen,
         "steps": state.global_step,
         "epochs": state.epoch,
@@ -448,10 +513,7 @@ def _save(trainer: Any, config: TrainConfig, data: Prepared, output: Path, metri
     trainer.model.save_pretrained(str(adapter))  # LoRA weights only: never merged (int8 bases!)
     ids = [c.id for c in data.heldout]
     (adapter / "heldout_ids.json").write_text(json.dumps(ids, indent=1) + "\n", encoding="utf-8")
-    rows = [
-        json.dumps({"id": c.id, **r}, ensure_ascii=False)
-        for c, r in zip(data.heldout, data.rows("heldout"), strict=True)
-    ]
+    rows = [c.model_dump_json(exclude_defaults=True) for c in data.heldout]  # evaluation re-renders them
     (adapter / "heldout.jsonl").write_text("".join(f"{r}\n" for r in rows), encoding="utf-8")
     plot_loss(trainer.state.log_history, output / "loss.png", metrics)
     shutil.copy2(output / "loss.png", adapter / "loss.png")
@@ -472,6 +534,11 @@ def _save(trainer: Any, config: TrainConfig, data: Prepared, output: Path, metri
             "heldout": len(data.heldout),
             "rejected": data.rejected,
             "heldout_ids_file": "heldout_ids.json",
+            "samples": data.counts,
+            "too_long": {k: len(v) for k, v in data.too_long.items()},
+            "too_long_ids": {k: v[:50] for k, v in data.too_long.items()},
+            "prompt": "the runtime's context (finetune.render), the base model's own chat template",
+            "thinking": "non-empty thinking: thinking-on request; none: thinking-off; never an empty block",
         },
         "config": json.loads(config.model_dump_json()),
         "training": _environment(trainer, config),
@@ -490,6 +557,9 @@ def _save(trainer: Any, config: TrainConfig, data: Prepared, output: Path, metri
 
 
 def _environment(trainer: Any, config: TrainConfig) -> dict[str, Any]:
+    """How the run was made; the kernel flags explain its tokens/s (Gated DeltaNet is ~2x slower without)."""
+    import importlib.util
+
     args = trainer.args
     return {
         "device": str(args.device),
@@ -497,9 +567,8 @@ def _environment(trainer: Any, config: TrainConfig) -> dict[str, Any]:
         "bf16": bool(args.bf16),
         "int8": config.int8,
         "optim": str(getattr(args.optim, "value", args.optim)),
-        "chat_template": template_source(trainer.processing_class, config.base_model)
-        if config.assistant_only_loss
-        else "tokenizer (whole conversations)",
+        "fast_kernels": {m: importlib.util.find_spec(m) is not None for m in ("fla", "causal_conv1d")},
+        "loss": "completion tokens only" if config.assistant_only_loss else "prompt and completion",
         "merge": "never into an int8 base; merge only onto the full-precision base",
     }
 

@@ -4,11 +4,17 @@ Each check returns :class:`Problem` s with a stable `code` (what `stats` and the
 and a `detail` a person can act on. Codes:
 
 - ``schema``     the JSON does not fit :mod:`finetune.schema`
-- ``encoding``   mojibake (ftfy's detector, or UTF-8 read as Shift-JIS/GBK/Big5), U+FFFD, control chars
+- ``encoding``   mojibake (ftfy's detector, UTF-8 read as Latin-1/cp1252 or Shift-JIS/GBK/Big5, runs of
+                 3+ '?' where characters were lost), U+FFFD, control chars
 - ``script``     letters from a script none of her languages use (Hangul, Cyrillic, Thai, ...)
 - ``language``   a reply not in the language of the message it answers, or not the declared language
-- ``addressing`` "user"/用户/ユーザー for Sensei, another language's term, or never addressing Sensei
-- ``think``      malformed ``<think>`` structure (not first, unclosed, nested, empty, in Sensei's turn)
+- ``addressing`` "user"/用户/ユーザー for Sensei (in thinking: also "the person"/使用者/用戶/利用者/ユーザ),
+                 another language's term, or never addressing Sensei
+- ``think``      malformed ``<think>`` structure (not first, unclosed, nested, in Sensei's turn)
+- ``empty_think`` an explicit but empty ``<think></think>``: never valid data under the thinking policy
+                 (a turn thinks, or has no block at all)
+- ``think_language`` thinking in another language than the conversation's (zh/ja/en conversations)
+- ``invented_memory`` a reply recalls a dated or quoted fact found in no memory and no earlier turn
 - ``empty``      an empty turn
 - ``runaway``    a reply over the length limit, a repetition loop, or too many turns
 - ``tool``       an unknown tool or arguments its tool would refuse
@@ -35,11 +41,12 @@ from finetune.schema import Conversation, Message
 MAX_REPLY_CHARS = 1200
 MAX_MESSAGES = 40
 MIN_CHECKED_CHARS = 6  # shorter replies ("OK!", "好") carry too little signal to judge the language
+MIN_THINK_CHARS = 12  # shorter thinking ("好。", "OK, Sensei.") is not judged for its language
 
 ADDRESS: dict[BaseLang, str] = {"zh": "老师", "ja": "先生", "en": "Sensei"}
 _THINK_TAG = re.compile(r"</?think>")
 _THINK_BLOCK = re.compile(r"\A<think>\n?(.*?)\n?</think>\s*", re.DOTALL)
-_USER_IN_THINK = re.compile(r"(?i)\b(?:the\s+)?users?\b|用户|ユーザー")
+_USER_IN_THINK = re.compile(r"(?i)\b(?:the\s+)?users?\b|\bthe\s+person\b|使用者|用户|用戶|ユーザー?|利用者")
 # Visible text: only address-like uses, because 用户/ユーザー/user are ordinary words too.
 _USER_ADDRESS = re.compile(
     r"(?i)\b(?:dear|the|hi|hello|hey)\s+users?\b|^users?\b|\busers?[,!]|亲爱的用户|用户您|尊敬的用户"
@@ -54,6 +61,14 @@ _WRONG_ADDRESS: dict[BaseLang, re.Pattern[str]] = {
 _REPEAT = re.compile(r"(.{6,80}?)\1{3,}", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CJK_CODECS = ("shift_jis", "gbk", "big5")
+_LOST_CHARS = re.compile(r"\?{3,}")  # characters an encoder could not represent
+# UTF-8 read as Latin-1/cp1252: a lead byte (Â-ß for 2-byte, à-ï for 3-byte sequences) followed by
+# continuation bytes, which show as C1 controls, Latin-1 punctuation (\xa0-\xbf) or cp1252 symbols.
+_CONT = (
+    "\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013-\u2026\u2030\u2039\u203a\u20ac\u2122"
+)
+_LATIN1_MOJIBAKE = re.compile(f"â€|[ÂÃ][{_CONT}]|[à-ï][{_CONT}]{{2}}")
 _FOREIGN_SCRIPTS = (
     "HANGUL", "CYRILLIC", "ARABIC", "HEBREW", "THAI", "DEVANAGARI", "BENGALI", "TAMIL", "ARMENIAN",
     "GEORGIAN", "ETHIOPIC", "KHMER", "LAO", "MYANMAR", "TIBETAN", "SYRIAC", "GUJARATI", "GURMUKHI",
@@ -118,6 +133,8 @@ def validate(conversation: Conversation) -> Verdict:
         *check_think(conversation),
         *check_language(conversation),
         *check_addressing(conversation),
+        *check_think_language(conversation),
+        *check_memories(conversation),
         *check_tools(conversation),
     ]
     return Verdict(conversation.id, tuple(problems), conversation)
@@ -155,6 +172,10 @@ def check_encoding(conversation: Conversation) -> list[Problem]:
 def _encoding_problem(text: str) -> tuple[str, str] | None:
     if "\ufffd" in text:
         return "encoding", "contains U+FFFD (bytes were lost in decoding)"
+    if hit := _LOST_CHARS.search(text):
+        return "encoding", f"{hit.group(0)!r}: characters lost to an encoder (write real text, not '???')"
+    if hit := _LATIN1_MOJIBAKE.search(text):
+        return "encoding", f"mojibake {hit.group(0)!r} (UTF-8 decoded as Latin-1/Windows-1252)"
     if _CONTROL.search(text):
         return "encoding", "contains control characters"
     if ftfy.badness.is_bad(text):
@@ -231,7 +252,8 @@ def check_think(conversation: Conversation) -> list[Problem]:
         elif _THINK_TAG.search(thinking) or _THINK_TAG.search(visible):
             problems.append(Problem("think", "more than one <think> block, or a stray tag", where))
         elif not thinking:
-            problems.append(Problem("think", "empty <think> block", where))
+            detail = "empty <think></think>: think for real, or leave the block out entirely"
+            problems.append(Problem("empty_think", detail, where))
     return problems
 
 
@@ -291,6 +313,131 @@ def _reply_language(visible: str) -> BaseLang | None:
         return None
     found = analyse_language(visible)
     return None if found.lang == "mixed" else found.lang
+
+
+def check_think_language(conversation: Conversation) -> list[Problem]:
+    """Thinking is in the conversation's language (the runtime's thinking follows the reply).
+
+    Tolerant on purpose: mixed conversations are skipped (their replies switch language), short
+    thinking (under MIN_THINK_CHARS) carries too little signal, and thinking the detector itself reads
+    as mixed (a Japanese plan quoting an English title) passes.
+    """
+    if conversation.language == "mixed":
+        return []
+    problems: list[Problem] = []
+    for where, message in _turns(conversation):
+        if message.role != "assistant":
+            continue
+        thinking = split_think(message.content)[0]
+        if not thinking or len(thinking) < MIN_THINK_CHARS:
+            continue
+        found = analyse_language(thinking)
+        if found.lang not in ("mixed", conversation.language):
+            detail = f"thinking in {found.lang} in a {conversation.language} conversation"
+            problems.append(Problem("think_language", detail, where))
+    return problems
+
+
+def check_memories(conversation: Conversation) -> list[Problem]:
+    """A reply that recalls something must find it in the memories or in an earlier turn.
+
+    The heuristic is deterministic and conservative; it only looks at sentences of a visible reply
+    that contain a recall cue ("you told me", "上次你说", "前に先生が", ...) and flags:
+
+    - a date (2024-05-03, 2024/5/3, 5月3日, May 3, 3 May) that no memory (text or date) and no earlier
+      turn mentions;
+    - a quoted phrase (「...」, "...", “...”) that appears in no memory and no earlier turn;
+    - a reference to a past conversation ("last time you", 上次你, 前回...おっしゃった) when nothing was
+      recalled at all (no memories, no tool result before it).
+
+    Limits: an invented fact said in plain words, without a date or quotes, passes; relative dates
+    ("last Tuesday") are not checked; a real memory quoted in other words than it was stored is
+    flagged (which the generator answers with a retry). Earlier turns include tool results, so a
+    memory_search result is a valid source.
+    """
+    problems: list[Problem] = []
+    seen = [f"{note.date} {note.text}" for note in conversation.memories]
+    recalled = bool(seen)  # a memory section, or a tool result (memory_search) earlier on
+    for where, message in _turns(conversation):
+        if message.role == "assistant":
+            visible = split_think(message.content)[1]
+            if detail := _invented(visible, seen, recalled):
+                problems.append(Problem("invented_memory", detail, where))
+        recalled = recalled or message.role == "tool"
+        seen.append(message.content)
+    return problems
+
+
+def _invented(reply: str, sources: list[str], has_memories: bool) -> str | None:
+    source_text = _plain("\n".join(sources))
+    known_dates = {d for text in sources for d in _dates(text)}
+    for sentence in _SENTENCE.split(reply):
+        if not _RECALL.search(sentence):
+            continue
+        for date in _dates(sentence):
+            if not any(_same_date(date, known) for known in known_dates):
+                return f"recalls the date {_show_date(date)} that no memory or earlier turn mentions"
+        for quoted in _QUOTED.findall(sentence):
+            phrase = _plain(next(q for q in quoted if q))
+            if len(phrase) >= 2 and phrase not in source_text:
+                return f"recalls {phrase!r}, which no memory or earlier turn says"
+        if not has_memories and (hit := _PAST_SESSION.search(sentence)):
+            return f"{hit.group(0)!r} recalls a past conversation, but no memories were shown"
+    return None
+
+
+_RECALL = re.compile(
+    r"(?i)\byou\s+(?:once\s+)?(?:told|said|mentioned|wrote|promised|asked)\b|\blast\s+time\b"
+    r"|\bremember\s+(?:when|that|how)\b|\bthe\s+other\s+day\b|\byou\s+were\s+saying\b"
+    r"|上次|上回|那天|之前你|你之前|说过|你说你|提过|告诉过|你跟我说|讲过|记得你"
+    r"|前回|この前|先日|おっしゃって(?:い|た)|おっしゃった|言って(?:い|た)|話して(?:い|た)|教えてくれ"
+)
+_PAST_SESSION = re.compile(
+    r"(?i)\b(?:last\s+time|the\s+other\s+day),?\s+you\b|上次你|你上次|上回你|你上回|那天你"
+    r"|(?:前回|この前|先日)[^。！？]{0,12}?(?:おっしゃ|言って|話して|教えて)"
+)
+_SENTENCE = re.compile(r"(?<=[.!?。！？\n])")
+_QUOTED = re.compile(r"「([^」]{1,80})」|『([^』]{1,80})』|“([^”]{1,80})”|\"([^\"]{1,80})\"")
+_MONTH_NAMES = (
+    "Jan January|Feb February|Mar March|Apr April|May|Jun June|Jul July|Aug August|Sep Sept September"
+    "|Oct October|Nov November|Dec December"
+)
+_MONTHS = {name: i + 1 for i, names in enumerate(_MONTH_NAMES.split("|")) for name in names.split()}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DATE_PATTERNS = (
+    (re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"), "ymd"),
+    (re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]"), "ymd"),
+    (re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?"), "mdy"),
+    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\b\.?(?:,?\s+(\d{{4}}))?"), "dmy"),
+)
+Date = tuple[int | None, int, int]  # (year or None, month, day)
+
+
+def _dates(text: str) -> set[Date]:
+    found: set[Date] = set()
+    for pattern, order in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            if order == "ymd":
+                year, month, day = m.group(1), int(m.group(2)), int(m.group(3))
+            elif order == "mdy":
+                month, day, year = _MONTHS[m.group(1)], int(m.group(2)), m.group(3)
+            else:
+                day, month, year = int(m.group(1)), _MONTHS[m.group(2)], m.group(3)
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                found.add((int(year) if year else None, month, day))
+    return found
+
+
+def _same_date(a: Date, b: Date) -> bool:
+    return a[1:] == b[1:] and (a[0] is None or b[0] is None or a[0] == b[0])
+
+
+def _show_date(date: Date) -> str:
+    return f"{date[0] or '?'}-{date[1]:02d}-{date[2]:02d}"
+
+
+def _plain(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def check_tools(conversation: Conversation) -> list[Problem]:

@@ -5,7 +5,8 @@ fails quietly. Without `--max-lora-rank 64` a rank-64 adapter is refused (the de
 `VLLM_ALLOW_RUNTIME_LORA_UPDATING=True` `koclaw soul activate` cannot hot-load; without
 `--reasoning-parser qwen3` thinking arrives inside the content; without `--enable-auto-tool-choice
 --tool-call-parser qwen3_coder` native tool calls are refused. Flag spellings follow vLLM's docs and
-source (vllm >= 0.17.1, the first release that runs Qwen3.5). No torch and no vLLM needed to build it.
+source (vllm >= 0.21, the pinned release with the Gated DeltaNet LoRA fixes). No torch and no vLLM
+needed to build it.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from finetune.plan import NO_THINK_SHARE
 from koclaw.cli.common import print_json
 from koclaw.cli.finetune import app
 from koclaw.errors import KoclawError
@@ -23,17 +24,43 @@ if TYPE_CHECKING:
 def generate(
     out: Path = typer.Option(..., "--out", "-o", help="run directory (shards, rejects, run.json)"),
     count: int = typer.Option(100, "--count", "-n", min=0, help="conversations to plan (targets apply)"),
-    teacher_url: str = typer.Option(..., envvar="KOCLAW_TEACHER_URL", help="OpenAI-compatible base URL"),
+    teacher_url: str = typer.Option(
+        ...,
+        envvar="KOCLAW_TEACHER_URL",
+        help="base URL: OpenAI-compatible (http://host:8000/v1) or Anthropic (https://api.anthropic.com)",
+    ),
     teacher_model: str = typer.Option(..., envvar="KOCLAW_TEACHER_MODEL", help="the teacher's model name"),
     teacher_key: str = typer.Option("EMPTY", envvar="KOCLAW_TEACHER_API_KEY", show_default=False),
+    teacher_api: str = typer.Option(
+        "openai",
+        envvar="KOCLAW_TEACHER_API",
+        help="the teacher's API: openai (chat completions) or anthropic",
+    ),
     concurrency: int = typer.Option(8, min=1, help="conversations in flight"),
     rpm: float = typer.Option(60.0, help="requests per minute to the teacher (two per conversation)"),
+    tpm: float = typer.Option(
+        0.0, min=0.0, help="tokens per minute to the teacher (prompt + output; 0: no limit)"
+    ),
+    max_tokens: int = typer.Option(
+        4096, min=1, help="max output tokens per request (doubled once if cut off)"
+    ),
     seed: int = typer.Option(0, help="plan seed: same seed, same plan (what makes resume work)"),
     run_id: str = typer.Option("gen", help="prefix of every conversation id"),
     targets: Path | None = typer.Option(None, exists=True, dir_okay=False, help="YAML/JSON targets file"),
     notes: Path | None = typer.Option(None, exists=True, dir_okay=False, help="feedback notes file"),
     per_note: int = typer.Option(20, min=1, help="targeted samples per note without its own count:"),
-    think_share: float = typer.Option(0.3, min=0.0, max=1.0, help="share of conversations with <think>"),
+    no_think_share: float = typer.Option(
+        NO_THINK_SHARE,
+        min=0.0,
+        max=1.0,
+        help="share of conversations with no <think> at all (the rest think every turn)",
+    ),
+    think_share: float | None = typer.Option(
+        None, min=0.0, max=1.0, help="share of conversations that think (overrides --no-think-share)"
+    ),
+    memory_share: float = typer.Option(
+        0.3, min=0.0, max=1.0, help="share of conversations generated with long-term memories about Sensei"
+    ),
     tool_share: float = typer.Option(0.12, min=0.0, max=1.0, help="share of conversations with a tool call"),
     max_attempts: int = typer.Option(3, min=1, help="tries per conversation before it is given up"),
     shard_size: int = typer.Option(25, min=1, help="conversations per atomically written shard"),
@@ -54,6 +81,11 @@ def generate(
     from finetune.targets import load_targets
     from finetune.teacher import Teacher, TeacherSettings, TeacherUnusable
 
+    if teacher_api not in ("openai", "anthropic"):
+        typer.echo(f"Error: --teacher-api {teacher_api!r}: use openai or anthropic", err=True)
+        raise typer.Exit(2)
+    if think_share is None:
+        think_share = 1.0 - no_think_share
     try:
         plan_settings = PlanSettings(count, seed, run_id, think_share=think_share, tool_share=tool_share)
         goal = load_targets(targets)
@@ -71,6 +103,7 @@ def generate(
         "run_id": run_id,
         "targets": goal.model_dump(),
         "think_share": think_share,
+        "memory_share": memory_share,
         "tool_share": tool_share,
         "recipes": recipes,
         "teacher_model": teacher_model,
@@ -85,16 +118,21 @@ def generate(
             base_url=teacher_url,
             model=teacher_model,
             api_key=teacher_key,
+            api=teacher_api,  # type: ignore[arg-type]  # checked above
+            max_tokens=max_tokens,
             timeout_s=timeout,
             max_retries=retries,
             requests_per_minute=rpm,
+            tokens_per_minute=tpm,
             json_mode=json_mode,
             price_in_per_m=price_in,
             price_out_per_m=price_out,
         )
     )
     try:
-        report = asyncio.run(_run(teacher, store, jobs, concurrency, max_attempts, shard_size, as_json))
+        report = asyncio.run(
+            _run(teacher, store, jobs, concurrency, max_attempts, shard_size, as_json, memory_share)
+        )
     except TeacherUnusable as exc:
         typer.echo(f"Error: {exc}. Finished conversations are kept; rerun to resume.", err=True)
         raise typer.Exit(2) from None
@@ -132,7 +170,14 @@ def _jobs(
 
 
 async def _run(
-    teacher: Any, store: Any, jobs: list[Job], concurrency: int, attempts: int, shard_size: int, quiet: bool
+    teacher: Any,
+    store: Any,
+    jobs: list[Job],
+    concurrency: int,
+    attempts: int,
+    shard_size: int,
+    quiet: bool,
+    memory_share: float,
 ) -> RunReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -163,7 +208,7 @@ async def _run(
 
         generator = Generator(
             teacher, store, concurrency=concurrency, max_attempts=attempts, shard_size=shard_size,
-            on_progress=on_progress,
+            on_progress=on_progress, memory_share=memory_share,
         )  # fmt: skip
         try:
             return await generator.run(jobs)
@@ -182,6 +227,8 @@ def _print_report(report: RunReport) -> None:
         reasons = ", ".join(f"{code} {n}" for code, n in report.rejects.most_common())
         typer.echo(f"Rejected attempts by reason: {reasons} (details in rejects-*.jsonl).")
     retries = ", ".join(f"{cause} {n}" for cause, n in tally.get("retries", {}).items()) or "none"
+    if tally.get("truncated"):
+        retries += f"; {tally['truncated']} answers cut off at max tokens"
     typer.echo(
         f"Teacher: {tally.get('requests', 0)} requests, retries: {retries}; "
         f"{tally.get('prompt_tokens', 0):,} prompt + "

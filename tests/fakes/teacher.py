@@ -17,12 +17,41 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 from character.language import detect_language
 from finetune.prompts import load_seeds
 from finetune.validate import ADDRESS, split_think
 from tests.fakes.openai_server import FakeOpenAIServer, Reply
+
+MEMORY_TEXT = {
+    "zh": [
+        "老师喜欢熬夜打游戏，周末常睡到中午",
+        "老师的妹妹在杭州读大学",
+        "老师不吃香菜",
+        "老师在准备日语考试",
+        "老师答应每周跑步两次",
+        "老师养了一只叫团子的猫",
+    ],
+    "ja": [
+        "先生は夜更かししてゲームをするのが好き",
+        "先生の妹さんは大阪の大学生",
+        "先生はパクチーが苦手",
+        "先生は中国語の試験を準備中",
+        "先生は週二回走ると約束した",
+        "先生は団子という猫を飼っている",
+    ],
+    "en": [
+        "Sensei loves late-night gaming and sleeps in at weekends",
+        "Sensei's sister studies in Boston",
+        "Sensei hates coriander",
+        "Sensei is preparing for a Japanese exam",
+        "Sensei promised to run twice a week",
+        "Sensei has a cat called Dango",
+    ],
+}
+
 
 CONTENT_FAULTS = (
     "broken_json", "mojibake", "cjk_mojibake", "fffd", "hangul", "wrong_language", "wrong_address",
@@ -127,7 +156,18 @@ class ScriptedTeacher(FakeOpenAIServer):
         turns = [
             {"content": said, "kokoron_likely": "She answers warmly and precisely."} for _, said, _ in pairs
         ]
-        return _json_reply({"turns": turns})
+        payload: dict[str, Any] = {"turns": turns}
+        if wanted := self._memory_count(job):  # the job asks for a long-term-memory section
+            today = date.fromisoformat(job["today"])
+            texts = MEMORY_TEXT.get(job["language"], MEMORY_TEXT["en"])
+            payload["memories"] = [
+                {"text": texts[i], "date": (today - timedelta(days=30 * (i + 1))).isoformat(), "kind": "fact"}
+                for i in range(wanted)
+            ]
+        return _json_reply(payload)
+
+    def _memory_count(self, job: dict[str, Any]) -> int:
+        return int(job.get("memories", 0))
 
     def _excerpt_job(self, job_id: str, sensei: list[dict[str, Any]]) -> None:
         """Phase 2 without Phase 1: answer each real message with a seed reply in its language."""

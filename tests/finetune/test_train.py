@@ -17,7 +17,7 @@ pytest.importorskip("trl", reason="training extra not installed")
 from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
 from finetune.dataset import read_records  # noqa: E402
-from finetune.export import assistant_content, export  # noqa: E402
+from finetune.export import export  # noqa: E402
 from finetune.tiny import ensure_tiny  # noqa: E402
 from finetune.train import (  # noqa: E402
     PRESETS,
@@ -28,6 +28,7 @@ from finetune.train import (  # noqa: E402
     prepare_data,
     train,
 )
+from finetune.validate import split_think  # noqa: E402
 from finetune.vllm_compat import (  # noqa: E402
     check_adapter_keys,
     convert_for_vllm,
@@ -137,62 +138,75 @@ def test_target_modules_are_the_text_linears_of_both_classes(tiny_dir: Path) -> 
     assert any(n.startswith("model.visual.") for n in names)  # there is a vision tower, and it is left alone
 
 
-def test_labels_cover_only_assistant_turns_thinking_included(
+def _trained_rows(trainer: Any) -> list[tuple[str, str]]:
+    """(whole text, labelled text) of every training row, in dataloader order."""
+    tokenizer = trainer.processing_class
+    rows = []
+    for batch in trainer.get_train_dataloader():
+        for ids, labels in zip(batch["input_ids"], batch["labels"], strict=True):
+            real = ids[ids != tokenizer.pad_token_id]
+            rows.append((tokenizer.decode(real), tokenizer.decode(ids[labels != -100])))
+    return rows
+
+
+def test_each_round_is_a_row_whose_labels_are_its_completion(
     tiny_dir: Path, data_file: Path, tmp_path: Path
 ) -> None:
-    config = small(tiny_dir, data_file, tmp_path, "batch_size=4")
+    config = small(tiny_dir, data_file, tmp_path, "batch_size=4", "max_length=1024")
     data = prepare_data(config)
     trainer = build_trainer(config, data, tmp_path)
-    tokenizer = trainer.processing_class
-    batch = next(iter(trainer.get_train_dataloader()))
-    expected = {
-        "".join(assistant_content(m) + "<|im_end|>" for m in c.messages if m.role == "assistant"): c
-        for c in data.train
-    }
-    seen = []
-    for ids, labels in zip(batch["input_ids"], batch["labels"], strict=True):
-        trained = tokenizer.decode(ids[labels != -100])
-        assert trained in expected, trained
-        conversation = expected[trained]
-        full = tokenizer.decode(ids)
-        for message in conversation.messages:
-            if message.role == "user":
-                assert message.content in full and message.content not in trained
-        seen.append(conversation.id)
-    assert sorted(seen) == sorted(c.id for c in data.train)
-    assert sum("<think>" in text for text in expected) >= 2  # thinking is trained, not masked
+    samples = {s.completion: s for s in data.samples("train")}
+    rows = _trained_rows(trainer)
+    assert len(rows) == len(samples) == data.counts["train"] and not data.too_long["train"]
+    for whole, trained in rows:
+        sample = samples[trained]  # the loss covers exactly one round's completion
+        assert whole == sample.prompt(trainer.processing_class) + sample.completion
+        assert "<think>\n\n</think>" not in trained  # an empty think block is never a target
+    thinking = [s for s in samples.values() if s.thinking]
+    assert len(thinking) >= 2 and all("</think>" in s.completion for s in thinking)
+    assert any(s.tool for s in samples.values())  # tool calls train in the runtime's JSON form
+    assert all(
+        s.completion.split("</think>\n\n")[-1].startswith('{"tool": ') for s in samples.values() if s.tool
+    )
 
 
-def test_qwen35_template_gets_trls_training_template(tiny_dir: Path, data_file: Path, tmp_path: Path) -> None:
+def test_real_qwen35_template_trains_what_the_server_renders(
+    tiny_dir: Path, data_file: Path, tmp_path: Path
+) -> None:
     from trl.chat_template_utils import qwen3_5_think_chat_template
-
-    from finetune.train import template_source
 
     base = tmp_path / "qwen-template"
     shutil.copytree(tiny_dir, base)
     tokenizer = AutoTokenizer.from_pretrained(base)
     tokenizer.chat_template = qwen3_5_think_chat_template  # what the real Qwen3.5 tokenizer ships
     tokenizer.save_pretrained(base)
-    assert template_source(tokenizer, "qwen") == "trl training template"
-    config = small(base, data_file, tmp_path / "out", "batch_size=4")
+    config = small(base, data_file, tmp_path / "out", "batch_size=4", "max_length=1024")
     data = prepare_data(config)
-    batch = next(iter(build_trainer(config, data, tmp_path / "out").get_train_dataloader()))
-    texts = [
-        tokenizer.decode(i[label != -100])
-        for i, label in zip(batch["input_ids"], batch["labels"], strict=True)
+    trainer = build_trainer(config, data, tmp_path / "out")
+    assert trainer.processing_class.chat_template == qwen3_5_think_chat_template  # no training swap
+    rows = _trained_rows(trainer)
+    thoughts = [
+        thinking.strip()
+        for c in data.train
+        for m in c.messages
+        if m.role == "assistant" and (thinking := split_think(m.content)[0])
     ]
-    joined = "".join(texts)
+    joined = "".join(trained for _, trained in rows)
+    assert (
+        "<think>\n老师最近很累" not in joined and "老师最近很累" in joined
+    )  # trained; the opener is prompted
+    for whole, trained in rows:
+        prompt = whole[: len(whole) - len(trained)]
+        assert "<think>\n\n</think>" not in trained
+        if "</think>" in trained:
+            assert prompt.endswith("<|im_start|>assistant\n<think>\n")
+        else:
+            assert prompt.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+        assert not any(t in prompt for t in thoughts)  # earlier turns' thinking is never shown
     for conversation in data.train:
         for message in conversation.messages:
-            visible = message.content.split("</think>")[-1].strip()
-            if message.role == "assistant" and visible:
-                assert visible in joined
-            elif message.role == "user":
+            if message.role == "user":
                 assert message.content not in joined
-    assert "<think>\n老师最近很累" in joined  # thinking stays in the loss
-    tokenizer.chat_template = "{% for m in messages %}{{ m.content }}{% endfor %}"
-    with pytest.raises(InputError, match="generation"):
-        template_source(tokenizer, "unknown")
 
 
 def test_training_writes_adapter_manifest_and_loss_curve(
@@ -229,7 +243,7 @@ def test_training_writes_adapter_manifest_and_loss_curve(
     for key in ("train_loss", "eval_loss", "eval_loss_before", "first_loss", "last_loss"):
         assert isinstance(metrics[key], float), key
     assert manifest["code"]["koclaw"] and "transformers" in manifest["code"]
-    assert manifest["created"] and manifest["training"]["chat_template"] == "tokenizer"
+    assert manifest["created"] and manifest["training"]["loss"] == "completion tokens only"
     checks = manifest["adapter_checks"]
     assert checks["causal-lm"]["ok"] and not checks["vllm"]["ok"] and checks["vllm_copy"]["ok"]
     assert manifest["vllm_adapter"] == str(run / "adapter-vllm")

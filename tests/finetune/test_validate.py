@@ -13,9 +13,6 @@ from finetune.validate import validate_data, validate_line
 _REPLY = "辛苦了，老师！先喝点温水，饭我帮你想好了。"
 
 
-_REPLY = "辛苦了，老师！先喝点温水，饭我帮你想好了。"
-
-
 def _good(**changes: Any) -> dict[str, Any]:
     conversation: dict[str, Any] = {
         "id": "v-1",
@@ -75,7 +72,7 @@ def test_a_good_conversation_passes() -> None:
         (_with_reply("记好了，先生。周四晚上提醒你检查。"), "addressing"),
         (_with_reply("<think>\n老师累了。\n辛苦了，老师！先喝点温水。", 1), "think"),
         (_with_reply("辛苦了，老师！<think>\n老师累了\n</think>\n\n先喝点温水。", 1), "think"),
-        (_with_reply("<think>\n\n</think>\n\n辛苦了，老师！先喝点温水。", 1), "think"),
+        (_with_reply("<think>\n\n</think>\n\n辛苦了，老师！先喝点温水。", 1), "empty_think"),
         (_with_reply("<think>\n老师累了。\n</think>\n\n", 1), "empty"),
         (_with_reply("<think>\n老师\n</think>\n\n好<think>x</think>", 1), "think"),
         (_with_reply("<think>\n在想\n</think>\n\n今天好累", 0), "think"),
