@@ -14,7 +14,8 @@ vector index's collection key and the SQL user filter; nothing else filters by u
 `_write` alone: SQLite and Chroma together, a Chroma failure rolling SQLite back.
 
 Recall (`recall`) gathers candidates: dense top-50 (`memory.dense_search`: each turn scored with its
-neighbours), lexical top-50 (`memory.lexical_search`: BM25), the turns in the period the question names
+neighbours; the question embedded without the speakers it names, `memory.speakers.without_speakers`),
+lexical top-50 (`memory.lexical_search`: BM25), the turns in the period the question names
 (`memory.time_query`) and verbatim matches; `memory.ranking` orders them. Every lookup is an index
 lookup: recall scans nothing, at any size.
 """
@@ -55,7 +56,7 @@ from memory.records import (
     timestamp_iso,
 )
 from memory.session import now_iso
-from memory.speakers import named_speakers
+from memory.speakers import named_speakers, without_speakers
 from memory.time_query import TimeWindow, asks_when, mentions_time, time_window
 from memory.vector_index import COLLECTIONS, VectorIndex, row_metadata
 
@@ -399,7 +400,9 @@ class LongTermMemory:
         if not query or k <= 0:
             return []
         now = _aware(now)
-        qvec = query_vector if query_vector is not None else self.embedder.embed_query(embeddable(query))
+        named = named_speakers(query, self._speakers(scope)) if "episode" in scope.kinds else set()
+        topic = without_speakers(query, named)  # embedded: the names count through the speaker boost
+        qvec = query_vector if query_vector is not None else self.embedder.embed_query(embeddable(topic))
         dense = self._dense(scope, qvec, CANDIDATES, context=True)
         exact = lexical_search.exact(self._rows, scope, query, CANDIDATES)
         lexical = self._lexical(scope, query, CANDIDATES)
@@ -410,11 +413,6 @@ class LongTermMemory:
         ids = list(dict.fromkeys([*exact, *dense_rank, *lexical_rank]))
         rows = {r["id"]: r for r in self._fetch(scope, ids)}  # drops anything not this user's
         weights = lexical_search.term_weights(self._rows, query) if lexical_rank else {}
-        named = (
-            named_speakers(query, self._speakers(scope))
-            if any(r["speaker"] for r in rows.values())
-            else set()
-        )
         when = asks_when(query)
         exact_set = set(exact)
         start, end = (timestamp_iso(window.start), timestamp_iso(window.end)) if window else ("", "")
@@ -433,7 +431,7 @@ class LongTermMemory:
             )
             for mid, row in rows.items()
         ]
-        return [_recalled(rows[c.id], c, score) for c, score in ranking.rank(candidates, now, k)]
+        return [Recalled.from_row(rows[c.id], score, c) for c, score in ranking.rank(candidates, now, k)]
 
     def recall_dense(
         self, user_id: str, query: str, *, k: int = 8, kinds: Iterable[str] = KINDS
@@ -458,7 +456,7 @@ class LongTermMemory:
         dense = self._dense(scope, self.embedder.embed_query(embeddable(text)), k)
         rows = {r["id"]: r for r in self._fetch(scope, [mid for mid, _ in dense])}
         return [
-            _recalled(rows[mid], ranking.Candidate(id=mid, dense_rank=rank), 1.0 - distance)
+            Recalled.from_row(rows[mid], 1.0 - distance, ranking.Candidate(id=mid, dense_rank=rank))
             for rank, (mid, distance) in enumerate(dense, 1)
             if mid in rows
         ]
@@ -676,19 +674,3 @@ def _aware(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
     return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
-
-
-def _recalled(row: dict[str, Any], c: ranking.Candidate, score: float) -> Recalled:
-    return Recalled(
-        id=row["id"],
-        kind=row["kind"],
-        text=row["text"],
-        score=score,
-        timestamp=row["timestamp"],
-        speaker=row["speaker"],
-        importance=row["importance"],
-        metadata=json.loads(row["metadata"] or "{}"),
-        dense_rank=c.dense_rank,
-        lexical_rank=c.lexical_rank,
-        exact=c.exact,
-    )

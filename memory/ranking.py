@@ -12,9 +12,50 @@
    ("last week", "去年"); a "when" question and a turn that says a time ("yesterday", "先週").
 3. Exact matches of the whole query are pinned above everything (+1.0).
 
+Topic query (`memory.long_term.recall`, `memory.speakers.without_speakers`): the dense query is the
+question with the speakers it names taken out ("What pets do Maya and Daniel have?" is embedded as
+"What pets do and have?"). Turns are embedded as "Speaker: text", so the name made every turn of that
+person look alike and the topic drowned: the multi-hop misses were turns of the named person on the
+asked topic at dense rank 20-50, behind near-duplicates that only shared the name. The name still counts
+through SPEAKER_BOOST (raised 0.3 -> 0.5 with it: it is now the only place the name counts) and the
+lexical list. One embedding as before, so no latency. Recall@10 (chats.json halves: conversations 0-4
+/ 5-9; R@5 in brackets):
+
+    variant                      chats all    half A  half B  multi  open   zh     fresh  hard   dev
+    before                       .742 (.663)  .733    .751    .646   .634   .732   .924   .798   1.0
+    topic query                  .776 (.713)  .783    .770    .691   .634   .767   .924   .798   1.0
+    + SPEAKER_BOOST 0.5          .782 (.713)  .788    .776    .691   .650   .764   .924   .798   1.0
+    (kept: the two above)
+    + COVERAGE_POWER 4           .786 (.705)  .792    .779    .691   .670   .764   .930   .798   1.0
+    dense alone                  .719 (.622)  .708    .731    .633   .609   .742   .930   .798   1.0
+
+dev.json cross-lingual R@5 stays 1.0; fresh.json and hard.json questions name no speaker (they say
+"I" and "you"), so the topic query does not touch them. Embedding both the whole question and the
+topic query and fusing the two dense lists did better on open-domain questions (chats.json .782,
+open-domain .681), but a second embedding and search cost about 1.2x the embedding time per recall,
+over the latency budget (p50 <= 2x the embedding alone). COVERAGE_POWER 4 (a hit holding half the
+question's weight counts 1/16) lifted fresh.json to dense alone (.924 -> .930) but was left out: a CJK
+question's lexical hit rarely holds its particles (どこ, か), so at 0.6 coverage the right turn fell
+below an important fact that shared no word with the question (tests/memory/test_chroma_server.py).
+
 Tried and left out: spreading the top k over sessions (at most two hits per session counting in
 full) cost recall@10 on every set, multi-hop questions included (chats.json 0.742 -> 0.724); adding
-the turn after each top hit gained nothing over the pair vectors.
+the turn after each top hit gained nothing over the pair vectors. Re-tried, before the topic query,
+as a soft penalty (the j-th hit of a session scores decay^j), for every question and only for
+questions with a multi-hop cue ("and", "which", "how did", "might", "would", 哪些, どのように, ...):
+the top 10 already spans about 7 sessions (at most 2.6 hits from one), and the gold turns of one
+question often share a session (the kitten and its name), so it lost everywhere (decay 0.8, cue only:
+chats .736, halves .716 / .757, multi-hop .621; fresh .915, hard .787). The opposite, lifting turns of
+sessions that hold other good hits (+0.05-0.2 x the best other score in the session): R@5 up a little,
+R@10 flat (.738-.745), fresh and hard down (.906-.932, .760-.798). Neighbour propagation (a turn gets
+0.1-0.3 of its adjacent turn's score): chats .739-.742, hard .798 -> .758-.769. Dense pseudo-relevance
+feedback (a second search with the query moved towards the mean of its top 1-5 turns, fused or
+replacing): chats .711-.742, fresh .899-.911, hard .721-.775: topic drift. Fusion constants (RRF_K
+20-100, lexical weight 0.5-1.5, coverage power 1-4, speaker boost 0.15-0.5, each alone): chats within
+.736-.746, nothing consistent across halves. Entity-aware lexical expansion was not built: 14% of the
+chats.json gold turns (19% multi-hop) are in neither candidate list, and those share no word with the
+question (Kyoto for "Japan", a 5K for "a present for Priya"); the lexical top 50 already holds the turns
+that share a rare word.
 
 No I/O here: `memory.long_term` gathers the candidates; tests drive this with plain values.
 """
@@ -30,7 +71,7 @@ RRF_K = 60
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 COVERAGE_POWER = 2.0
-SPEAKER_BOOST = 0.3  # the question names who said the turn
+SPEAKER_BOOST = 0.5  # the question names who said the turn (its name is not in the query vector)
 WINDOW_BOOST = 1.0  # the turn lies in the period the question names
 WHEN_BOOST = 0.15  # a "when" question, and the turn says a time
 RECENCY_HALF_LIFE_DAYS = 90.0

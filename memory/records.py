@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -144,6 +144,36 @@ class Recalled:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], score: float, found: Found) -> Recalled:
+        """A stored row as recalled, with its score and how the retrievers `found` it."""
+        return cls(
+            id=row["id"],
+            kind=row["kind"],
+            text=row["text"],
+            score=score,
+            timestamp=row["timestamp"],
+            speaker=row["speaker"],
+            importance=row["importance"],
+            metadata=json.loads(row["metadata"] or "{}"),
+            dense_rank=found.dense_rank,
+            lexical_rank=found.lexical_rank,
+            exact=found.exact,
+        )
+
+
+class Found(Protocol):
+    """How the retrievers found a memory (`memory.ranking.Candidate`)."""
+
+    @property
+    def dense_rank(self) -> int | None: ...
+
+    @property
+    def lexical_rank(self) -> int | None: ...
+
+    @property
+    def exact(self) -> bool: ...
 
 
 def parse_episode(row: dict[str, Any], number: int, *, strict: bool = False) -> EpisodeIn:

@@ -54,6 +54,14 @@ class Adapter:
     base_model: str | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def eval_path(self) -> str:
+        """The folder transformers loads (evaluation, the test server). `path` is what the model server
+        loads: for Qwen3.5-27B that is the vLLM copy (``adapter-vllm/``, wrapper key names), whose manifest
+        names its transformers twin (``transformers_adapter``)."""
+        twin = self.manifest.get("transformers_adapter")
+        return str(twin) if isinstance(twin, str) and twin else self.path
+
 
 class SoulRegistry:
     def __init__(self, path: Path) -> None:
@@ -129,9 +137,10 @@ class SoulRegistry:
         return [dict(zip(("id", "name", "activated_at", "by"), row, strict=True)) for row in cur.fetchall()]
 
     def find_by_path(self, folder: Path) -> Adapter | None:
-        """The registered adapter whose folder this is (eval results attach to it)."""
+        """The registered adapter whose folder this is, served or evaluated (eval results attach to it)."""
         target = str(folder.expanduser().resolve())
-        return next((a for a in self.adapters() if a.path == target), None)
+        found = [a for a in self.adapters() if target in (a.path, str(Path(a.eval_path).resolve()))]
+        return found[0] if found else None
 
     def record_evaluation(self, name: str, passed: bool, report: dict[str, Any]) -> None:
         self.get(name)

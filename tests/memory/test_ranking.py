@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from memory import ranking
 from memory.ranking import Candidate
-from memory.speakers import named_speakers
+from memory.speakers import named_speakers, without_speakers
 
 NOW = datetime(2024, 3, 13, 15, 0, tzinfo=UTC)
 TODAY = NOW.isoformat()
@@ -71,3 +71,24 @@ def test_named_speakers_in_three_scripts() -> None:
     assert named_speakers("田中さんは何を買いましたか", speakers) == {"田中"}
     assert named_speakers("老师上周去哪儿了？", speakers) == {"Sensei"}
     assert named_speakers("", speakers) == set()
+
+
+def test_the_topic_query_leaves_out_the_named_speakers() -> None:
+    speakers = ["Maya", "Daniel", "Chen Jing", "陈静", "刘洋", "美咲", "Sensei", "Kokoron"]
+
+    def topic(query: str) -> str:
+        return without_speakers(query, named_speakers(query, speakers))
+
+    assert topic("What pets do Maya and Daniel have?") == "What pets do and have?"
+    assert topic("What breed is Daniel's dog?") == "What breed is dog?"
+    assert topic("How long did it take Chen Jing to pass grade 4?") == "How long did it take to pass grade 4?"
+    assert topic("陈静和刘洋各养了什么宠物？") == "和各养了什么宠物?"
+    assert topic("美咲さんの猫は？") == "の猫は?"
+    assert topic("老师上周去哪儿了？") == "上周去哪儿了?"
+    assert topic("Which cities has Sensei lived in?") == "Which cities has lived in?"
+
+
+def test_the_topic_query_keeps_a_question_it_would_empty_or_that_names_no_one() -> None:
+    assert without_speakers("Daniel?", {"Daniel"}) == "Daniel?"
+    assert without_speakers("What did Danielle say？", {"Daniel"}) == "What did Danielle say？"
+    assert without_speakers("What did she say？", set()) == "What did she say？"
