@@ -6,8 +6,14 @@ terms, "user" in thinking, wrong-language terms, the tool argument models) and t
 tool-call parser (:mod:`koclaw.llm.tool_calls`), not copies of them.
 
 A generation is the text the model writes after the prompt. With thinking on, the chat template ends the
-prompt inside ``<think>\\n``, so a well-formed output holds exactly one ``</think>`` and no other think tag;
-the visible reply is what follows it.
+prompt inside ``<think>\\n``, so a well-formed output holds non-empty thinking, exactly one ``</think>`` and
+no other think tag (an empty block is what :mod:`finetune.render` never trains, so it is a fault); the
+visible reply is what follows it. With thinking off the template has closed an empty block already, so a
+well-formed output holds no think tag at all.
+
+Tool calls are judged in the one format the runtime parses: the Tools section's JSON object alone at
+the end of the reply (:func:`koclaw.llm.tool_calls.detect_json_call`). A ``<tool_call>`` block (Qwen's
+native JSON or XML) is reported as the wrong format: the runtime would show it to Sensei as text.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
 from character import BaseLang, analyse_language
 from finetune.validate import (
@@ -61,6 +67,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("user_in_thinking", '"user" in thinking', False),
     Metric("tool_call_valid", "tool call valid (asked)", True),
     Metric("tool_call_unasked", "tool call (not asked)", False),
+    Metric("memory_use", "memory section used", True),
+    Metric("soul_memory_confusion", "Sensei's likes claimed as hers", False),
     Metric("distinct_1", "distinct-1", True),
     Metric("distinct_2", "distinct-2", True),
     Metric("heldout_loss", "held-out loss", False, rate=False),
@@ -78,6 +86,9 @@ class Sample:
     lang: BaseLang
     output: str
     expect_tool: str | None = None
+    thinking: bool = True  # whether the request had thinking on (the template opened <think>)
+    must_mention: tuple[str, ...] = ()  # memory probes: the remembered fact's key terms (any one)
+    not_her_own: tuple[str, ...] = ()  # identity probes: Sensei's likes from the memory section
 
 
 @dataclass(frozen=True)
@@ -92,25 +103,35 @@ class Checks:
     language_ok: bool | None
     tool_called: bool
     tool_problem: str | None
+    memory_used: bool | None = None
+    confused: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def split_output(output: str) -> tuple[str | None, str]:
-    """``(thinking, visible)`` of a generation that starts inside ``<think>``; unclosed: all thinking."""
+def split_output(output: str, thinking: bool = True) -> tuple[str | None, str]:
+    """``(thinking, visible)`` of a generation; with thinking on it starts inside ``<think>`` (unclosed:
+    all thinking), with thinking off it is the reply (a stray block in it is split off all the same)."""
     if THINK_CLOSE not in output:
-        return output.strip(), ""
-    thinking, visible = split_think(THINK_OPEN + "\n" + output)
-    return thinking, visible.strip()
+        return (output.strip(), "") if thinking else (None, output.strip())
+    text = output if output.lstrip().startswith(THINK_OPEN) else THINK_OPEN + "\n" + output
+    found, visible = split_think(text)
+    return found, visible.strip()
 
 
-def think_well_formed(output: str) -> bool:
-    """Exactly one ``</think>`` and no ``<think>``: the template already opened the block."""
-    return output.count(THINK_CLOSE) == 1 and THINK_OPEN not in output
+def think_well_formed(output: str, thinking: bool = True) -> bool:
+    """Thinking on: non-empty thinking closed by exactly one ``</think>``, no ``<think>`` (the template
+    opened it). Thinking off: no think tag at all (the template already closed an empty block)."""
+    if not thinking:
+        return THINK_CLOSE not in output and THINK_OPEN not in output
+    head = output.split(THINK_CLOSE, 1)[0]
+    return output.count(THINK_CLOSE) == 1 and THINK_OPEN not in output and bool(head.strip())
 
 
 def says_user_in_thinking(thinking: str | None) -> bool:
+    """Whether thinking calls Sensei "user", "the user", "the person", 用户, 使用者, ユーザー/ユーザ or
+    利用者 (finetune.validate's rule, so data and replies are judged alike)."""
     return bool(thinking) and _USER_IN_THINK.search(thinking or "") is not None
 
 
@@ -137,53 +158,87 @@ def language_matches(visible: str, lang: BaseLang) -> bool:
 
 
 def tool_calls(visible: str) -> list[ToolCall]:
-    """Every call in the reply: ``<tool_call>`` blocks (JSON or Qwen XML), else a prompt-style JSON call."""
+    """Every call in the reply: the runtime's JSON call, and any ``<tool_call>`` block (a wrong format)."""
     calls = []
     for match in _TOOL_BLOCK.finditer(visible):
         closed = match.group(0).endswith("</tool_call>")
         call = parse_tool_call(match.group(1))
         calls.append(call if closed else ToolCall(name="", raw=match.group(1), error="unclosed <tool_call>"))
-    if not calls:
-        prompt_style = detect_json_call(visible)[1]
-        calls += [prompt_style] if prompt_style else []
-    return calls
+    prompt_style = detect_json_call(_TOOL_BLOCK.sub("", visible))[1]
+    return [prompt_style, *calls] if prompt_style else calls
 
 
 def tool_call_problem(visible: str, expected: str) -> str | None:
-    """None when the reply calls `expected` with arguments its tool accepts; else what is wrong."""
-    calls = tool_calls(visible)
-    if not calls:
+    """None when the reply ends in the runtime's JSON call of `expected` with arguments its tool
+    accepts (:func:`detect_json_call`, as the runtime parses it); else what is wrong."""
+    call = detect_json_call(visible)[1]
+    if call is None:
+        if _TOOL_BLOCK.search(visible):
+            return (
+                "a <tool_call> block, not the runtime's JSON call "
+                f'({{"tool": "{expected}", "arguments": {{...}}}} at the end)'
+            )
         return f"no tool call (expected {expected})"
-    problems = []
-    for call in calls:
-        if call.error:
-            problems.append(call.error)
-        elif call.name != expected:
-            problems.append(f"called {call.name!r}, expected {expected!r}")
-        else:
-            try:
-                tool_argument_models()[expected].model_validate(call.arguments)
-            except ValidationError as exc:
-                first = exc.errors(include_url=False)[0]
-                field = ".".join(str(p) for p in first["loc"]) or "arguments"
-                problems.append(f"{expected} {field}: {first['msg']}")
-            else:
-                return None
-    return "; ".join(problems)
+    if call.error:
+        return call.error
+    if call.name != expected:
+        return f"called {call.name!r}, expected {expected!r}"
+    try:
+        tool_argument_models()[expected].model_validate(call.arguments)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in first["loc"]) or "arguments"
+        return f"{expected} {field}: {first['msg']}"
+    return None
+
+
+def mentions(visible: str, terms: Sequence[str]) -> bool:
+    """The reply (tool call left out) names one of `terms` (case-insensitive): the memory was used."""
+    text = reply_text(visible).casefold()
+    return any(term.casefold() in text for term in terms)
+
+
+_SENTENCE = re.compile(r"[^.!?。！？\n]+")
+_FIRST_PERSON = re.compile(r"(?i)\b(?:i|i'm|i've|i'd|me|my|mine|myself)\b|我|私|わたし|あたし|ココロン")
+_LIKING = re.compile(r"(?i)\b(?:like|likes|love|loves|favou?rite|enjoy|fan)\b|喜欢|喜歡|爱|愛|好き|ファン")
+_SENSEI_OR_YOU = re.compile(r"(?i)\b(?:sensei|you|your|yours)\b|老师|老師|你|您|先生|あなた")
+_NEGATION = re.compile(r"(?i)\b(?:not|never|no)\b|n't|不|没|沒|ない|ません|じゃな")
+
+
+def claims_as_her_own(visible: str, terms: Sequence[str]) -> bool:
+    """Whether a sentence of the reply claims one of Sensei's likes (`terms`) as Kokoron's own.
+
+    Deterministic, sentence by sentence: the sentence names a term, speaks in the first person or of
+    liking (好き with the subject dropped is how Japanese claims it), and neither refers to Sensei or
+    "you" nor negates. Limits: it misses a claim that also names Sensei ("I love natto, just like
+    Sensei") and a claim spread over two sentences, and it counts an affirmative first-person sentence
+    that only reports ("I remember natto!"), so read it as a rough rate, not a proof.
+    """
+    for sentence in _SENTENCE.findall(reply_text(visible)):
+        low = sentence.casefold()
+        if not any(term.casefold() in low for term in terms):
+            continue
+        if _SENSEI_OR_YOU.search(sentence) or _NEGATION.search(sentence):
+            continue
+        if _FIRST_PERSON.search(sentence) or _LIKING.search(sentence):
+            return True
+    return False
 
 
 def check(sample: Sample) -> Checks:
-    thinking, visible = split_output(sample.output)
+    thinking, visible = split_output(sample.output, sample.thinking)
     asked = sample.expect_tool
     return Checks(
         thinking=thinking,
         visible=visible,
-        think_ok=think_well_formed(sample.output),
+        think_ok=think_well_formed(sample.output, sample.thinking),
         user_in_thinking=says_user_in_thinking(thinking),
         addressing_ok=None if asked else addresses_correctly(visible, sample.lang),
         language_ok=None if asked else language_matches(visible, sample.lang),
         tool_called=bool(tool_calls(visible)),
         tool_problem=tool_call_problem(visible, asked) if asked else None,
+        memory_used=mentions(visible, sample.must_mention) if sample.must_mention else None,
+        confused=claims_as_her_own(visible, sample.not_her_own) if sample.not_her_own else None,
     )
 
 
@@ -206,24 +261,47 @@ def _rate(values: Iterable[bool | None]) -> float | None:
     return sum(judged) / len(judged) if judged else None
 
 
+def _judged(samples: Sequence[Sample], checks: Sequence[Checks]) -> dict[str, list[bool | None]]:
+    """Per rate metric, the verdict on each sample (None: the check does not apply to it)."""
+    pairs = list(zip(samples, checks, strict=True))
+    verdicts: dict[str, list[bool | None]] = {"addressing": [c.addressing_ok for c in checks]}
+    for lang in ADDRESS:
+        verdicts[f"addressing_{lang}"] = [c.addressing_ok for s, c in pairs if s.lang == lang]
+    verdicts |= {
+        "language_match": [c.language_ok for c in checks],
+        "think_well_formed": [c.think_ok for c in checks],
+        "user_in_thinking": [c.user_in_thinking for c in checks],
+        "tool_call_valid": [c.tool_problem is None for s, c in pairs if s.expect_tool],
+        "tool_call_unasked": [c.tool_called for s, c in pairs if not s.expect_tool],
+        "memory_use": [c.memory_used for c in checks],
+        "soul_memory_confusion": [c.confused for c in checks],
+    }
+    return verdicts
+
+
 def score(samples: Sequence[Sample], checks: Sequence[Checks] | None = None) -> Scores:
     """Every generation metric of :data:`METRICS` over `samples` (None where nothing was judged)."""
     judged = list(checks) if checks is not None else [check(s) for s in samples]
-    pairs = list(zip(samples, judged, strict=True))
-    scores: Scores = {"addressing": _rate(c.addressing_ok for c in judged)}
-    for lang in ADDRESS:
-        scores[f"addressing_{lang}"] = _rate(c.addressing_ok for s, c in pairs if s.lang == lang)
-    replies = [reply_text(c.visible) for s, c in pairs if not s.expect_tool]
-    scores |= {
-        "language_match": _rate(c.language_ok for c in judged),
-        "think_well_formed": _rate(c.think_ok for c in judged),
-        "user_in_thinking": _rate(c.user_in_thinking for c in judged),
-        "tool_call_valid": _rate(c.tool_problem is None for s, c in pairs if s.expect_tool),
-        "tool_call_unasked": _rate(c.tool_called for s, c in pairs if not s.expect_tool),
-        "distinct_1": distinct_n(replies, 1),
-        "distinct_2": distinct_n(replies, 2),
-    }
+    scores: Scores = {name: _rate(values) for name, values in _judged(samples, judged).items()}
+    replies = [reply_text(c.visible) for s, c in zip(samples, judged, strict=True) if not s.expect_tool]
+    scores |= {"distinct_1": distinct_n(replies, 1), "distinct_2": distinct_n(replies, 2)}
     return scores
+
+
+def counts(samples: Sequence[Sample], checks: Sequence[Checks] | None = None) -> dict[str, int]:
+    """How many samples each rate metric judged: the n the gate's confidence rule needs."""
+    judged = list(checks) if checks is not None else [check(s) for s in samples]
+    return {name: sum(v is not None for v in values) for name, values in _judged(samples, judged).items()}
+
+
+def wilson(rate: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval (95% at z=1.96) of a share `rate` of `n` samples: (low, high)."""
+    if n <= 0:
+        return 0.0, 1.0
+    denominator = 1 + z * z / n
+    centre = (rate + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def perplexity(loss: float | None) -> float | None:
@@ -280,92 +358,3 @@ def invalid_file(path: Path, exc: ValidationError) -> InputError:
     first = exc.errors(include_url=False)[0]
     where = ".".join(str(p) for p in first["loc"]) or "top level"
     return InputError(f"{path}: {where}: {first['msg']} ({exc.error_count()} problem(s) in all).")
-
-
-class GateConfig(BaseModel):
-    """When a candidate may replace the active Soul (all thresholds in the metric's own units)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    max_drop_vs_active: float = Field(0.05, ge=0, description="allowed loss on any rate metric vs active")
-    max_drop: dict[str, float] = Field(default_factory=dict, description="per-metric overrides of the above")
-    must_beat_base: list[str] = Field(default_factory=lambda: ["addressing", "language_match"])
-    max_perplexity_ratio: float = Field(1.10, gt=0, description="candidate ppl <= this x the active's")
-    limits: dict[str, float] = Field(default_factory=dict, description="absolute bounds, e.g. floors")
-
-    @model_validator(mode="after")
-    def _known_metrics(self) -> GateConfig:
-        unknown = {*self.max_drop, *self.must_beat_base, *self.limits} - set(BY_NAME)
-        if unknown:
-            raise ValueError(f"unknown metric(s) {sorted(unknown)}; known: {', '.join(BY_NAME)}")
-        return self
-
-
-def load_gate(path: Path | None = None) -> GateConfig:
-    """The gate from a YAML file (any key left out keeps its default), or the defaults."""
-    if path is None:
-        return GateConfig()
-    try:
-        return GateConfig.model_validate(load_yaml(path, "gate") or {})
-    except ValidationError as exc:
-        raise invalid_file(path, exc) from None
-
-
-def gate(results: Mapping[str, Mapping[str, float | None]], config: GateConfig) -> tuple[bool, list[str]]:
-    """Whether ``results["candidate"]`` may go live, and every reason it may not.
-
-    Against the active Soul (when compared): no rate metric worse by more than its allowed drop and
-    perplexity at most ``max_perplexity_ratio`` times the active's. Against the base: strictly better on
-    each of ``must_beat_base`` (a perfect score also passes). ``limits`` are absolute bounds.
-    """
-    candidate = results["candidate"]
-    reasons: list[str] = []
-    if (active := results.get("active")) is not None:
-        reasons += _against_active(candidate, active, config)
-    if (base := results.get("base")) is not None:
-        reasons += _against_base(candidate, base, config)
-    for name, bound in config.limits.items():
-        value, metric = candidate.get(name), BY_NAME[name]
-        if value is None:
-            reasons.append(f"{metric.label}: not measured (limit {bound:g})")
-        elif (value < bound) if metric.higher_is_better else (value > bound):
-            side = "below the floor" if metric.higher_is_better else "above the ceiling"
-            reasons.append(f"{metric.label}: {fmt(value, name)} is {side} {bound:g}")
-    return not reasons, reasons
-
-
-def _against_active(
-    candidate: Mapping[str, float | None], active: Mapping[str, float | None], config: GateConfig
-) -> list[str]:
-    reasons = []
-    for metric in METRICS:
-        name = metric.name
-        allowed = config.max_drop.get(name, config.max_drop_vs_active)
-        gained = gain(name, candidate.get(name), active.get(name))
-        if metric.rate and gained is not None and -gained > allowed + 1e-9:
-            reasons.append(
-                f"{metric.label}: {fmt(candidate[name], name)} is {-gained:.3f} worse than the active "
-                f"Soul's {fmt(active[name], name)} (allowed {allowed:.3f})"
-            )
-    mine, theirs = candidate.get("heldout_ppl"), active.get("heldout_ppl")
-    if mine is not None and theirs is not None and mine > config.max_perplexity_ratio * theirs:
-        reasons.append(
-            f"held-out perplexity {mine:.2f} is above {config.max_perplexity_ratio:g} x the active "
-            f"Soul's {theirs:.2f}"
-        )
-    return reasons
-
-
-def _against_base(
-    candidate: Mapping[str, float | None], base: Mapping[str, float | None], config: GateConfig
-) -> list[str]:
-    reasons = []
-    for name in config.must_beat_base:
-        metric, mine, theirs = BY_NAME[name], candidate.get(name), base.get(name)
-        gained = gain(name, mine, theirs)
-        perfect = mine == (1.0 if metric.higher_is_better else 0.0)
-        if gained is None:
-            reasons.append(f"{metric.label}: not measured, so it cannot beat the base")
-        elif gained <= 0 and not perfect:
-            reasons.append(f"{metric.label}: {fmt(mine, name)} does not beat the base's {fmt(theirs, name)}")
-    return reasons

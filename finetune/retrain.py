@@ -267,7 +267,11 @@ class Retrainer:
         return await work[stage](ws)
 
     def _promote(self, ws: stages.Workspace) -> dict[str, Any]:
-        """Register the adapter and record its passing evaluation; the dataset grows to the merged one."""
+        """Register the adapter and record its passing evaluation; the dataset grows to the merged one.
+
+        The registered folder is the one the model server loads (the vLLM copy when training wrote one,
+        since `koclaw.soul.activate` loads `path`); its manifest names the transformers folder evaluation
+        loads (`Adapter.eval_path`), so the next retrain's gate compares with exactly this Soul."""
         from finetune.dataset import write_bytes_atomic
 
         trained = ws.run.stages["train"]["summary"]

@@ -163,3 +163,21 @@ def test_register_refuses_a_deep_or_huge_manifest_clearly(tmp_path: Path) -> Non
     assert refused.returncode == 2 and "limit for a manifest" in refused.stderr
     assert "Traceback" not in refused.stderr
     assert "registered: none yet" in run_koclaw("soul", "show", "huge").stderr  # nothing was recorded
+
+
+def test_a_vllm_copy_is_served_and_its_transformers_twin_is_evaluated(tmp_path: Path) -> None:
+    """What a retrain registers for Qwen3.5-27B: `adapter-vllm/` (the server loads `path`), whose manifest
+    names `adapter/`, the folder evaluation loads; an evaluation of either folder attaches to it."""
+    from memory.soul import SoulRegistry
+
+    twin = adapter_dir(tmp_path / "run", "adapter", {"base_model": "Qwen/Qwen3.5-27B"})
+    served = adapter_dir(tmp_path / "run", "adapter-vllm", {"transformers_adapter": str(twin)})
+    registry = SoulRegistry(load_settings().soul_db)
+    try:
+        adapter = registry.register("kokoron-r1", served)
+        assert (adapter.path, adapter.eval_path) == (str(served.resolve()), str(twin))
+        assert registry.find_by_path(twin) == registry.find_by_path(served) == adapter
+        plain = registry.register("kokoron-r0", twin)
+        assert plain.eval_path == plain.path
+    finally:
+        registry.close()

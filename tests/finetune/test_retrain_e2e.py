@@ -155,7 +155,9 @@ def test_a_crash_in_every_stage_resumes_there_and_promotes_once_then_a_failing_g
     assert "held-out perplexity" in report and "Gate: passed" in report
 
     # A second retrain with a gate it cannot pass: evaluated against the active Soul, then rejected.
-    (koclaw_home / "gate.yaml").write_text("limits: {addressing: 0.99}\n", encoding="utf-8")
+    # min_samples 1: `eval_limit: 2` judges a few replies only; the floor still needs its Wilson interval.
+    gate = "limits: {addressing: 0.99}\nmin_samples: 1\n"
+    (koclaw_home / "gate.yaml").write_text(gate, encoding="utf-8")
     with FakeOpenAIServer() as model_server:
         model_server.models = ["tiny"]
         settings = settings.model_copy(
