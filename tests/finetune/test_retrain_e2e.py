@@ -236,7 +236,16 @@ def test_retrain_now_on_telegram_ends_with_the_new_adapter_answering(
                         print(where_it_stands(koclaw_home))
                         raise
                     api.push_message(ALICE, ALICE, "hello")
-                    await api.wait_for(lambda: len(api.sent(ALICE)) >= 1, what="a reply", timeout=60)
+
+                    def answered() -> bool:
+                        # The finished row, not the first streamed message: stopping mid-stream
+                        # would cancel the turn before the model names itself.
+                        rows = app.store.db.conn.execute(
+                            "SELECT 1 FROM messages WHERE role = 'assistant' AND status != 'streaming'"
+                        ).fetchall()
+                        return bool(rows)
+
+                    await api.wait_for(answered, what="a finished reply", timeout=300)
                     await api.wait_for(api.all_delivered, what="every update fetched")
                 finally:
                     stop.set()
@@ -253,5 +262,6 @@ def test_retrain_now_on_telegram_ends_with_the_new_adapter_answering(
     assert report.startswith("Retrain #1 succeeded: kokoron-r1 is the active Soul now."), report
     assert "Evaluation:" in report and "Gate: passed" in report and "Stages: collect" in report
     assert result["active"] == "kokoron-r1"
-    assert [m.model for m in result["replies"]] == ["kokoron-r1"]  # the new Soul answers
+    replies = result["replies"]
+    assert [m.model for m in replies] == ["kokoron-r1"], [(m.status, m.error) for m in replies]
     assert "kokoron-r1" in engine.adapters  # hot-loaded into the running server
