@@ -43,7 +43,6 @@ import importlib.util
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,21 +55,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-FULL_LAYERS = 64
-QWEN35_27B: dict[str, int] = {
-    "hidden_size": 5120,
-    "num_hidden_layers": FULL_LAYERS,
-    "intermediate_size": 17408,
-    "num_attention_heads": 24,
-    "num_key_value_heads": 4,
-    "head_dim": 256,
-    "linear_num_key_heads": 16,
-    "linear_num_value_heads": 48,
-    "linear_key_head_dim": 128,
-    "linear_value_head_dim": 128,
-    "vocab_size": 248320,
-}
-"""Qwen3.5-27B's text shapes (see the module docstring for the source)."""
+from bench.lora_steps import (  # noqa: E402
+    FULL_LAYERS,
+    QWEN35_27B,
+    lora_model,
+    lora_optimizer,
+    timed_steps,
+)
+
 SMOKE: dict[str, int] = {
     "hidden_size": 256,
     "num_hidden_layers": 4,
@@ -97,11 +89,6 @@ class CheckError(Exception):
     """A check that cannot run here; the message says what to do."""
 
 
-def layer_types(n: int) -> list[str]:
-    """Qwen3.5's pattern: three Gated DeltaNet layers, then one gated full-attention layer."""
-    return ["full_attention" if (i + 1) % 4 == 0 else "linear_attention" for i in range(n)]
-
-
 def kernels_installed() -> dict[str, bool]:
     return {name: importlib.util.find_spec(name) is not None for name in KERNEL_MODULES}
 
@@ -116,82 +103,28 @@ def block_kernels() -> None:
         sys.modules[name] = None  # type: ignore[assignment]
 
 
-def _optimizer(params: list[Any], cuda: bool) -> tuple[Any, str]:
-    import torch
-
-    if cuda and importlib.util.find_spec("bitsandbytes") is not None:
-        import bitsandbytes as bnb  # type: ignore[import-not-found, unused-ignore]
-
-        return bnb.optim.PagedAdamW8bit(params, lr=2e-4), "paged_adamw_8bit"
-    return torch.optim.AdamW(params, lr=2e-4), "adamw_torch"
-
-
 def step_bench(mode: str, shapes: dict[str, int], seq: int, steps: int, device: str) -> dict[str, Any]:
     """One LoRA r64 training step, repeated: tokens/s, seconds per step and peak memory."""
     import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import Qwen3_5ForCausalLM, Qwen3_5TextConfig
-
-    from finetune.hf import INT8_EXCLUDE
-    from finetune.train import TARGET_MODULES
 
     cuda = device.startswith("cuda")
     layers = shapes["num_hidden_layers"]
-    sizes: dict[str, Any] = dict(shapes)
-    config = Qwen3_5TextConfig(
-        **sizes, layer_types=layer_types(layers), tie_word_embeddings=False, use_cache=False,
-        max_position_embeddings=max(seq, 4096),
-        rope_parameters={"rope_type": "default", "rope_theta": 10_000_000.0, "partial_rotary_factor": 0.25},
-    )  # fmt: skip
     dtype = torch.bfloat16 if cuda else torch.float32
-    torch.manual_seed(0)
     started = time.perf_counter()
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(dtype)
-    try:
-        with torch.device(device):
-            model = Qwen3_5ForCausalLM(config)
-    finally:
-        torch.set_default_dtype(previous)
-    if mode == "int8":
-        from optimum.quanto import freeze, qint8, quantize
-
-        quantize(model, weights=qint8, exclude=list(INT8_EXCLUDE))
-        freeze(model)
+    model, peft_model, params = lora_model(shapes, seq, device, int8=mode == "int8")
     fixed_bytes = sum(
         p.numel() * p.element_size()
         for p in (*model.get_input_embeddings().parameters(), *model.lm_head.parameters())
     ) + seq * shapes["vocab_size"] * (2 + 4 + 4)  # logits in bf16, their fp32 upcast and its gradient
-    if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5.2x; the GPU image may be older
-        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
-    else:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    model.enable_input_require_grads()
-    lora = LoraConfig(
-        r=64, lora_alpha=128, lora_dropout=0.05, target_modules=TARGET_MODULES, task_type="CAUSAL_LM"
-    )
-    peft_model = get_peft_model(model, lora)
-    params = [p for p in peft_model.parameters() if p.requires_grad]
-    optimizer, optim_name = _optimizer(params, cuda)
+    optimizer, optim_name = lora_optimizer(params, cuda)
     setup_s = time.perf_counter() - started
     if cuda:
         torch.cuda.synchronize()
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
     ids = torch.randint(0, shapes["vocab_size"], (1, seq), device=device)
-    times: list[float] = []
-    loss = torch.zeros(())
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        loss = peft_model(input_ids=ids, labels=ids).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        if cuda:
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    measured = times[1:] or times
-    step_s = statistics.median(measured)
+    timed = timed_steps(peft_model, optimizer, ids, steps)
+    step_s = timed.step_s
     peak = torch.cuda.max_memory_allocated() / GIB if cuda else None
     quantized = [n for n, m in model.named_modules() if type(m).__module__.startswith("optimum.quanto")]
     result: dict[str, Any] = {
@@ -201,13 +134,13 @@ def step_bench(mode: str, shapes: dict[str, int], seq: int, steps: int, device: 
         "seq": seq,
         "steps": steps,
         "step_s": step_s,
-        "step_s_all": times,
-        "tokens_per_s": seq / step_s,
+        "step_s_all": timed.times,
+        "tokens_per_s": timed.tokens_per_s(seq),
         "peak_gib": peak,
         "setup_s": setup_s,
         "trainable_m": sum(p.numel() for p in params) / 1e6,
         "optimizer": optim_name,
-        "loss": float(loss.detach()),
+        "loss": timed.loss,
         "quantized_modules": len(quantized),
         "lm_head_quantized": "lm_head" in quantized,
         "kernels_visible": kernels_installed(),

@@ -10,13 +10,15 @@ model loading and the first steps' warm-up are left out. Figures are medians ove
 GPU mode (`--gpu`, CUDA only): a randomly initialised ``Qwen3_5ForCausalLM`` with the text shapes of
 Qwen3.5-27B, built directly on the GPU, LoRA r64/alpha 128 on every text linear layer (finetune.train's
 TARGET_MODULES), gradient checkpointing, one sequence of `--seq` random tokens per step, in bf16 and with
-int8 weights (optimum-quanto). Reports tokens/s over the steps after the first and
-torch.cuda.max_memory_allocated. The 27B shapes (hidden 5120, 64 layers with three Gated DeltaNet layers
-to one gated attention layer, 24 query / 4 KV heads of 256, MLP 17408, linear attention 16 key / 48 value
-heads of 128, vocabulary 248320) come from public configs (THUDM/slime's qwen3.5-27B model script and
-Qwen3.5 configs reproduced in open code), not from the checkpoint itself: each is a flag, check them
-against the checkpoint's config.json when you have it. Without the fla/causal-conv1d kernels Gated
-DeltaNet runs a slow reference implementation, and the bench prints which one ran.
+int8 weights (optimum-quanto, output head kept, as finetune.hf.load_base does). Reports tokens/s over the
+steps after the first and torch.cuda.max_memory_allocated; the model and the timed loop are
+bench/lora_steps.py's, shared with bench/soul_gpu_check.py. The 27B shapes (hidden 5120, 64 layers with
+three Gated DeltaNet layers to one gated attention layer, 24 query / 4 KV heads of 256, MLP 17408, linear
+attention 16 key / 48 value heads of 128, vocabulary 248320) come from public configs (THUDM/slime's
+qwen3.5-27B model script and Qwen3.5 configs reproduced in open code), not from the checkpoint itself:
+each is a flag, check them against the checkpoint's config.json when you have it. Without the
+fla/causal-conv1d kernels Gated DeltaNet runs a slow reference implementation, and the bench prints which
+one ran.
 """
 
 from __future__ import annotations
@@ -32,21 +34,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from finetune.train import TARGET_MODULES, build_trainer, load_config, prepare_data
-
-QWEN35_27B = {
-    "hidden_size": 5120,
-    "num_hidden_layers": 64,
-    "intermediate_size": 17408,
-    "num_attention_heads": 24,
-    "num_key_value_heads": 4,
-    "head_dim": 256,
-    "linear_num_key_heads": 16,
-    "linear_num_value_heads": 48,
-    "linear_key_head_dim": 128,
-    "linear_value_head_dim": 128,
-    "vocab_size": 248320,
-}
+from bench.lora_steps import QWEN35_27B, lora_model, lora_optimizer, timed_steps
+from finetune.train import build_trainer, load_config, prepare_data
 
 
 def cpu_run(steps: int) -> dict[str, float]:
@@ -70,71 +59,23 @@ def cpu_run(steps: int) -> dict[str, float]:
 def gpu_run(int8: bool, steps: int, seq: int, shapes: dict[str, Any], device: str = "cuda") -> dict[str, Any]:
     """One mode on `device` (the smoke test passes "cpu" and small shapes)."""
     import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import Qwen3_5ForCausalLM, Qwen3_5TextConfig
 
-    layer_types = [
-        ("linear_attention", "full_attention")[i % 4 == 3] for i in range(shapes["num_hidden_layers"])
-    ]
-    config = Qwen3_5TextConfig(
-        **shapes, layer_types=layer_types, tie_word_embeddings=False, max_position_embeddings=max(seq, 4096),
-        rope_parameters={"rope_type": "default", "rope_theta": 10_000_000.0, "partial_rotary_factor": 0.25},
-    )  # fmt: skip
     cuda = device.startswith("cuda")
     if cuda:
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
-    dtype = torch.bfloat16 if cuda else torch.float32
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(dtype)
-    try:
-        with torch.device(device):
-            model = Qwen3_5ForCausalLM(config)
-    finally:
-        torch.set_default_dtype(previous)
-    if int8:
-        from optimum.quanto import freeze, qint8, quantize
-
-        quantize(model, weights=qint8)
-        freeze(model)
-    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    model.enable_input_require_grads()
-    lora = LoraConfig(
-        r=64, lora_alpha=128, lora_dropout=0.05, target_modules=TARGET_MODULES, task_type="CAUSAL_LM"
-    )
-    peft_model = get_peft_model(model, lora)
-    params = [p for p in peft_model.parameters() if p.requires_grad]
-    optimizer = _optimizer(params, cuda)
+    _, peft_model, params = lora_model(shapes, seq, device, int8)
+    optimizer, _ = lora_optimizer(params, cuda)
     ids = torch.randint(0, shapes["vocab_size"], (1, seq), device=device)
-    times: list[float] = []
-    for _ in range(steps):
-        started = time.perf_counter()
-        loss = peft_model(input_ids=ids, labels=ids).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        if cuda:
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - started)
-    measured = times[1:] or times
+    timed = timed_steps(peft_model, optimizer, ids, steps)
     return {
         "mode": "int8" if int8 else ("bf16" if cuda else "fp32"),
-        "tokens_per_s": seq / statistics.median(measured),
-        "s_per_step": statistics.median(measured),
+        "tokens_per_s": timed.tokens_per_s(seq),
+        "s_per_step": timed.step_s,
         "max_memory_gib": torch.cuda.max_memory_allocated() / 2**30 if cuda else float("nan"),
         "trainable_m": sum(p.numel() for p in params) / 1e6,
-        "loss": float(loss.detach()),
+        "loss": timed.loss,
     }
-
-
-def _optimizer(params: list[Any], cuda: bool) -> Any:
-    import torch
-
-    if cuda and importlib.util.find_spec("bitsandbytes") is not None:
-        import bitsandbytes as bnb  # type: ignore[import-not-found, unused-ignore]
-
-        return bnb.optim.PagedAdamW8bit(params, lr=2e-4)
-    return torch.optim.AdamW(params, lr=2e-4)
 
 
 def main() -> None:

@@ -101,6 +101,9 @@ class TerminalChannel(Channel):
                 break
             raw = next_line.result()
             if raw is None:
+                if self.interactive:  # Ctrl-D leaves the cursor after the prompt: the shell's starts below
+                    self.out.write("\n")
+                    self.out.flush()
                 break
             number += 1
             text, note = decode_line(raw.rstrip(b"\r\n"))

@@ -15,6 +15,14 @@ is where the openai client's `extra_body={"include_reasoning": True}` puts it); 
 as `delta.reasoning` (streaming) or `message.reasoning`. Errors are OpenAI-shaped JSON:
 `{"error": {"message", "type", "param", "code"}}`.
 
+When the model server fails (down, refusing, cut off, too slow), the answer is a 503 whose
+`error.message` is her in-character apology, so a client's error handling sees an error, not a
+reply (the technical reason is stored with the reply for `koclaw memory session show`; clients
+never see server addresses). A stream holds its status line until its first chunk for the client:
+a failure before that is the same 503; after it the status has gone, so the stream ends with an
+SSE error event (`data: {"error": ...}`, which OpenAI clients raise) and `[DONE]`, and no finish
+chunk.
+
 Anyone who can reach the port can open connections before the key is checked, so the channel
 bounds what that costs (see `channels.http_guard`): open connections, time to send headers and
 each part of the body, and the body's size (413 past `max_body_bytes`, from Content-Length or
@@ -50,7 +58,7 @@ from channels.http_guard import Limits, guarded_protocol, quiet_accept_errors
 from koclaw.agent import Inbound, TurnResult
 from koclaw.config import HTTPSettings
 from koclaw.errors import ConfigError, InputError, KoclawError
-from koclaw.events import Done, Event, ReasoningDelta, TextDelta
+from koclaw.events import Done, ErrorEvent, Event, ReasoningDelta, TextDelta
 from koclaw.inputs import clean_input
 from koclaw.runtime import Runtime, RuntimeClosed
 
@@ -60,6 +68,11 @@ MAX_USER_CHARS = 256
 MAX_MODEL_CHARS = 256  # `model` is echoed in every chunk: a long one would multiply the reply
 PARSE_INLINE_BYTES = 64 * 1024  # bodies past this are parsed in a thread, off the event loop
 FINISH = {"truncated": "length"}  # TurnResult.status -> finish_reason; anything else is "stop"
+FAILURE_CODES = {
+    "unavailable": "model_unavailable",
+    "rejected": "model_rejected",
+    "deadline": "model_too_slow",
+}
 _GOING = b'},"finish_reason":null}]}\n\n'
 log = logging.getLogger(__name__)
 
@@ -162,6 +175,10 @@ class _Turn:
         self.thoughts: list[str] = []
         self.usage = [0, 0]
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.failed: ErrorEvent | None = None  # the model server failed; what follows is her apology
+        self.apology: list[str] = []
+        self.sent = False  # a chunk for the client has been queued (the stream's status is then 200)
+        self.begun = asyncio.Event()  # the first chunk is queued, or the turn is over
         self.head: dict[str, Any] = {
             "id": f"chatcmpl-{secrets.token_hex(12)}",
             "object": "chat.completion.chunk",
@@ -178,19 +195,33 @@ class _Turn:
         """The per-token chunk: C-escaped text between fixed bytes (~0.5 us, a json.dumps ~3 us)."""
         return b"".join((self.prefix, key, encode_basestring_ascii(text).encode(), _GOING))
 
+    def put(self, chunk: bytes) -> None:
+        self.sent = True
+        self.queue.put_nowait(chunk)
+        self.begun.set()
+
+    def end(self) -> None:
+        """The turn is over: everything it emitted is queued before this."""
+        self.queue.put_nowait(None)
+        self.begun.set()
+
     async def emit(self, event: Event) -> None:
         if isinstance(event, TextDelta):
-            if self.streaming:
-                self.queue.put_nowait(self.text(b'{"content":', event.text))
+            if self.failed is not None:  # the apology goes out as the error's message, not as content
+                self.apology.append(event.text)
+            elif self.streaming:
+                self.put(self.text(b'{"content":', event.text))
         elif isinstance(event, ReasoningDelta) and self.reasoning:
             if self.streaming:
-                self.queue.put_nowait(self.text(b'{"reasoning":', event.text))
+                self.put(self.text(b'{"reasoning":', event.text))
             else:
                 self.thoughts.append(event.text)
         elif isinstance(event, Done):
             self.usage[0] += event.usage.prompt_tokens or 0
             self.usage[1] += event.usage.completion_tokens or 0
-        # ErrorEvent: the agent follows it with an in-character apology as text. ToolCall: internal.
+        elif isinstance(event, ErrorEvent):  # the agent follows it with an in-character apology as text
+            self.failed = event
+        # ToolCall: internal.
 
     def usage_json(self) -> dict[str, int]:
         prompt, completion = self.usage
@@ -211,6 +242,40 @@ def _failure(future: asyncio.Future[TurnResult]) -> APIError | None:
     if not isinstance(exc, KoclawError):
         log.error("http turn failed", exc_info=exc)
     return APIError(500, "Kokoron could not answer: an internal error (logged).", "internal_error")
+
+
+def _model_failure(turn: _Turn, result: TurnResult) -> APIError | None:
+    """A 503 carrying her apology when the model server failed the turn (its result is an "error")."""
+    if result.status != "error":
+        return None
+    kind = turn.failed.kind if turn.failed is not None else "error"
+    apology = "".join(turn.apology).strip() or result.text.strip()
+    return APIError(503, apology, FAILURE_CODES.get(kind, "model_error"))
+
+
+def _outcome_error(turn: _Turn, future: asyncio.Future[TurnResult]) -> APIError | None:
+    """Why a finished turn is not a reply: no result, or a model-server failure."""
+    return _failure(future) or _model_failure(turn, future.result())
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Returns once the client has hung up."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _until_first_chunk(turn: _Turn, future: asyncio.Future[TurnResult], receive: Receive) -> None:
+    """Hold the status line until the first chunk for the client or the turn's end, so that a failure
+    before anything was streamed can still be a 503; a client that hangs up meanwhile cancels the turn."""
+    watch = asyncio.ensure_future(_disconnected(receive))
+    begun = asyncio.ensure_future(turn.begun.wait())
+    try:
+        await asyncio.wait({watch, begun}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch.cancel()
+        begun.cancel()
+        if not turn.begun.is_set() and not future.done():
+            future.cancel()  # the runtime stores what she had as 'interrupted'
 
 
 def _parse(raw: bytes) -> ChatRequest:
@@ -326,7 +391,10 @@ def create_app(runtime: Runtime, settings: HTTPSettings, *, model_name: str = "k
             raise APIError(503, str(exc), "unavailable") from None
         if body.stream:
             usage = bool(body.stream_options and body.stream_options.include_usage)
-            future.add_done_callback(lambda _: turn.queue.put_nowait(None))
+            future.add_done_callback(lambda _: turn.end())
+            await _until_first_chunk(turn, future, request.receive)
+            if not turn.sent and future.done() and (error := _outcome_error(turn, future)) is not None:
+                return error.response()  # nothing was streamed: the status line can still say so
             headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no proxy buffering
             return StreamingResponse(
                 _sse(turn, future, usage), headers=headers, media_type="text/event-stream"
@@ -351,7 +419,7 @@ async def _sse(turn: _Turn, future: asyncio.Future[TurnResult], usage: bool) -> 
                 item = turn.queue.get_nowait()
             if batch:
                 yield b"".join(batch)
-        error = _failure(future)
+        error = _outcome_error(turn, future)
         if error is not None:  # the status line has gone: OpenAI clients raise on an `error` event
             yield b"data: " + json.dumps(error.body()).encode() + b"\n\n"
         else:
@@ -368,11 +436,7 @@ async def _sse(turn: _Turn, future: asyncio.Future[TurnResult], usage: bool) -> 
 async def _complete(turn: _Turn, future: asyncio.Future[TurnResult], receive: Receive) -> Response:
     """Wait for the whole reply, cancelling the turn if the client hangs up first."""
 
-    async def disconnected() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-
-    watch = asyncio.ensure_future(disconnected())
+    watch = asyncio.ensure_future(_disconnected(receive))
     either: set[asyncio.Future[Any]] = {future, watch}
     try:
         await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
@@ -380,7 +444,7 @@ async def _complete(turn: _Turn, future: asyncio.Future[TurnResult], receive: Re
         watch.cancel()
         if not future.done():
             future.cancel()
-    error = _failure(future)
+    error = _outcome_error(turn, future)
     if error is not None:
         return error.response()
     result = future.result()

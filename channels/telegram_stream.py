@@ -11,7 +11,9 @@ grows. Either way:
 * a reply longer than one message is cut (see `telegram_format`) and the finished pieces are
   sent as soon as they are complete, with the same cuts as a reply split at the end;
 * the typing action shows until the first text (it lasts ~5 s, so it is repeated);
-* thinking and tool calls are never shown: only `TextDelta` reaches the chat.
+* thinking and tool calls are never shown: only `TextDelta` reaches the chat;
+* a reply cut before `finish` (shutdown, a failed turn) is finished by `abort` with what was said
+  and a short note that it was interrupted: a draft alone would vanish from a private chat.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, 
 from telegram.warnings import PTBDeprecationWarning
 
 from channels.telegram_format import MAX_MESSAGE, escape, split_spans, split_text
+from character import analyse_language
 from koclaw.events import Event, TextDelta
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,19 @@ class Pacing:
     edit_s: float = 1.0  # between message edits in one chat (Telegram: ~1 message/s per chat)
     typing_s: float = 4.0  # a typing action shows for ~5 s
     retries: int = 3  # attempts for a final message hit by flood control or a network blip
+    cut_s: float = 5.0  # longest `abort` spends making a cut reply permanent (it runs at shutdown)
+
+
+_CUT_NOTE = {
+    "zh": "（回复被打断了，只能先说到这里。）",
+    "ja": "（返事が途中で中断されました。）",
+    "en": "(My reply was interrupted here.)",
+}
+
+
+def cut_note(text: str) -> str:
+    """The note under a reply cut short, in the reply's language."""
+    return _CUT_NOTE.get(analyse_language(text).dominant, _CUT_NOTE["en"])
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -98,6 +114,7 @@ class ReplyStream:
         self._text_seen = asyncio.Event()
         self._typing_task: asyncio.Task[None] | None = None
         self._pump_task: asyncio.Task[None] | None = None
+        self._ended = False  # `finish` or `abort` made the reply final
 
     @property
     def drafting(self) -> bool:
@@ -115,25 +132,47 @@ class ReplyStream:
 
     async def finish(self, final_text: str) -> None:
         """Make the reply permanent. `final_text` is used when nothing was streamed."""
+        self._ended = True
         await self._stop_background()
         text = self._current()
         if not text.strip():
             text = final_text
         await self._wait_hold()
-        pieces = split_text(text[self._committed :], self.limit)
-        if pieces and not self.drafting and self._message_id is not None:
-            await self._final_edit(pieces.pop(0))
-        for piece in pieces:
-            await self._send(piece)
+        await self._send_rest(text)
 
     async def abort(self) -> None:
-        """Stop showing anything more (shutdown or failure); idempotent."""
+        """Stop showing anything more (shutdown or failure); idempotent.
+
+        A reply that streamed text and was never finished is made permanent with what was said and
+        a short note (within `Pacing.cut_s`, never waiting out flood control): in a private chat
+        the draft would otherwise vanish, leaving no trace of it.
+        """
         self._text_seen.set()
         self._closed.set()
         tasks = [t for t in (self._typing_task, self._pump_task) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._ended:
+            return
+        self._ended = True
+        text = self._current()
+        said = text[self._committed :].rstrip()
+        if not said.strip():
+            return
+        try:
+            async with asyncio.timeout(self.pacing.cut_s):
+                await self._send_rest(text[: self._committed] + said + "\n\n" + cut_note(said), wait=False)
+        except (TelegramError, TimeoutError) as exc:
+            log.info("could not finish the cut reply in chat %s: %s", self.chat_id, exc)
+
+    async def _send_rest(self, text: str, *, wait: bool = True) -> None:
+        """Make the text after the finished pieces permanent: the message being edited, then new ones."""
+        pieces = split_text(text[self._committed :], self.limit)
+        if pieces and not self.drafting and self._message_id is not None:
+            await self._final_edit(pieces.pop(0), wait=wait)
+        for piece in pieces:
+            await self._send(piece, wait=wait)
 
     # -- background ----------------------------------------------------------------------------
     async def _stop_background(self) -> None:

@@ -35,6 +35,7 @@ from .prompt import (
     LANGUAGE_NAMES,
     PERSONA_TOKEN_BUDGET,
     render_persona,
+    render_short_persona,
     render_system_prompt,
     render_turn_note,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "load_profile",
     "parse_profile",
     "render_persona",
+    "render_short_persona",
     "render_system_prompt",
     "render_turn_note",
     "warm_up",

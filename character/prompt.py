@@ -25,6 +25,7 @@ __all__ = [
     "LANGUAGE_NAMES",
     "PERSONA_TOKEN_BUDGET",
     "render_persona",
+    "render_short_persona",
     "render_system_prompt",
     "render_turn_note",
 ]
@@ -76,6 +77,20 @@ def render_persona(profile: Profile) -> str:
         *(f"- {line}" for line in p.boundaries),
     ]
     return "\n".join(lines)
+
+
+@lru_cache(maxsize=8)
+def render_short_persona(profile: Profile) -> str:
+    """Who she is and how she addresses Sensei, in three lines: for a small model whose character is
+    all in its weights (the built-in one), where the full persona would be most of every prompt."""
+    a = profile.addressing
+    return "\n".join(
+        [
+            f"# {profile.name.en} ({profile.name.ja})",
+            profile.prompt.identity,
+            f"Call the person you serve {a.zh} in Chinese, {a.ja} in Japanese and {a.en} in English.",
+        ]
+    )
 
 
 def _one_line(value: str) -> str:

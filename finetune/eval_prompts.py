@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from character import BaseLang, analyse_language
 from finetune.metrics import invalid_file, load_yaml
-from finetune.render import Setting, SystemMode, TurnSample, turn_samples
+from finetune.render import Setting, SystemMode, TurnSample, samples_of, setting_for, turn_samples
 from finetune.schema import Conversation, MemoryNote
 from finetune.validate import tool_argument_models
 from koclaw.errors import InputError
@@ -125,12 +125,9 @@ def load_probes(path: Path | None = None) -> list[Probe]:
         raise invalid_file(source, exc) from None
 
 
-def eval_setting(system: SystemMode, persona: bool = True, tools: bool = True) -> Setting | None:
-    """The runtime's persona and tools (either left out on request); None for the bare chat."""
-    if system == "none":
-        return None
-    served = Setting.served()
-    return Setting(served.persona if persona else "", served.tools if tools else [], served.channel)
+eval_setting = setting_for
+"""The runtime's persona and tools (either left out on request); None for the bare chat. The same
+helper builds the trainer's samples, so evaluation renders what training rendered."""
 
 
 def choose_system(
@@ -216,7 +213,7 @@ def read_heldout(path: Path) -> list[Conversation]:
             row = json.loads(line)
             if not isinstance(row, dict):
                 raise ValueError("not a JSON object")
-            if "prompt" in row and "completion" in row:
+            if "completion" in row:  # trl prompt/completion rows, or `finetune export`'s sample rows
                 raise InputError(
                     f"{path}:{number} is a prompt/completion training row, not a conversation: pass the "
                     "held-out conversations (adapter/heldout.jsonl from a current `koclaw finetune train`, "
@@ -267,13 +264,10 @@ def heldout_prompts(
     conversations: Sequence[Conversation], system: SystemMode, setting: Setting | None
 ) -> list[Prompt]:
     """One prompt per model round of each held-out conversation: exactly the training samples."""
-    prompts = []
-    for conversation in conversations:
-        for sample in turn_samples(conversation, system, setting):
-            prompts.append(
-                Prompt(sample.id, "heldout", sample.lang, sample, sample.tool, conversation=conversation.id)
-            )
-    return prompts
+    return [
+        Prompt(s.id, "heldout", s.lang, s, s.tool, conversation=s.conversation)
+        for s in samples_of(conversations, system, setting)
+    ]
 
 
 def spread(items: Sequence[T], limit: int | None, key: Callable[[T], Hashable]) -> list[T]:

@@ -1,17 +1,23 @@
-"""Turn validated conversations into what trainers read: trl's conversational JSONL and ShareGPT.
+"""Turn validated conversations into training files: the very samples ``koclaw finetune train`` trains on.
 
-trl rows are ``{"id", "messages", "text"}``. `messages` is what trl's SFTTrainer applies the model's
-chat template to; `text` is the same conversation already rendered in Qwen's ChatML, for trainers
-that take plain text, and differs from Qwen3's own template on purpose in one way: the ``<think>``
-block is kept in *every* assistant turn (the template drops it from earlier turns), because the Soul
-tier must learn to think the same way on turn five as on turn one. Tool calls are rendered as Qwen's
-``<tool_call>`` blocks after the reply, tool results as a user turn of ``<tool_response>`` blocks,
-exactly as the runtime parses and sends them.
+One code path: every row is a :class:`finetune.render.TurnSample`, one model round rendered as the runtime
+sends it (:mod:`finetune.render`: the runtime's context, or the bare chat with ``--system none``), its tool
+call in the runtime's one JSON format (``{"tool": ..., "arguments": ...}``, :func:`memory.working.json_call`),
+thinking only where the data has it. So an exported file teaches what the runtime serves, and no second
+tool format (no ``<tool_call>`` blocks): the runtime's Tools section teaches the JSON one and shows it back.
 
-ShareGPT follows LLaMA-Factory's tags (system, human, gpt, function_call, observation). A tool call
-is a ``function_call`` whose value is the call's JSON (a list for several), preceded by the think
-block when the turn has no visible text; consecutive tool results become one ``observation`` joined
-so that LLaMA-Factory's qwen template reproduces the ChatML above.
+trl rows (``train.jsonl``) are the sample's fields: ``{"id", "messages", "thinking", "completion", "lang",
+"tool"}``, the id being ``<conversation id>#<turn>.<round>``. Render ``messages`` with the base model's own
+chat template (``add_generation_prompt=True, enable_thinking=thinking``) and train ``completion`` after
+it: trl's prompt/completion text rows, as :func:`finetune.train.sample_rows` builds them
+(``TurnSample(**row).prompt(tokenizer)``). Why no ready-made text: the prompt must be what the server's
+template renders, which only the model's tokenizer can write; a hand-written ChatML drifts from it.
+
+ShareGPT rows (LLaMA-Factory's tags: system, human, gpt, observation) are the same samples: the prompt
+messages as turns, then the completion as the last ``gpt`` turn (with its ``<think>`` block when the round
+thinks). A tool call is ``gpt`` text in the JSON format and a tool result an ``observation``, as the
+runtime sends them; not ``function_call``, which LLaMA-Factory would render in a format the runtime never
+parses. Train with ``mask_history: true``: the last turn is the round, the earlier ones are its context.
 
 The held-out split hashes a group key with blake2b: exact and near duplicates (see
 :mod:`finetune.dedupe`) share the key, so no copy of a held-out conversation is ever trained on.
@@ -19,6 +25,7 @@ The held-out split hashes a group key with blake2b: exact and near duplicates (s
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections import Counter
@@ -28,88 +35,36 @@ from pathlib import Path
 from typing import Any, Literal
 
 from finetune.dataset import Record, write_lines_atomic
-from finetune.schema import Conversation, Message, ToolCallSpec
-from finetune.validate import split_think
+from finetune.render import END, Setting, TurnSample, samples_of, setting_for
+from finetune.render import SystemMode as RenderMode
+from finetune.schema import Conversation
 
 Format = Literal["trl", "sharegpt", "both"]
-SystemMode = Literal["persona", "none"]
+SystemMode = Literal["runtime", "persona", "none"]
 FORMATS: tuple[Format, ...] = ("trl", "sharegpt", "both")
-SYSTEM_MODES: tuple[SystemMode, ...] = ("persona", "none")
+SYSTEM_MODES: tuple[SystemMode, ...] = ("runtime", "persona", "none")
+"""``persona``, the CLI's older name, means ``runtime``: the runtime's context, persona included."""
+SHAREGPT_TAGS = {"system": "system", "user": "human", "assistant": "gpt", "tool": "observation"}
 _SPLIT_PERSON = b"koclaw-heldout"
-_RESPONSE_JOIN = "\n</tool_response>\n<tool_response>\n"
 
 
-def think_prefix(content: str) -> tuple[str, str]:
-    """``(canonical think block or "", visible text)``: Qwen's ``<think>\\n...\\n</think>\\n\\n`` form."""
-    thinking, visible = split_think(content)
-    return (f"<think>\n{thinking}\n</think>\n\n" if thinking is not None else ""), visible
+def trl_row(sample: TurnSample) -> dict[str, Any]:
+    """The sample as a JSON row; ``TurnSample(**row)`` reads it back."""
+    return dataclasses.asdict(sample)
 
 
-def tool_call_json(call: ToolCallSpec) -> str:
-    return json.dumps({"name": call.name, "arguments": call.arguments}, ensure_ascii=False)
+def reply(sample: TurnSample) -> str:
+    """The round as an assistant message: think block (when the round thinks), then what the model wrote.
+
+    The completion starts after the template's ``<think>\\n`` generation prompt, so the opener is added back.
+    """
+    text = sample.completion.removesuffix(END)
+    return f"<think>\n{text}" if sample.thinking else text
 
 
-def assistant_content(message: Message) -> str:
-    """The assistant turn as the model writes it: think block, reply, then ``<tool_call>`` blocks."""
-    head, visible = think_prefix(message.content)
-    blocks = [f"<tool_call>\n{tool_call_json(call)}\n</tool_call>" for call in message.tool_calls or ()]
-    return head + visible + ("\n" if visible and blocks else "") + "\n".join(blocks)
-
-
-def trl_messages(conversation: Conversation, system: str | None) -> list[dict[str, str]]:
-    """Chat messages; `system` is added unless the conversation brings its own system turn."""
-    messages: list[dict[str, str]] = []
-    if system and conversation.messages[0].role != "system":
-        messages.append({"role": "system", "content": system})
-    for message in conversation.messages:
-        content = assistant_content(message) if message.role == "assistant" else message.content
-        messages.append({"role": message.role, "content": content})
-    return messages
-
-
-def chatml(messages: Sequence[dict[str, str]]) -> str:
-    """Qwen ChatML; consecutive tool results share one user turn, as in Qwen's template."""
-    parts: list[str] = []
-    for i, message in enumerate(messages):
-        if message["role"] != "tool":
-            parts.append(f"<|im_start|>{message['role']}\n{message['content']}<|im_end|>\n")
-            continue
-        if i == 0 or messages[i - 1]["role"] != "tool":
-            parts.append("<|im_start|>user")
-        parts.append(f"\n<tool_response>\n{message['content']}\n</tool_response>")
-        if i == len(messages) - 1 or messages[i + 1]["role"] != "tool":
-            parts.append("<|im_end|>\n")
-    return "".join(parts)
-
-
-def trl_row(conversation: Conversation, system: str | None) -> dict[str, Any]:
-    messages = trl_messages(conversation, system)
-    return {"id": conversation.id, "messages": messages, "text": chatml(messages)}
-
-
-def sharegpt_row(conversation: Conversation, system: str | None) -> dict[str, Any]:
-    turns: list[dict[str, str]] = []
-    if system and conversation.messages[0].role != "system":
-        turns.append({"from": "system", "value": system})
-    for message in conversation.messages:
-        if message.role == "assistant":
-            head, visible = think_prefix(message.content)
-            calls = message.tool_calls or []
-            if visible or not calls:
-                turns.append({"from": "gpt", "value": head + visible})
-                head = ""
-            if calls:
-                payload = [json.loads(tool_call_json(c)) for c in calls]
-                value = json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False)
-                turns.append({"from": "function_call", "value": head + value})
-        elif message.role == "tool":
-            if turns and turns[-1]["from"] == "observation":
-                turns[-1]["value"] += _RESPONSE_JOIN + message.content
-            else:
-                turns.append({"from": "observation", "value": message.content})
-        else:
-            turns.append({"from": "human" if message.role == "user" else "system", "value": message.content})
-    return {"id": conversation.id, "conversations": turns}
+def sharegpt_row(sample: TurnSample) -> dict[str, Any]:
+    turns = [{"from": SHAREGPT_TAGS[m["role"]], "value": m["content"]} for m in sample.messages]
+    return {"id": sample.id, "conversations": [*turns, {"from": "gpt", "value": reply(sample)}]}
 
 
 def heldout_bucket(key: str) -> float:
@@ -136,14 +91,13 @@ def split(
     return train, test
 
 
-def system_prompt(mode: SystemMode) -> str | None:
-    if mode == "none":
-        return None
-    from character import ProfileError, load_profile, render_persona
+def export_setting(system: SystemMode) -> Setting | None:
+    """The runtime's setting for `system` (None for the bare chat); a broken profile is an InputError."""
+    from character import ProfileError
     from koclaw.errors import InputError
 
     try:
-        return render_persona(load_profile())
+        return None if system == "none" else setting_for("runtime")
     except ProfileError as exc:
         raise InputError(f"{exc} Fix the profile, or export with --system none.") from exc
 
@@ -155,6 +109,7 @@ class ExportResult:
     rejected: int
     rejects_by_code: dict[str, int]
     files: list[Path] = field(default_factory=list)
+    samples: dict[str, int] = field(default_factory=dict)  # rounds written per part (train, heldout)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -162,6 +117,7 @@ class ExportResult:
             "heldout": self.heldout,
             "rejected": self.rejected,
             "rejects_by_code": self.rejects_by_code,
+            "samples": self.samples,
             "files": [str(f) for f in self.files],
         }
 
@@ -172,33 +128,36 @@ def export(
     *,
     fmt: Format = "trl",
     heldout: float = 0.1,
-    system: SystemMode = "persona",
+    system: SystemMode = "runtime",
     threshold: float = 0.8,
+    history_turns: int | None = None,
 ) -> ExportResult:
-    """Write train (and held-out) files for the accepted records; rejects are only counted.
+    """Write train (and held-out) sample files for the accepted records; rejects are only counted.
 
     Files: ``train.jsonl``/``heldout.jsonl`` (trl) and ``train.sharegpt.jsonl``/
-    ``heldout.sharegpt.jsonl``; the held-out files are written only when `heldout` > 0.
+    ``heldout.sharegpt.jsonl``; the held-out files are written only when `heldout` > 0. `history_turns`
+    keeps that many earlier exchanges in each sample (None: all), as ``finetune.train``'s setting does.
     """
     if not 0 <= heldout < 1:
         raise ValueError(f"heldout must be in [0, 1), got {heldout}")
     accepted = [r.conversation for r in records if r.ok and r.conversation is not None]
     rejects = Counter(code for r in records if not r.ok for code in r.verdict.codes)
-    prompt = system_prompt(system)
+    mode: RenderMode = "none" if system == "none" else "runtime"
+    setting = export_setting(system)
     train, test = split(accepted, heldout, threshold=threshold)
     result = ExportResult(
         len(train), len(test), sum(1 for r in records if not r.ok), dict(rejects.most_common())
     )
-    parts: list[tuple[str, list[Conversation]]] = [("train", train)] + (
-        [("heldout", test)] if heldout > 0 else []
-    )
+    parts = [("train", train)] + ([("heldout", test)] if heldout > 0 else [])
+    samples = {part: samples_of(items, mode, setting, history_turns) for part, items in parts}
+    result.samples = {part: len(found) for part, found in samples.items()}
     writers = {"trl": (".jsonl", trl_row), "sharegpt": (".sharegpt.jsonl", sharegpt_row)}
     for name in ("trl", "sharegpt"):
         if fmt not in (name, "both"):
             continue
         suffix, row = writers[name]
-        for part, items in parts:
+        for part, found in samples.items():
             path = out_dir / f"{part}{suffix}"
-            write_lines_atomic(path, (json.dumps(row(c, prompt), ensure_ascii=False) for c in items))
+            write_lines_atomic(path, (json.dumps(row(s), ensure_ascii=False) for s in found))
             result.files.append(path)
     return result

@@ -25,8 +25,8 @@ the newest message, so one sequence cannot hold several thinking turns the way i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 
@@ -59,6 +59,11 @@ class TurnSample:
     lang: BaseLang
     tool: str | None = None  # the tool this round calls, if it calls one
 
+    @property
+    def conversation(self) -> str:
+        """The id of the conversation this round is from (ids are ``<conversation>#<turn>.<round>``)."""
+        return self.id.split("#", 1)[0]
+
     def prompt(self, tokenizer: Any) -> str:
         """The prompt as the server renders it (no native tools: the runtime teaches them in text)."""
         text: str = tokenizer.apply_chat_template(
@@ -69,17 +74,43 @@ class TurnSample:
 
 @dataclass(frozen=True)
 class Setting:
-    """What the runtime would know around a conversation: persona and tools (built once per run)."""
+    """What the runtime would know around a conversation: persona, tools and the character (built once per
+    run, so the profile is read once, not once per turn)."""
 
     persona: str
     tools: list[dict[str, Any]]
     channel: str | None = None  # None: each conversation gets one of CHANNELS (hash of its id)
+    profile: Profile = field(default_factory=load_profile, repr=False)  # renders the `# Now` notes
 
     @classmethod
     def served(cls, profile: Profile | None = None, channel: str | None = None) -> Setting:
         from koclaw.tools import served_specs
 
-        return cls(render_persona(profile or load_profile()), served_specs(), channel)
+        profile = profile or load_profile()
+        return cls(render_persona(profile), served_specs(), channel, profile)
+
+
+def setting_for(system: SystemMode, persona: bool = True, tools: bool = True) -> Setting | None:
+    """The runtime's setting for `system` (persona or tools left out on request); None for the bare chat."""
+    if system == "none":
+        return None
+    served = Setting.served()
+    return replace(served, persona=served.persona if persona else "", tools=served.tools if tools else [])
+
+
+def samples_of(
+    conversations: Iterable[Conversation],
+    system: SystemMode,
+    setting: Setting | None = None,
+    history_turns: int | None = None,
+) -> list[TurnSample]:
+    """Every round of every conversation (:func:`turn_samples`), with one setting for them all.
+
+    Why one helper: training, export and evaluation must render the same samples the same way.
+    """
+    if system == "runtime" and setting is None:
+        setting = setting_for(system)
+    return [s for c in conversations for s in turn_samples(c, system, setting, history_turns)]
 
 
 def completion(thinking: str | None, text: str) -> str:
@@ -139,10 +170,9 @@ def _runtime_head(
     """The messages of `working.build` for this turn: the same sections and note the runtime sends."""
     from memory.session import Message as Stored
 
-    profile = load_profile()
     key = int(hashlib.blake2b(conversation.id.encode(), digest_size=8).hexdigest(), 16)
     note = render_turn_note(
-        profile,
+        setting.profile,
         lang=found.lang,
         dominant=found.dominant,
         user_name=None,

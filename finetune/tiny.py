@@ -2,9 +2,10 @@
 
 Why it exists: no hub model can be downloaded here, yet the training, evaluation and serving code must run
 on a real ``qwen3_5_text`` model with Qwen's ChatML, think tokens and tool blocks. This module builds one
-from nothing: a byte-level BPE tokenizer trained on Kokoron's trilingual text (seed conversations and the
-character profile, so Chinese and Japanese get real merges) and a randomly initialised model of about 0.6M
-parameters (2.4 MB). It proves the pipeline only; it knows nothing.
+from nothing: a byte-level BPE tokenizer trained on Kokoron's trilingual text (seed conversations, small
+talk and the character profile, so Chinese and Japanese get real merges) and a model of about 0.6M
+parameters (2.4 MB). Its weights are the shipped ones of :mod:`finetune.builtin` (trained here to speak
+short in-character lines), or random when built from other texts. It knows no facts.
 
 The chat template follows Qwen3.5's in every byte the runtime and the trainer depend on (ChatML turns, the
 ``<think>`` generation prompt, ``<tool_call><function=...>`` blocks, tool results as ``<tool_response>``
@@ -33,11 +34,13 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from finetune.builtin import load_into, small_talk_texts
+
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerFast
 
 TINY_NAME = "tiny-kokoron"
-TINY_FORMAT = 2
+TINY_FORMAT = 3
 # The tied embedding is also the output head. At the usual init (std 0.02, row norm ~0.16 at hidden 64)
 # logits stay within about +-1.3, so a LoRA on the frozen base cannot move the loss far from uniform;
 # at std 1/sqrt(hidden) they can reach the range a trained model uses.
@@ -145,13 +148,16 @@ CHAT_TEMPLATE = r"""{%- macro text(content) -%}
 {%- endif -%}"""
 """Qwen3.5 ChatML with verbatim assistant turns and generation markers (see the module docstring)."""
 
+WHAT_TRAINED = "tiny Kokoron: trained on this machine's Kokoron text to speak short lines"
+WHAT_RANDOM = "tiny Kokoron, randomly initialised: proves the pipeline only"
+
 _REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 
 Progress = Callable[[str], None]
 
 
 def corpus_texts() -> list[str]:
-    """The project's own trilingual text: the character profile and every seed conversation."""
+    """The project's own trilingual text: the character profile, the small talk, every seed conversation."""
     from finetune.prompts import load_seeds
 
     package = resources.files("character")
@@ -159,6 +165,7 @@ def corpus_texts() -> list[str]:
         package.joinpath(name).read_text(encoding="utf-8")
         for name in ("kokoron.yaml", "CHARACTER_PROFILE.md")
     ]
+    texts += small_talk_texts()
     for conversation in load_seeds():
         for message in conversation.messages:
             texts.append(message.content)
@@ -320,7 +327,7 @@ def ensure_tiny(path: Path | None = None, progress: Progress | None = None) -> P
     started = time.monotonic()
     build_dir = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:
-        say(f"Building the tiny Kokoron model in {target} (once; proves the pipeline only)...")
+        say(f"Building the tiny Kokoron model in {target} (once)...")
         save_tiny(build_dir, say)
         if is_complete(target):  # a concurrent build finished first
             return target
@@ -346,8 +353,9 @@ def save_tiny(
     corpus = list(texts) if texts is not None else corpus_texts()
     say(f"Training a byte-level BPE tokenizer on {len(corpus)} texts...")
     tokenizer = build_tokenizer(corpus)
-    say(f"Building a random Qwen3.5 model ({len(tokenizer)} tokens)...")
+    say(f"Building a Qwen3.5 model ({len(tokenizer)} tokens)...")
     model = build_tiny_model(tokenizer)
+    trained = load_into(model, tokenizer) if texts is None else None  # the shipped weights, if any
     directory.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(directory)
     with _quiet_progress_bars():  # a one-shard "Writing model shards" bar is noise in a CLI's output
@@ -355,7 +363,8 @@ def save_tiny(
     config = model.config
     manifest = {
         "name": TINY_NAME,
-        "what": "tiny Kokoron: proves the pipeline only",
+        "what": WHAT_TRAINED if trained else WHAT_RANDOM,
+        "trained": trained,
         "format": TINY_FORMAT,
         "model_type": config.model_type,
         "architecture": type(model).__name__,

@@ -7,15 +7,18 @@ thinking included, on any template (no ``{% generation %}`` markers, no training
 wrap every turn in an empty think block); a sample longer than ``max_length`` is left out and counted,
 never cut; LoRA hits every linear layer of the language model, Gated DeltaNet
 projections included, and never the vision tower; the held-out split is :func:`finetune.export.split`, so
-evaluation never sees a training conversation or a near copy of one. The adapter is never merged: with
-``int8`` the base is quanto-quantized and a merge would give wrong output with no error.
+evaluation never sees a training conversation or a near copy of one, and its loss before and after is
+evaluation's own (:func:`finetune.evaluate.heldout_loss`, per completion token), so the two figures agree.
+The adapter is never merged: with ``int8`` the base is quanto-quantized and a merge would give wrong
+output with no error.
 
-Output (``--output DIR``): ``checkpoint-N/`` (resume with ``--resume``), ``loss.png``, ``train_config.json``,
-``adapter/`` (PEFT adapter named for ``AutoModelForCausalLM``, what evaluation and the test server load,
-with ``manifest.json``, ``heldout_ids.json``, ``heldout.jsonl``, ``loss.png``) and, when the base model's
-class keeps its text model under ``language_model`` (Qwen3.5-27B declares
-``Qwen3_5ForConditionalGeneration``), ``adapter-vllm/``: the same weights renamed for vLLM (see
-:mod:`finetune.vllm_compat`; serve and register that folder with vLLM).
+Output (``--output DIR``, written by :mod:`finetune.train_output`): ``checkpoint-N/`` (resume with
+``--resume``), ``loss.png``, ``train_config.json``, ``adapter/`` (PEFT adapter named for
+``AutoModelForCausalLM``, what evaluation and the test server load, with ``manifest.json``,
+``heldout_ids.json``, ``heldout.jsonl``, ``loss.png``) and, when the base model's class keeps its text
+model under ``language_model`` (Qwen3.5-27B declares ``Qwen3_5ForConditionalGeneration``),
+``adapter-vllm/``: the same weights renamed for vLLM (see :mod:`finetune.vllm_compat`; serve and register
+that folder with vLLM).
 
 Usage::
 
@@ -35,22 +38,20 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib import metadata
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from finetune.hf import TINY, Dtype
-from finetune.render import SystemMode, TurnSample
+from finetune.render import SystemMode, TurnSample, samples_of
 from finetune.schema import Conversation
 from koclaw.errors import InputError
 
@@ -67,7 +68,6 @@ TARGET_MODULES = (
 """Every linear layer of the text model in both Qwen3.5 classes; vision blocks never match."""
 IDENTITY = ("base_model", "data", "system", "heldout", "lora_r", "lora_alpha", "target_modules", "int8")
 """Settings a resumed run must share with the run it continues."""
-MANIFEST_FORMAT = 1
 
 
 class TrainConfig(BaseModel):
@@ -199,11 +199,8 @@ class Prepared:
 
     def samples(self, which: Literal["train", "heldout"]) -> list[TurnSample]:
         """One sample per model round, rendered as the runtime sends it (see :mod:`finetune.render`)."""
-        from finetune.render import Setting, turn_samples
-
-        setting = Setting.served() if self.system == "runtime" else None
         items = self.train if which == "train" else self.heldout
-        return [s for c in items for s in turn_samples(c, self.system, setting, self.history_turns)]
+        return samples_of(items, self.system, history_turns=self.history_turns)
 
 
 @dataclass
@@ -258,6 +255,24 @@ def prepare_data(config: TrainConfig) -> Prepared:
         )
     rejected = sum(1 for r in records if not r.ok)
     return Prepared(train, heldout, rejected, files, config.system, config.history_turns)
+
+
+def warmup_steps(ratio: float, total: int) -> int:
+    """Warmup steps for `ratio` of `total` optimizer steps, rounded down: a run shorter than 1/ratio has none.
+
+    Why not transformers' ratio (``warmup_steps`` < 1): it rounds up, and warmup starts at lr 0, so every
+    run with any warmup spends its first optimizer step at lr 0: half of a 2-step tiny run learns nothing.
+    """
+    return int(round(ratio * total, 9))  # round first: 0.29 * 100 is 28.999999999999996
+
+
+def training_steps(args: Any, batches: int) -> int:
+    """Optimizer steps the trainer will take: ``max_steps``, else epochs of `batches` (per process) over
+    gradient accumulation, counted as transformers' ``Trainer.set_initial_training_values`` counts them."""
+    if args.max_steps > 0:
+        return int(args.max_steps)
+    per_epoch = max(math.ceil(batches / int(args.gradient_accumulation_steps)), 1)
+    return math.ceil(float(args.num_train_epochs) * per_epoch)
 
 
 def resolve_optim(name: str, cuda: bool) -> str:
@@ -366,7 +381,7 @@ def build_trainer(
         gradient_accumulation_steps=config.grad_accum,
         learning_rate=config.learning_rate,
         lr_scheduler_type=config.lr_scheduler,
-        warmup_steps=config.warmup_ratio,  # below 1 transformers reads it as a share of all steps
+        warmup_steps=0,  # set below from warmup_ratio, once the number of steps is known
         num_train_epochs=config.epochs,
         max_steps=config.max_steps,
         max_length=config.max_length,
@@ -397,7 +412,7 @@ def build_trainer(
     )
     samples = data.samples("train")
     train_rows = sample_rows(samples, tokenizer, config.max_length)
-    heldout = sample_rows(data.samples("heldout"), tokenizer, config.max_length)
+    heldout = sample_rows(data.samples("heldout"), tokenizer, config.max_length)  # counted; see heldout_loss
     thinking = sum(s.thinking for s in samples if s.id not in set(train_rows.too_long))
     data.counts = {"train": len(train_rows.rows), "heldout": len(heldout.rows), "train_thinking": thinking}
     data.too_long = {"train": train_rows.too_long, "heldout": heldout.too_long}
@@ -416,13 +431,34 @@ def build_trainer(
         model=model,
         args=args,
         train_dataset=Dataset.from_list(train_rows.rows),
-        eval_dataset=Dataset.from_list(heldout.rows) if heldout.rows else None,
         processing_class=tokenizer,
         peft_config=lora,
         callbacks=[progress_callback(progress)] if progress else None,
     )
     trainer.remove_callback(PrinterCallback)  # our progress lines replace its raw log dicts
+    total = training_steps(args, len(trainer.get_train_dataloader()))
+    args.warmup_steps = warmup_steps(config.warmup_ratio, total)
     return trainer
+
+
+def heldout_loss(trainer: Any, samples: Sequence[TurnSample], max_length: int) -> tuple[float | None, int]:
+    """Held-out loss per completion token, and over how many tokens (:func:`finetune.evaluate.heldout_loss`).
+
+    Why not ``trainer.evaluate()``: its eval_loss is a mean of per-sample means, so a short reply weighs as
+    much as a long one; evaluation's loss is token-weighted, and the two must be the same figure.
+    """
+    import torch
+
+    from finetune.evaluate import heldout_loss as measure
+
+    model, training = trainer.model, trainer.model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            loss, tokens, _ = measure(model, trainer.processing_class, samples, max_length)
+    finally:
+        model.train(training)
+    return loss, tokens
 
 
 def train(config: TrainConfig, *, resume: bool = False, progress: Progress | None = None) -> Path:
@@ -442,13 +478,14 @@ def train(config: TrainConfig, *, resume: bool = False, progress: Progress | Non
         f"{len(data.train)} conversations to train on, {len(data.heldout)} held out, {data.rejected} rejected"
     )
     trainer = build_trainer(config, data, output, say)
-    before = trainer.evaluate()["eval_loss"] if config.eval_before and data.heldout else None
+    held = data.samples("heldout")
+    before = heldout_loss(trainer, held, config.max_length)[0] if config.eval_before and held else None
     if before is not None:
         say(f"Held-out loss before training: {before:.4f}")
     started = time.monotonic()
     result = trainer.train(resume_from_checkpoint=checkpoint)
     runtime = time.monotonic() - started
-    after = trainer.evaluate()["eval_loss"] if data.heldout else None
+    after, held_tokens = heldout_loss(trainer, held, config.max_length) if held else (None, 0)
     if not trainer.is_world_process_zero():
         return output / "adapter"
     state = trainer.state
@@ -463,6 +500,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: Progress | Non
         "last_loss": losses[-1] if losses else None,
         "eval_loss_before": before,
         "eval_loss": after,
+        "heldout_tokens": held_tokens,  # the held-out losses are per completion token, as evaluation's
         "tokens_per_second": trained / max(loop_s, 1e-9),
         "tokens_trained": trained,
         "train_seconds": loop_s,
@@ -472,7 +510,9 @@ def train(config: TrainConfig, *, resume: bool = False, progress: Progress | Non
         "runtime_s": round(runtime, 2),
         "resumed_from": Path(checkpoint).name if checkpoint else None,
     }
-    return _save(trainer, config, data, output, metrics)
+    from finetune.train_output import save_run
+
+    return save_run(trainer, config, data, output, metrics)
 
 
 def default_output(config: TrainConfig) -> Path:
@@ -502,122 +542,6 @@ def _check_output(config: TrainConfig, output: Path, resume: bool) -> str | None
         if changed := [k for k in IDENTITY if before.get(k) != now.get(k)]:
             raise InputError(f"--resume with other {', '.join(changed)} than {output} was started with.")
     return last
-
-
-def _save(trainer: Any, config: TrainConfig, data: Prepared, output: Path, metrics: dict[str, Any]) -> Path:
-    from finetune.vllm_compat import serving_checks
-
-    adapter, vllm_dir = output / "adapter", output / "adapter-vllm"
-    for old in (adapter, vllm_dir):
-        shutil.rmtree(old, ignore_errors=True)
-    trainer.model.save_pretrained(str(adapter))  # LoRA weights only: never merged (int8 bases!)
-    ids = [c.id for c in data.heldout]
-    (adapter / "heldout_ids.json").write_text(json.dumps(ids, indent=1) + "\n", encoding="utf-8")
-    rows = [c.model_dump_json(exclude_defaults=True) for c in data.heldout]  # evaluation re-renders them
-    (adapter / "heldout.jsonl").write_text("".join(f"{r}\n" for r in rows), encoding="utf-8")
-    plot_loss(trainer.state.log_history, output / "loss.png", metrics)
-    shutil.copy2(output / "loss.png", adapter / "loss.png")
-    checks, vllm_copy = serving_checks(adapter, vllm_dir)
-    manifest = {
-        "format": MANIFEST_FORMAT,
-        "kind": "koclaw-lora",
-        "base_model": config.base_model,
-        "naming": "text",
-        "vllm_adapter": str(vllm_copy or adapter),
-        "adapter_checks": checks,
-        "dataset": {
-            "files": data.files,
-            "system": config.system,
-            "heldout_share": config.heldout,
-            "split": "finetune.export.split",
-            "train": len(data.train),
-            "heldout": len(data.heldout),
-            "rejected": data.rejected,
-            "heldout_ids_file": "heldout_ids.json",
-            "samples": data.counts,
-            "too_long": {k: len(v) for k, v in data.too_long.items()},
-            "too_long_ids": {k: v[:50] for k, v in data.too_long.items()},
-            "prompt": "the runtime's context (finetune.render), the base model's own chat template",
-            "thinking": "non-empty thinking: thinking-on request; none: thinking-off; never an empty block",
-        },
-        "config": json.loads(config.model_dump_json()),
-        "training": _environment(trainer, config),
-        "metrics": metrics,
-        "code": code_version(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
-    (adapter / "manifest.json").write_text(text, encoding="utf-8")
-    if vllm_copy is not None:
-        copy = {**manifest, "naming": "wrapper", "for": "vllm", "transformers_adapter": str(adapter)}
-        (vllm_copy / "manifest.json").write_text(
-            json.dumps(copy, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
-    return adapter
-
-
-def _environment(trainer: Any, config: TrainConfig) -> dict[str, Any]:
-    """How the run was made; the kernel flags explain its tokens/s (Gated DeltaNet is ~2x slower without)."""
-    import importlib.util
-
-    args = trainer.args
-    return {
-        "device": str(args.device),
-        "world_size": args.world_size,
-        "bf16": bool(args.bf16),
-        "int8": config.int8,
-        "optim": str(getattr(args.optim, "value", args.optim)),
-        "fast_kernels": {m: importlib.util.find_spec(m) is not None for m in ("fla", "causal_conv1d")},
-        "loss": "completion tokens only" if config.assistant_only_loss else "prompt and completion",
-        "merge": "never into an int8 base; merge only onto the full-precision base",
-    }
-
-
-def code_version() -> dict[str, Any]:
-    """Package versions and the git commit (with a dirty flag) the adapter was trained from."""
-    found: dict[str, Any] = {}
-    for name in ("koclaw", "torch", "transformers", "peft", "trl"):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    root, found["git_commit"] = Path(__file__).resolve().parent.parent, None
-    try:
-        git = [subprocess.run(["git", *a], cwd=root, capture_output=True, text=True, timeout=5)
-               for a in (["rev-parse", "HEAD"], ["status", "--porcelain"])]  # fmt: skip
-        if git[0].returncode == 0:
-            found.update(git_commit=git[0].stdout.strip(), git_dirty=bool(git[1].stdout.strip()))
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return found
-
-
-def plot_loss(history: list[dict[str, Any]], path: Path, metrics: dict[str, Any]) -> Path:
-    """Training loss per logged step, with the held-out loss before and after (matplotlib Agg)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    points = [(e["step"], e["loss"]) for e in history if "loss" in e]
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    if points:
-        ax.plot(*zip(*points, strict=True), label="train loss", color="#c0392b")
-    for key, step, label in (
-        ("eval_loss_before", 0, "held-out before"),
-        ("eval_loss", metrics["steps"], "held-out after"),
-    ):
-        if metrics.get(key) is not None:
-            ax.scatter([step], [metrics[key]], label=label, zorder=3)
-    rate = metrics.get("tokens_per_second") or 0
-    ax.set(xlabel="optimizer step", ylabel="loss", title=f"LoRA training ({rate:,.0f} tokens/s)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
 
 
 def parser() -> argparse.ArgumentParser:

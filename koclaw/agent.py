@@ -8,8 +8,13 @@ and only while it can still be such a call, so a call never reaches the person a
 streams with no added latency. At most `MAX_TOOL_ROUNDS` rounds of tools run; then one last request
 goes without tools, its last tool result saying that the limit is reached.
 
+The message is kept from the moment it is received (`Agent.receive`, in the session's inbox) and the
+reply row holds the text streamed so far (saved every `SAVE_EVERY_S` or `SAVE_EVERY_CHARS`), so
+neither a restart nor a kill -9 loses what was said or shown.
+
 After the reply is stored, a background task folds the turns that outgrew the session's share of the
-budget into the conversation's rolling summary (`Agent.summarise`; `Agent.drain` waits for it).
+budget into the conversation's rolling summary (`koclaw.summary`; `Agent.drain` waits for it, until
+a deadline).
 """
 
 from __future__ import annotations
@@ -23,18 +28,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from character import Detection, analyse_language, load_profile, render_persona, render_turn_note
+from character import (
+    Detection,
+    analyse_language,
+    load_profile,
+    render_persona,
+    render_short_persona,
+    render_turn_note,
+)
 from character.profile import Profile
 from koclaw.config import Settings
+from koclaw.errors import StorageError
 from koclaw.events import Done, ErrorEvent, Event, ReasoningDelta, TextDelta, ToolCall
 from koclaw.inputs import clean_input
 from koclaw.llm.base import ChatModel, ChatRequest
 from koclaw.llm.tool_calls import JsonCallDetector
 from koclaw.llm.tools import ToolContext, ToolRegistry, tool_error
 from koclaw.replies import Situation, fallback
+from koclaw.summary import SUMMARY_PROMPT as SUMMARY_PROMPT  # where it was first; tests read it here
+from koclaw.summary import Summaries, after_summary
 from koclaw.tools import default_tools
 from memory import working
-from memory.session import Conversation, Message, SessionStore, now_iso
+from memory.session import Conversation, SessionStore, now_iso
 from memory.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
@@ -50,14 +65,8 @@ TOOLS_EXHAUSTED = (
 )
 NOT_RUN = "not run: the tool limit for this message is reached; answer Sensei without tools"
 
-MIN_FOLD_MESSAGES = 4  # fold at least this many old messages at once, so summaries are not redone every turn
-SUMMARY_MAX_TOKENS = 400
-SUMMARY_PROMPT = (
-    "You keep the running summary of a conversation between Sensei and Kokoron. Merge the summary so "
-    "far (if any) with the new turns into one concise summary in the third person, at most about 150 "
-    "words, in the language the conversation mostly uses. Keep facts, names, dates, plans, promises and "
-    "feelings that matter; drop small talk. Reply with the summary only."
-)
+SAVE_EVERY_S = 1.0  # the reply row gets the text streamed so far at least this often while it grows
+SAVE_EVERY_CHARS = 400  # ... or after this many new characters, whichever comes first
 
 
 @dataclass(slots=True)
@@ -71,6 +80,7 @@ class Inbound:
     user_name: str | None = None
     speaker_id: str | None = None  # who wrote it, where `user_id` names a shared scope (a group chat)
     received_at: float = field(default_factory=time.perf_counter)
+    inbox_id: int | None = None  # where it was kept on receipt (`Agent.receive`); None: not kept yet
 
     @property
     def conversation_key(self) -> tuple[str, str, str]:
@@ -97,6 +107,10 @@ class _Reply:
     reasoning: list[str] = field(default_factory=list)
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     first_token_at: float | None = None
+    row_id: int = 0  # the reply's row, which gets the text so far every so often
+    chars: int = 0  # visible characters so far
+    saved_chars: int = 0
+    saved_at: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     model: str = ""
@@ -123,8 +137,10 @@ class Agent:
         self.store = store
         self.model = model
         self.profile = profile or load_profile()
-        self.persona = render_persona(self.profile)
-        self.tools = tools if tools is not None else default_tools()
+        short = settings.llm.persona == "short"
+        self.persona = (render_short_persona if short else render_persona)(self.profile)
+        registry = tools if tools is not None else default_tools()
+        self.tools = registry if settings.llm.tools else ToolRegistry([])
         self.recall = recall
         self.native_tools = native_tools
         self.budget = working.Budget(
@@ -132,7 +148,7 @@ class Agent:
             reply=settings.llm.max_reply_tokens,
             history_share=settings.session.history_share,
         )
-        self._summaries: dict[int, asyncio.Task[bool]] = {}
+        self.summaries = Summaries(store, model, self.budget, settings.llm.turn_deadline_s)
 
     async def context_for(
         self,
@@ -169,7 +185,7 @@ class Agent:
         history_budget = self.budget.for_history(
             fixed + estimate_tokens(memory_text) + estimate_tokens(note), estimate_tokens(shown)
         )
-        history = _after(
+        history = after_summary(
             self.store.history(conv.id, max(0, history_budget - summary_tokens), before_id=before_id),
             conv.summary_upto_id,
         )
@@ -185,10 +201,39 @@ class Agent:
         )
         return context, cut
 
+    def receive(self, inbound: Inbound) -> int:
+        """Keep a message as it arrives, before it waits for its turn; returns its inbox id.
+
+        Raises `InputError` for a message with nothing to answer (nothing is kept then).
+        """
+        clean_input(inbound.text)
+        return self.store.receive(
+            inbound.channel,
+            inbound.chat_id,
+            inbound.user_id,
+            inbound.text,
+            user_name=inbound.user_name,
+            speaker_id=inbound.speaker_id,
+        )
+
+    def abandon(self, inbound: Inbound, why: str) -> None:
+        """A kept message that will get no turn: into the session as unanswered, its words kept."""
+        if inbound.inbox_id is not None:
+            self.store.take(inbound.inbox_id, status="unanswered", error=why)
+
     async def turn(self, inbound: Inbound, emit: EventHandler) -> TurnResult:
         """Answer one message, sending events to `emit` as they stream. Raises `InputError` for bad input."""
         cleaned = clean_input(inbound.text)
         text = cleaned.text
+        if inbound.inbox_id is not None:  # kept on receipt: its turn takes it from the inbox
+            conv, user_msg = self.store.take(inbound.inbox_id, content=text)
+        else:
+            conv = self.store.conversation(
+                inbound.channel, inbound.chat_id, inbound.user_id, inbound.user_name
+            )
+            user_msg = self.store.add_message(
+                conv.id, "user", text, status="received", user_id=inbound.speaker_id or inbound.user_id
+            )
         # Detection is linear in the text: a long paste is read off the event loop, so it does not
         # stall every other conversation (a 1 MB body took ~0.15 s here).
         found = (
@@ -197,15 +242,7 @@ class Agent:
             else await asyncio.to_thread(analyse_language, text)
         )
         lang = found.lang
-        conv = self.store.conversation(inbound.channel, inbound.chat_id, inbound.user_id, inbound.user_name)
-        user_msg = self.store.add_message(
-            conv.id,
-            "user",
-            text,
-            status="received",
-            language=lang,
-            user_id=inbound.speaker_id or inbound.user_id,
-        )
+        self.store.update_message(user_msg, language=lang)
 
         now = datetime.now().astimezone()
         context, cut = await self.context_for(inbound, text, found, conv, before_id=user_msg, now=now)
@@ -223,7 +260,7 @@ class Agent:
             message_id=user_msg,
         )
 
-        reply = _Reply()
+        reply = _Reply(row_id=reply_id, saved_at=time.perf_counter())
         status = "interrupted"
         try:
             await self._within_deadline(context, reply, tool_context, inbound, emit)
@@ -255,7 +292,7 @@ class Agent:
             )
             answered = "answered" if status in ("ok", "truncated") else "unanswered"
             self.store.update_message(user_msg, status=answered)
-        self._summarise_later(conv.id)
+        self.summaries.later(conv.id)
         shown_text = visible + (("\n\n" if visible else "") + notice if notice else "")
         return TurnResult(
             conversation_id=conv.id,
@@ -333,6 +370,7 @@ class Agent:
             async for event in self.model.stream(request):
                 if isinstance(event, TextDelta):
                     await _show(detector.feed(event.text), round_text, reply, emit)
+                    self._save_partial(reply)
                     continue
                 if isinstance(event, (Done, ErrorEvent)):
                     rest, json_call = detector.finish()
@@ -396,87 +434,27 @@ class Agent:
             )
             context.add_tool_round(written, results)
 
-    # -- the rolling summary ---------------------------------------------------------------------
-    def _summarise_later(self, conversation_id: int) -> None:
-        """Fold old turns into the summary in the background, one task per conversation at a time."""
-        if conversation_id in self._summaries:
+    def _save_partial(self, reply: _Reply) -> None:
+        """Store the text shown so far in the reply row, at most every second or few hundred
+        characters: a kill -9 mid-reply then loses little of what the person saw."""
+        if reply.chars == reply.saved_chars or not reply.row_id:
             return
-        task = asyncio.create_task(self.summarise(conversation_id), name=f"summary {conversation_id}")
-        self._summaries[conversation_id] = task
-        task.add_done_callback(lambda _: self._summaries.pop(conversation_id, None))
-
-    async def drain(self) -> None:
-        """Wait for the background summaries still running (call before closing the model)."""
-        while self._summaries:
-            await asyncio.gather(*list(self._summaries.values()), return_exceptions=True)
+        now = time.perf_counter()
+        if reply.chars - reply.saved_chars < SAVE_EVERY_CHARS and now - reply.saved_at < SAVE_EVERY_S:
+            return
+        reply.saved_chars, reply.saved_at = reply.chars, now
+        try:
+            self.store.update_message(reply.row_id, content="".join(reply.text))
+        except StorageError:  # the reply goes on; the write at its end tries again
+            log.warning("saving the partial reply %s failed", reply.row_id, exc_info=True)
 
     async def summarise(self, conversation_id: int) -> bool:
-        """Fold the turns that outgrew the session's share into the rolling summary; True if stored.
+        """Fold what outgrew the session's share into the rolling summary now; True if stored."""
+        return await self.summaries.summarise(conversation_id)
 
-        Never raises for model trouble: without a summary the turns are only cut from the prompt,
-        and every message stays in the session tier.
-        """
-        try:
-            conv = self.store.get_conversation(conversation_id)
-            fold = self._to_fold(conv)
-            if not fold:
-                return False
-            return await self._fold(conv, fold)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.warning("summarising conversation %s failed", conversation_id, exc_info=True)
-            return False
-
-    def _to_fold(self, conv: Conversation) -> list[Message]:
-        """The oldest unsummarised turns, when the session outgrew its share; [] when it did not."""
-        messages = _after(self.store.history(conv.id, 10**9), conv.summary_upto_id)
-        share = self.budget.for_session()
-        sizes = [m.tokens or estimate_tokens(m.content) for m in messages]
-        if sum(sizes) + estimate_tokens(conv.summary or "") <= share:
-            return []
-        kept, cut = 0, len(messages)
-        for i in range(len(messages) - 1, -1, -1):
-            kept += sizes[i]
-            if kept > share // 2:
-                break
-            cut = i
-        fold = messages[:cut]
-        while fold and fold[-1].role != "assistant":  # what stays opens with Sensei's turn
-            fold.pop()
-        return fold if len(fold) >= MIN_FOLD_MESSAGES else []
-
-    async def _fold(self, conv: Conversation, fold: list[Message]) -> bool:
-        room = max(256, self.budget.context - SUMMARY_MAX_TOKENS - working.SAFETY_MARGIN_TOKENS - 512)
-        room -= estimate_tokens(SUMMARY_PROMPT) + estimate_tokens(conv.summary or "")
-        lines: list[str] = []
-        upto = 0
-        for message in fold:
-            text, _ = working.fit_text(message.content, max(64, room // 4), 8000)
-            line = f"{'Sensei' if message.role == 'user' else 'Kokoron'}: {text}"
-            if lines and estimate_tokens(line) > room:
-                break
-            room -= estimate_tokens(line)
-            lines.append(line)
-            upto = message.id
-        earlier = f"The summary so far:\n{conv.summary}\n\n" if conv.summary else ""
-        request = ChatRequest(
-            messages=[
-                {"role": "system", "content": SUMMARY_PROMPT},
-                {"role": "user", "content": earlier + "The turns to add:\n" + "\n".join(lines)},
-            ],
-            thinking=False,
-            max_tokens=SUMMARY_MAX_TOKENS,
-        )
-        text, error = await self.model.complete(request)
-        if error is not None:
-            log.warning("summarising conversation %s failed: %s", conv.id, error)
-            return False
-        summary = text.strip()
-        if not summary:
-            return False
-        self.store.set_summary(conv.id, summary, upto)
-        return True
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait for the background summaries, at most `timeout` s, then cancel the rest (redone later)."""
+        await self.summaries.drain(timeout)
 
 
 async def _show(text: str, round_text: list[str], reply: _Reply, emit: EventHandler) -> None:
@@ -487,17 +465,8 @@ async def _show(text: str, round_text: list[str], reply: _Reply, emit: EventHand
         reply.first_token_at = time.perf_counter()
     round_text.append(text)
     reply.text.append(text)
+    reply.chars += len(text)
     await emit(TextDelta(text))
-
-
-def _after(history: list[Message], upto: int | None) -> list[Message]:
-    """The turns the summary does not cover yet, opening with Sensei's turn."""
-    if not upto:
-        return history
-    kept = [m for m in history if m.id > upto]
-    while kept and kept[0].role == "assistant":
-        kept.pop(0)
-    return kept
 
 
 def _assistant_with_calls(text: str, calls: list[ToolCall], ids: list[str]) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -14,6 +16,7 @@ from koclaw.config import Settings
 from koclaw.delivery import Deliveries
 from koclaw.llm.base import ChatModel
 from koclaw.llm.openai_compat import OpenAICompatModel
+from koclaw.recovery import Recovery
 from koclaw.remember import Rememberer
 from koclaw.reminders import Reminders, ReminderStore
 from koclaw.runtime import Runtime
@@ -25,6 +28,10 @@ from memory.embeddings import make_embedder
 from memory.long_term import LongTermMemory
 from memory.session import SessionStore
 from memory.soul import SoulRegistry
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_S = 10.0  # all of shutdown: running turns first, then every background task
 
 
 @dataclass(slots=True)
@@ -48,9 +55,16 @@ class App:
 async def open_app(settings: Settings, *, run_jobs: bool = True) -> AsyncIterator[App]:
     """Everything a channel needs; closed in order (scheduler, then runtime, so turns can still write).
 
-    `run_jobs`: this process runs the timed jobs (reminders, check-ins, retrains), as `koclaw run`
-    does. Short-lived commands (`koclaw chat`, `koclaw memory working`) pass False: they store jobs
-    but never run them, so no two processes race for one job and a retrain never runs in a chat.
+    `run_jobs`: this process runs the timed jobs (reminders, check-ins, retrains) and answers the
+    messages a restart left unanswered (`koclaw.recovery`), as `koclaw run` does. Short-lived
+    commands (`koclaw chat`, `koclaw memory working`) pass False: they store jobs but never run them,
+    so no two processes race for one job and a retrain never runs in a chat.
+
+    Closing fits in one grace period (`SHUTDOWN_GRACE_S` from the runtime's first `shutdown`): each
+    background task (jobs, redeliveries, a retrain stage, summaries, episodes) gets what is left of
+    it and is then cancelled, so a hung model server cannot hold up a restart. What is cancelled is
+    redone later: a reminder stays undelivered and is sent again, a retrain resumes, a summary is
+    folded after a later turn; the session tier already holds every turn.
     """
     store = SessionStore(settings.session_db)
     store.recover_interrupted()
@@ -82,6 +96,7 @@ async def open_app(settings: Settings, *, run_jobs: bool = True) -> AsyncIterato
         native_tools=settings.llm.native_tools,
     )
     runtime = Runtime(agent, after_turn=rememberer.after_turn)
+    recovery = Recovery(store, runtime, deliveries)
     runs = RunStore(settings.retrain_dir / "retrain.db")
     retrainer = Retrainer(
         settings,
@@ -99,6 +114,7 @@ async def open_app(settings: Settings, *, run_jobs: bool = True) -> AsyncIterato
     if run_jobs:
         reminders.recover()
         retrainer.start()  # resumes a run a crash or restart interrupted
+        recovery.start()  # messages a restart left unanswered: answered as their channel comes up
     try:
         yield App(
             settings,
@@ -116,11 +132,19 @@ async def open_app(settings: Settings, *, run_jobs: bool = True) -> AsyncIterato
             retrainer=retrainer,
         )
     finally:
-        await scheduler.shutdown()  # first: no reminder starts while the rest closes
-        await reminders.drain()
-        await retrainer.close()  # a running stage stops here and resumes at the next start
-        await runtime.shutdown()
-        await agent.drain()
+        deadline = runtime.shutdown_deadline(SHUTDOWN_GRACE_S)  # set earlier if a channel shut it down
+        loop = asyncio.get_running_loop()
+
+        def left() -> float:
+            return max(0.0, deadline - loop.time())
+
+        await scheduler.shutdown(left())  # first: no reminder starts while the rest closes
+        await _within(reminders.drain(), left(), "reminder redeliveries")
+        await _within(retrainer.close(), left(), "the retrain stage")  # resumes at the next start
+        await runtime.shutdown(SHUTDOWN_GRACE_S)
+        await recovery.close(left())
+        await agent.drain(left())
+        await _within(rememberer.flush(), left(), "storing episodes")
         await rememberer.close()
         await model.aclose()
         long_term.close()
@@ -129,3 +153,13 @@ async def open_app(settings: Settings, *, run_jobs: bool = True) -> AsyncIterato
         runs.close()
         checkin_store.close()
         store.close()
+
+
+async def _within(work: Awaitable[None], timeout: float, what: str) -> None:
+    """Wait for `work` at most `timeout` seconds, then cancel it (it cleans up as it is cancelled).
+    Work that has nothing to wait for completes even with no time left."""
+    try:
+        async with asyncio.timeout(timeout):
+            await work
+    except TimeoutError:
+        log.warning("shutdown: %s did not finish within the grace period and was cancelled", what)

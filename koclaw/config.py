@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -47,6 +47,12 @@ class LLMSettings(BaseModel):
     temperature: float | None = Field(None, ge=0, le=2)
     native_tools: bool = Field(
         False, description="send OpenAI `tools` (vLLM needs --enable-auto-tool-choice)"
+    )
+    persona: Literal["full", "short"] = Field(
+        "full", description="short: three lines, for a small model whose character is all in its weights"
+    )
+    tools: bool = Field(
+        True, description="teach the model Kokoron's tools (off for models that cannot call them)"
     )
 
     @field_validator("base_url")

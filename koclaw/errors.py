@@ -5,7 +5,8 @@
     ├── StorageError                SQLite or the data root cannot be used
     ├── InputError                  a message we refuse (says why and what to do)
     └── ModelError                  anything between us and the model server
-        ├── ModelUnavailable        connection refused, DNS, timeout before the first token
+        ├── ModelUnavailable        timeout or 5xx before the first token (retried)
+        │   └── ModelUnreachable    nothing listens: connection refused, unknown host (final at once)
         ├── ModelRejected           the server answered 4xx (bad model name, bad key, ...)
         └── ModelStreamBroken       the stream failed after it started
 
@@ -41,6 +42,16 @@ class ModelUnavailable(ModelError):
     """The model server cannot be reached or did not answer in time."""
 
     retryable = True
+
+
+class ModelUnreachable(ModelUnavailable):
+    """Nothing listens at the address (connection refused, unknown host).
+
+    Not retried: a server that is not running will not start within a turn's backoff, and each retry
+    only repeats the same advice to the person waiting.
+    """
+
+    retryable = False
 
 
 class ModelRejected(ModelError):

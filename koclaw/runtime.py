@@ -1,8 +1,13 @@
 """The asyncio runtime: one ordered queue per conversation, conversations in parallel.
 
+A message is kept in the session's inbox the moment it is submitted (`Agent.receive`), before it
+waits behind its conversation's running turn, so a restart, kill -9 or OOM never loses it: what the
+inbox still holds at the next start is answered then (`koclaw.recovery`).
+
 A failure in one turn is delivered to that turn's caller and never stops the others.
 Shutdown stops taking messages, lets running turns finish for a grace period, then cancels
-them; a cancelled turn stores what it had as 'interrupted'.
+them; a cancelled turn stores what it had as 'interrupted'. The grace period's end is the
+deadline of everything else that closes after the runtime (`shutdown_deadline`).
 """
 
 from __future__ import annotations
@@ -11,13 +16,17 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from koclaw.agent import Agent, EventHandler, Inbound, TurnResult
 from koclaw.errors import KoclawError
 
 log = logging.getLogger(__name__)
 Key = tuple[str, str, str]
+# Channels that can speak first (they register a sender with `koclaw.delivery`): a message of theirs
+# that never got its turn is answered at the next start (`koclaw.recovery`). Their callers stop
+# waiting only when the channel shuts down, which may come before the runtime hears of it.
+ANSWERED_LATER = frozenset({"telegram"})
 
 
 class RuntimeClosed(KoclawError):
@@ -42,12 +51,20 @@ class Runtime:
         self._queues: dict[Key, deque[_Job]] = {}
         self._workers: dict[Key, asyncio.Task[None]] = {}
         self._closing = False
+        self._deadline: float | None = None  # loop time by which shutdown is to be over
 
     def submit(self, inbound: Inbound, emit: EventHandler) -> asyncio.Future[TurnResult]:
-        """Queue a message behind the earlier ones of its conversation; the future holds the result."""
+        """Keep a message and queue it behind the earlier ones of its conversation; the future holds
+        the result (or the `InputError` for a message with nothing to answer)."""
         if self._closing:
             raise RuntimeClosed("Koclaw is shutting down; the message was not taken. Send it again later.")
         future: asyncio.Future[TurnResult] = asyncio.get_running_loop().create_future()
+        if inbound.inbox_id is None:
+            try:
+                inbound = replace(inbound, inbox_id=self.agent.receive(inbound))
+            except KoclawError as exc:  # bad input or storage trouble: the caller hears it as before
+                future.set_exception(exc)
+                return future
         key = inbound.conversation_key
         self._queues.setdefault(key, deque()).append(_Job(inbound, emit, future))
         if key not in self._workers:
@@ -60,6 +77,7 @@ class Runtime:
             while queue:
                 job = queue.popleft()
                 if job.future.cancelled():
+                    self._gave_up(job.inbound)
                     continue
                 turn = asyncio.create_task(self.agent.turn(job.inbound, job.emit))
                 # A caller that cancels its future interrupts just its own turn.
@@ -85,6 +103,17 @@ class Runtime:
             del self._queues[key]
             del self._workers[key]
 
+    def _gave_up(self, inbound: Inbound) -> None:
+        """The caller cancelled before the turn started. At shutdown, or on a channel that can speak
+        first, the message stays in the inbox (answered or kept at the next start); otherwise the
+        one who asked has left, and it is kept in the session as unanswered now."""
+        if self._closing or inbound.channel in ANSWERED_LATER:
+            return
+        try:
+            self.agent.abandon(inbound, "the sender stopped waiting before its turn")
+        except KoclawError:
+            log.warning("could not mark an abandoned message of %s", inbound.conversation_key, exc_info=True)
+
     async def _after(self, inbound: Inbound, result: TurnResult) -> None:
         if self.after_turn is None:
             return
@@ -103,13 +132,23 @@ class Runtime:
         """Conversations with a turn running or waiting."""
         return len(self._workers)
 
-    async def shutdown(self, grace_s: float = 10.0) -> None:
-        """Stop taking messages, wait up to `grace_s` for running turns, then cancel the rest."""
+    def shutdown_deadline(self, grace_s: float = 10.0) -> float:
+        """Stop taking messages; returns the loop time by which shutdown is to be over: `grace_s`
+        from the first call, so every later step of a shutdown shares one grace period."""
         self._closing = True
+        if self._deadline is None:
+            self._deadline = asyncio.get_running_loop().time() + grace_s
+        return self._deadline
+
+    async def shutdown(self, grace_s: float = 10.0) -> None:
+        """Stop taking messages, wait up to `grace_s` (from the first call) for running turns, then
+        cancel the rest. Messages still queued stay in the inbox, for the next start."""
+        deadline = self.shutdown_deadline(grace_s)
         workers = list(self._workers.values())
         if not workers:
             return
-        _, pending = await asyncio.wait(workers, timeout=grace_s)
+        left = max(0.0, deadline - asyncio.get_running_loop().time())
+        _, pending = await asyncio.wait(workers, timeout=left)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)

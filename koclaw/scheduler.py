@@ -85,14 +85,16 @@ class Scheduler:
     def resume(self) -> None:
         self.aps.resume()
 
-    async def shutdown(self) -> None:
-        """Let running jobs finish for a grace period, then stop; stored jobs stay for the next start."""
+    async def shutdown(self, grace_s: float | None = None) -> None:
+        """Let running jobs finish for a grace period (`grace_s`, default `shutdown_grace_s`), then
+        cancel them and stop; stored jobs stay for the next start."""
         if _RUNNING.get(self.key) is not self:
             return
         if self.aps.running:
             self.aps.pause()
         if self._running:
-            _, late = await asyncio.wait(set(self._running), timeout=self.shutdown_grace_s)
+            grace = self.shutdown_grace_s if grace_s is None else max(0.0, grace_s)
+            _, late = await asyncio.wait(set(self._running), timeout=grace)
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)

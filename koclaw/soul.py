@@ -14,9 +14,10 @@ Until step 4 the old Soul keeps serving, so a failed activation changes nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from koclaw.errors import InputError, ModelRejected
+from koclaw.errors import InputError, ModelError, ModelRejected, ModelUnreachable
 from koclaw.llm.base import ChatModel, ChatRequest
 from memory.soul import Adapter, SoulRegistry, check_adapter_files
 
@@ -97,3 +98,101 @@ def describe(registry: SoulRegistry, served: list[str] | None) -> str:
         lines.append(f"{mark} {adapter.name}{base}{where}, registered {adapter.registered_at[:16]}")
     lines.append(f"active: {active or 'none (the configured model)'}")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class TierStatus:
+    """What the Soul tier is doing right now: for `koclaw memory soul` and the check at `koclaw run`."""
+
+    active: str | None  # the active adapter, from the registry
+    registered: int
+    base_url: str
+    configured: str  # KOCLAW_LLM__MODEL; "" means the first model the server lists
+    served: list[str] | None  # None: the server did not answer
+    problem: str = ""  # why it did not, in one line
+
+    @property
+    def chat_model(self) -> str | None:
+        """Where chat requests go: the active adapter wins over KOCLAW_LLM__MODEL, then the first listed."""
+        return self.active or self.configured or (self.served[0] if self.served else None)
+
+    @property
+    def chat_source(self) -> str:
+        if self.active:
+            return "the active adapter"
+        return "KOCLAW_LLM__MODEL" if self.configured else "the first model the server lists"
+
+    def as_dict(self) -> dict[str, object]:
+        served = self.served
+        return {
+            "active": self.active,
+            "registered": self.registered,
+            "base_url": self.base_url,
+            "reachable": served is not None,
+            "served": served,
+            "active_served": None if served is None or not self.active else self.active in served,
+            "chat_model": self.chat_model,
+            "chat_source": self.chat_source,
+            "problem": self.problem or None,
+        }
+
+
+async def tier_status(registry: SoulRegistry, model: ChatModel, base_url: str, configured: str) -> TierStatus:
+    """Ask the server what it serves; a server that does not answer is a status, not an error."""
+    try:
+        served: list[str] | None = await model.list_models()
+        problem = ""
+    except ModelUnreachable:
+        served, problem = None, "nothing listens there; `koclaw doctor` says how to start one"
+    except ModelError as exc:
+        served, problem = None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    adapters = registry.adapters()
+    return TierStatus(registry.active(), len(adapters), base_url, configured, served, problem)
+
+
+def tier_lines(status: TierStatus) -> list[str]:
+    """The Soul tier in a few lines, each one fact."""
+    active, served = status.active, status.served
+    if not active:
+        hint = (
+            "`koclaw soul activate NAME` picks one"
+            if status.registered
+            else "`koclaw soul register NAME PATH` adds one"
+        )
+        lines = [f"active adapter: none ({status.registered} registered; {hint})"]
+    elif served is None:
+        lines = [f"active adapter: {active} (of {status.registered} registered); served: unknown"]
+    elif active in served:
+        lines = [f"active adapter: {active} (of {status.registered} registered); served by the model server"]
+    else:
+        lines = [
+            f"active adapter: {active} (of {status.registered} registered); NOT served by the model server: "
+            f"`koclaw soul activate {active}` loads it"
+        ]
+    if served is None:
+        lines.append(f"model server:   not reachable at {status.base_url} ({status.problem})")
+    else:
+        lines.append(f"model server:   {status.base_url} serves {', '.join(served) or 'nothing'}")
+    chat = status.chat_model
+    if chat is None:
+        lines.append("chat uses:      the first model the server lists, once it answers")
+    else:
+        unserved = ", which the server does not serve" if served is not None and chat not in served else ""
+        lines.append(f"chat uses:      {chat} ({status.chat_source}){unserved}")
+    return lines
+
+
+def start_warning(status: TierStatus) -> str | None:
+    """One line for `koclaw run` when replies would fail: no server, or the chat model not served."""
+    if status.served is None:
+        return (
+            f"koclaw: warning: the model server is not reachable at {status.base_url} ({status.problem}). "
+            "Starting anyway: each message gets an apology until it answers."
+        )
+    chat = status.chat_model
+    if chat is not None and chat not in status.served:
+        return (
+            f"koclaw: warning: the model server at {status.base_url} does not serve {chat!r} "
+            f"({status.chat_source}); it serves {status.served}. Replies fail until it does."
+        )
+    return None

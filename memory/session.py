@@ -1,7 +1,10 @@
 """The session tier: conversations and their messages in SQLite (one write path, principle 6).
 
-The user's message is written before the model is called, and the assistant's row exists
-from the first token, so a crash mid-reply loses nothing that was received.
+A message is written to the inbox the moment it is received, and moves into `messages` when its
+turn starts, so the ids of `messages` stay in turn order however many wait behind a running turn.
+The assistant's row exists from the first token and holds the text streamed so far, so a crash,
+restart or kill -9 loses nothing that was received (what the inbox still holds is answered on the
+next start, see `koclaw.recovery`).
 """
 
 from __future__ import annotations
@@ -98,6 +101,26 @@ def m004_training_consent(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations
+def m005_inbox(db: sqlite_utils.Database) -> None:
+    # Received messages whose turn has not started (queued behind a running one): kept here, not
+    # in `messages`, so that a reply written meanwhile does not end up before them in id order.
+    db.table("inbox").create(
+        {
+            "id": int,
+            "channel": str,
+            "chat_id": str,
+            "user_id": str,
+            "user_name": str,
+            "speaker_id": str,
+            "content": str,
+            "received_at": str,
+        },
+        pk="id",
+        not_null={"channel", "chat_id", "user_id", "content", "received_at"},
+    )
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -151,6 +174,20 @@ class Message:
         if not reasoning:
             data.pop("reasoning")
         return data
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A message in the inbox: received, its turn not started yet."""
+
+    id: int
+    channel: str
+    chat_id: str
+    user_id: str
+    content: str
+    received_at: str
+    user_name: str | None = None
+    speaker_id: str | None = None
 
 
 MESSAGE_UPDATABLE = frozenset(Message.__slots__) - {"id", "conversation_id", "role", "created_at"}
@@ -418,13 +455,76 @@ class SessionStore:
         }
 
     def recover_interrupted(self) -> int:
-        """Mark replies left streaming by a crash as interrupted; returns how many."""
+        """After a crash: replies left streaming become interrupted (keeping the text saved so far),
+        and the messages they answered unanswered, as a cancelled turn leaves them. Returns how many
+        replies. The inbox is not touched: `koclaw.recovery` answers what waits there."""
         with self._write():
             cur = self.db.execute(
                 "UPDATE messages SET status = 'interrupted', completed_at = ? WHERE status = 'streaming'",
                 [now_iso()],
             )
+            self.db.execute("UPDATE messages SET status = 'unanswered' WHERE status = 'received'")
         return cur.rowcount
+
+    # -- the inbox: received, not yet taken by a turn ------------------------------------------
+    def receive(
+        self,
+        channel: str,
+        chat_id: str,
+        user_id: str,
+        content: str,
+        *,
+        user_name: str | None = None,
+        speaker_id: str | None = None,
+    ) -> int:
+        """Keep a message the moment it arrives; returns its inbox id. Committed before this returns."""
+        row = {
+            "channel": channel,
+            "chat_id": chat_id,
+            "user_id": user_id,
+            "user_name": user_name,
+            "speaker_id": speaker_id,
+            "content": content,
+            "received_at": now_iso(),
+        }
+        with self._write():
+            return self._insert("inbox", row)
+
+    def take(self, inbox_id: int, *, status: str = "received", **fields: Any) -> tuple[Conversation, int]:
+        """Move a received message into its chat's open conversation, as its turn starts (or, with
+        status "unanswered", when it will get no turn). Returns the conversation and the message id.
+
+        `fields` are stored on the message (`content` replaces the received text, e.g. cleaned).
+        """
+        row = self._one("SELECT * FROM inbox WHERE id = ?", [inbox_id])
+        if row is None:
+            raise StorageError(f"No received message {inbox_id} in the inbox of {self.path}.")
+        got = Received(**row)
+        conv = self.conversation(got.channel, got.chat_id, got.user_id, got.user_name)
+        bad = set(fields) - MESSAGE_UPDATABLE
+        if bad:
+            raise ValueError(f"unknown message fields: {sorted(bad)}")
+        content = fields.pop("content", got.content)
+        message = {
+            "conversation_id": conv.id,
+            "role": "user",
+            "content": content,
+            "created_at": got.received_at,  # when the person said it, not when it was answered
+            "status": status,
+            "user_id": got.speaker_id or got.user_id,
+            "tokens": estimate_tokens(content),
+            **self._encode(fields),
+        }
+        with self._write():
+            msg_id = self._insert("messages", message)
+            self.db.execute("DELETE FROM inbox WHERE id = ?", [inbox_id])
+            self.db.table("conversations").update(conv.id, {"updated_at": now_iso()})
+        return conv, msg_id
+
+    def inbox(self, *, limit: int = 10_000) -> list[Received]:
+        """What was received and never taken by a turn, oldest first."""
+        rows = self._all("SELECT * FROM inbox ORDER BY id LIMIT ?", [limit])
+        return [Received(**r) for r in rows]
 
     # -- plumbing ------------------------------------------------------------------------------
     def _insert(self, table: str, row: dict[str, Any]) -> int:

@@ -15,6 +15,15 @@ from tests.fakes.openai_server import FakeOpenAIServer
 KOCLAW = str(Path(sys.executable).parent / "koclaw")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Markers of this suite beyond pyproject's (`--strict-markers` refuses unregistered ones)."""
+    config.addinivalue_line(
+        "markers",
+        "training_e2e: trains the tiny model end to end (CPU minutes); for everyday work run "
+        'python -m pytest -q -m "not training_e2e"',
+    )
+
+
 @pytest.fixture(autouse=True)
 def koclaw_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in list(os.environ):

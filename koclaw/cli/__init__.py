@@ -21,6 +21,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help, as click prints it: Typer's Rich panels label every flag `<bool>` (as if it took a
+    # value) and read `[...]` in help text as markup, dropping it ("needs [train]" showed "needs ").
+    rich_markup_mode=None,
 )
 chat.register(app)
 doctor.register(app)

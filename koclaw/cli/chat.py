@@ -11,7 +11,7 @@ import typer
 from channels.cli import TerminalChannel, decode_line
 from koclaw.app import open_app
 from koclaw.cli.common import default_user, settings_or_exit
-from koclaw.cli.embedded import OFFER, tiny_server
+from koclaw.cli.embedded import INSTALL, OFFER, TINY, NotLoaded, local_server, missing_packages
 from koclaw.config import Settings
 from koclaw.errors import ModelError, ModelUnavailable
 
@@ -29,7 +29,13 @@ def register(app: typer.Typer) -> None:
 def chat(
     user: str | None = UserOption,
     tiny: bool = typer.Option(
-        False, "--tiny", help="serve the built-in tiny Kokoron here (proves the pipeline only; needs [train])"
+        False, "--tiny", help="chat with the built-in tiny Kokoron, served here (no model server needed)"
+    ),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help="serve this model here on the CPU and chat with it: a folder or a hub name "
+        "(e.g. Qwen/Qwen3.5-0.8B, downloaded once); 'tiny' is the built-in Kokoron",
     ),
 ) -> None:
     """Chat with Kokoron. Interactive in a terminal; otherwise one message per stdin line, one reply each.
@@ -37,11 +43,37 @@ def chat(
     With no model server answering, an interactive chat offers the built-in tiny Kokoron instead."""
     settings = settings_or_exit()
     who, interactive = user or default_user(), sys.stdin.isatty()
-    code = NO_SERVER if tiny else asyncio.run(_chat(settings, who, interactive))
-    if code == NO_SERVER and (tiny or typer.confirm(OFFER, default=False, err=True)):
-        with tiny_server(settings) as local:
-            code = asyncio.run(_chat(local, who, interactive))
+    local = TINY if tiny else model
+    if local is not None:
+        raise typer.Exit(_chat_locally(settings, local, who, interactive))
+    code = asyncio.run(_chat(settings, who, interactive))
+    if code == NO_SERVER and _offer(interactive):
+        code = _chat_locally(settings, TINY, who, interactive)
     raise typer.Exit(2 if code == NO_SERVER else code)
+
+
+def _offer(interactive: bool) -> bool:
+    """Ask whether to chat with the built-in Kokoron, only where it can run (never when a package it
+    needs is missing: then say how to install it)."""
+    if not interactive:
+        return False
+    if missing := missing_packages():
+        typer.echo(f"The built-in Kokoron needs {', '.join(missing)}: {INSTALL}", err=True)
+        return False
+    return typer.confirm(OFFER, default=True, err=True)
+
+
+def _chat_locally(settings: Settings, model: str, who: str, interactive: bool) -> int:
+    """Chat with `model` served in this process; a model that cannot load is one line, then the offer
+    of the built-in Kokoron (which needs no network)."""
+    try:
+        with local_server(settings, model) as local:
+            return asyncio.run(_chat(local, who, interactive))
+    except NotLoaded as exc:
+        typer.echo(f"koclaw: cannot load {model}: {exc}", err=True)
+    if model != TINY and _offer(interactive):
+        return _chat_locally(settings, TINY, who, interactive)
+    return 2
 
 
 def ask(

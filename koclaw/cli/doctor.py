@@ -54,12 +54,28 @@ def _channel_notes(settings: Settings) -> list[str]:
         notes.append(
             f"ok   telegram: on, {len(tg.allowed_users)} allowed user(s), {len(tg.admin_users)} admin(s)"
         )
+    if tg.enabled and (warning := admins_not_allowed(settings)):
+        notes.append(f"warn telegram: {warning}")
     if http.enabled:
         exposed = "" if http.host in ("127.0.0.1", "localhost", "::1") else " (reachable from other machines)"
         notes.append(f"ok   http: on at http://{http.host}:{http.port}/v1{exposed}")
     else:
         notes.append("off  http: set KOCLAW_HTTP__API_KEY to turn it on")
     return notes
+
+
+def admins_not_allowed(settings: Settings) -> str | None:
+    """Admins must be allowed users too (admin rights grant commands, not access): say who is not."""
+    tg = settings.telegram
+    missing = [uid for uid in tg.admin_users if uid not in tg.allowed_users]
+    if not missing:
+        return None
+    ids = ", ".join(str(uid) for uid in missing)
+    fixed = ",".join(str(uid) for uid in [*tg.allowed_users, *missing])
+    return (
+        f"admin id(s) {ids} not in KOCLAW_TELEGRAM__ALLOWED_USERS: Telegram refuses them like strangers, "
+        f"admin commands included. Allow them: KOCLAW_TELEGRAM__ALLOWED_USERS={fixed}"
+    )
 
 
 def _permission_notes(settings: Settings) -> list[str]:

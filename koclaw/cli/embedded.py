@@ -1,49 +1,117 @@
 """The built-in server on the tiny Kokoron, for `koclaw chat` when no model server answers.
 
-Why: a first `koclaw chat` on a laptop should show the whole pipeline working rather than stop at "start
-vLLM". The tiny model knows nothing; it proves the pipeline only. It needs the training extra (torch,
-transformers, peft), imported here and only when asked for.
+Why: a first `koclaw chat` on a laptop should get words from Kokoron rather than stop at "start vLLM".
+The tiny model was trained on this machine's Kokoron text (:mod:`finetune.builtin`): it answers in short,
+in-character lines in Chinese, Japanese and English, and knows no facts. It is served the way it was
+trained: the short persona, no tools, thinking off. It needs torch and transformers (the `local` extra),
+imported here and only when asked for.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import os
+import socket
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import typer
 from pydantic import SecretStr
 
 from koclaw.config import Settings
+from koclaw.errors import InputError
 
 TINY_WARNING = (
-    "The tiny Kokoron is a 0.6M-parameter model built on this machine: it proves the pipeline "
-    "(memory, tools, Soul adapters) and says very little. Real conversations need Qwen3.5 on vLLM."
+    "This is the built-in tiny Kokoron: a 0.6M-parameter model trained on Kokoron's own lines. She answers "
+    "in short, simple sentences, knows no facts and has no tools. The real Kokoron is Qwen3.5 on vLLM."
 )
+BUILTIN_TEMPERATURE = 0.6
+TINY = "tiny"
+HUB_PROBE_S = 5.0
 OFFER = "Start the built-in tiny Kokoron here instead?"
-INSTALL = "pip install torch==2.13.0 && pip install -e '.[train]'"
+INSTALL = "pip install torch==2.13.0 && pip install -e '.[local]'"
+
+
+def missing_packages() -> list[str]:
+    """What the built-in server needs and this environment lacks (checked without importing them)."""
+    return [name for name in ("torch", "transformers", "peft") if importlib.util.find_spec(name) is None]
+
+
+class NotLoaded(Exception):
+    """A model named for the built-in server could not be loaded (no network, no such model)."""
 
 
 @contextlib.contextmanager
-def tiny_server(settings: Settings) -> Iterator[Settings]:
-    """Build the tiny model on first use (with a progress bar), serve it on localhost, and yield the
-    settings pointed at it. The server stops when the block ends."""
+def local_server(settings: Settings, model: str = TINY) -> Iterator[Settings]:
+    """Serve `model` on localhost from this process and yield the settings pointed at it; the server
+    stops when the block ends. `model`: "tiny" (the built-in Kokoron, built on first use), a model folder
+    or a hub name (downloaded once, with a progress bar, into the hub cache). Raises NotLoaded."""
     try:
-        from rich.progress import BarColumn, Progress, TextColumn
-
         from finetune.serve import create_app, running
         from finetune.serve_engine import Engine
-        from finetune.tiny import ensure_tiny
     except ImportError as exc:
-        typer.echo(
-            f"The built-in model needs the training extra ({exc.name} is missing): {INSTALL}", err=True
-        )
+        typer.echo(f"The built-in model server needs {exc.name}, which is not installed: {INSTALL}", err=True)
         raise typer.Exit(2) from None
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # kernel-fallback and weight-loading chatter
+    if model == TINY:
+        engine = _tiny_engine(Engine)
+        # As it was trained (finetune.builtin): thinking off, the short persona, no tools; a little
+        # sampling so the same greeting does not always get the same line.
+        served = {"persona": "short", "tools": False, "temperature": BUILTIN_TEMPERATURE}
+    else:
+        typer.echo(f"Loading {model} on this machine's CPU (a hub name downloads once)...", err=True)
+        _check_hub(model)
+        hf_logging.enable_progress_bar()
+        try:
+            engine = Engine.open(model, served_name=model, device="cpu")
+        except (InputError, OSError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise NotLoaded(first) from None
+        served = {}  # a real model: the full persona and the tools, thinking off (small Qwen3.5 default)
+    with running(create_app(engine)) as url:
+        local = {"base_url": url, "model": engine.name, "api_key": SecretStr("EMPTY"), "thinking": False}
+        llm = settings.llm.model_copy(update={**local, **served})
+        yield settings.model_copy(update={"llm": llm})
+
+
+def _check_hub(model: str) -> None:
+    """A hub name not in the cache needs the hub: with none reachable, say so at once (the hub client
+    would retry for a minute, a warning per try). A cached one loads offline, without asking the hub."""
+    if Path(model).expanduser().exists():
+        return
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    try:
+        cached = isinstance(try_to_load_from_cache(model, "config.json"), str)
+    except ValueError:  # not a valid repo id: let the loader say why
+        return
+    if cached:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        return
+    host = urlsplit(constants.ENDPOINT).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=HUB_PROBE_S).close()
+    except OSError:
+        raise NotLoaded(
+            f"no network: {host} cannot be reached and {model} is not in the model cache"
+        ) from None
+
+
+def _tiny_engine(engine_class: Any) -> Any:
+    """The built-in Kokoron's engine, built on first use behind a progress bar."""
+    from rich.progress import BarColumn, Progress, TextColumn
+    from transformers.utils import logging as hf_logging
+
+    from finetune.tiny import ensure_tiny
+
     hf_logging.disable_progress_bar()
     typer.echo(TINY_WARNING, err=True)
-    steps = ("Training a byte-level BPE", "Building a random Qwen3.5")
+    steps = ("Training a byte-level BPE", "Building a Qwen3.5")
     with Progress(TextColumn("{task.description}"), BarColumn(), transient=True) as bar:
         task = bar.add_task("Preparing the tiny Kokoron", total=len(steps) + 2)
 
@@ -52,10 +120,6 @@ def tiny_server(settings: Settings) -> Iterator[Settings]:
 
         path = ensure_tiny(progress=progress)
         bar.update(task, description="Loading it", completed=len(steps) + 1)
-        engine = Engine.open(str(path), served_name="tiny")
+        engine = engine_class.open(str(path), served_name=TINY)
         bar.update(task, completed=len(steps) + 2)
-    with running(create_app(engine)) as url:
-        # Thinking off: a random model never closes its thinking, and the point is to see replies flow.
-        local = {"base_url": url, "model": "tiny", "api_key": SecretStr("EMPTY"), "thinking": False}
-        llm = settings.llm.model_copy(update=local)
-        yield settings.model_copy(update={"llm": llm})
+    return engine

@@ -17,7 +17,11 @@ from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or
 from koclaw.cli.long_term import app as long_term_app
 from koclaw.config import Settings
 from koclaw.inputs import clean_input
+from koclaw.llm.openai_compat import OpenAICompatModel
+from koclaw.soul import TierStatus, tier_lines, tier_status
+from koclaw.terminal import terminal_safe
 from memory.session import Message, SessionStore
+from memory.soul import SoulRegistry
 from memory.working import Context
 
 app = typer.Typer(help="Inspect Kokoron's memory tiers.", no_args_is_help=True)
@@ -164,6 +168,26 @@ async def _context(settings: Settings, user: str, message: str, channel: str, ch
             inbound, text, analyse_language(text), conv, before_id=None, now=now
         )
         return context
+
+
+@app.command("soul")
+def soul_tier(as_json: bool = JsonOption) -> None:
+    """The Soul tier: the active adapter, whether the model server serves it, which model chat uses."""
+    status = asyncio.run(_soul_status(settings_or_exit()))
+    if as_json:
+        print_json(status.as_dict())
+        return
+    for line in tier_lines(status):
+        typer.echo(terminal_safe(line))
+
+
+async def _soul_status(settings: Settings) -> TierStatus:
+    registry, model = SoulRegistry(settings.soul_db), OpenAICompatModel(settings.llm)
+    try:
+        return await tier_status(registry, model, settings.llm.base_url, settings.llm.model)
+    finally:
+        await model.aclose()
+        registry.close()
 
 
 @app.command("training-consent")

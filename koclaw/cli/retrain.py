@@ -114,6 +114,6 @@ def retrain_history(n: int = typer.Option(10, "-n", min=1), as_json: bool = Json
         print_json([r.as_dict() for r in runs])
         return
     if not runs:
-        typer.echo("No retrain yet. Schedule one with: koclaw soul retrain now")
+        typer.echo("No retrain yet. Schedule one with: koclaw soul retrain (add --wait to run it here)")
     for run in runs:
         typer.echo(history_line(run) if run.open is None else f"#{run.id} {run.status} ({run.stage})")

@@ -11,7 +11,9 @@ import typer
 from channels.base import Channel
 from koclaw.app import App, open_app
 from koclaw.cli.common import settings_or_exit
+from koclaw.cli.doctor import admins_not_allowed
 from koclaw.config import Settings
+from koclaw.soul import start_warning, tier_status
 
 SHUTDOWN_GRACE_S = 10.0
 
@@ -35,7 +37,20 @@ def run() -> None:
     if not (settings.telegram.enabled or settings.http.enabled):
         typer.echo(NO_CHANNEL, err=True)
         raise typer.Exit(2)
+    if settings.telegram.enabled and (warning := admins_not_allowed(settings)):
+        typer.echo(f"koclaw: warning: telegram: {warning}", err=True)
     raise typer.Exit(asyncio.run(_serve(settings)))
+
+
+async def _check_model(app: App) -> None:
+    """Warn in one line when replies would fail (no model server, or the chat model not served).
+
+    Only a warning: the channels start anyway, and answer with an apology until the server is back.
+    Runs beside the channels' start, so a server that times out does not hold them up.
+    """
+    status = await tier_status(app.soul, app.model, app.settings.llm.base_url, app.settings.llm.model)
+    if (warning := start_warning(status)) is not None:
+        typer.echo(warning, err=True)
 
 
 def build_channels(settings: Settings, app: App) -> list[Channel]:
@@ -82,10 +97,16 @@ async def _serve(settings: Settings) -> int:
     async with open_app(settings) as app:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:  # the grace period starts now, not after the channels wind down
+            app.runtime.shutdown_deadline(SHUTDOWN_GRACE_S)
+            stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal)
         channels = build_channels(settings, app)
         started = [_started(c, app) for c in channels]  # before any runs: none is missed
+        checking = asyncio.create_task(_check_model(app))
         tasks = [asyncio.create_task(c.run(app.runtime, stop), name=c.name) for c in channels]
         up = await _all_started(started, tasks)
         if up:
@@ -93,6 +114,8 @@ async def _serve(settings: Settings) -> int:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         signalled = stop.is_set()  # Ctrl-C or SIGTERM, not a channel ending
         stop.set()  # one channel ending (or failing) stops the others
+        checking.cancel()  # a no-op once it is done
+        await asyncio.gather(checking, return_exceptions=True)
         await app.runtime.shutdown(SHUTDOWN_GRACE_S)
         results = await asyncio.gather(*tasks, return_exceptions=True)
         how = "failed" if up else "failed to start"

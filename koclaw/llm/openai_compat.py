@@ -19,7 +19,7 @@ import openai
 from openai import AsyncOpenAI
 
 from koclaw.config import LLMSettings
-from koclaw.errors import ModelError, ModelRejected, ModelStreamBroken, ModelUnavailable
+from koclaw.errors import ModelError, ModelRejected, ModelStreamBroken, ModelUnavailable, ModelUnreachable
 from koclaw.events import Done, ErrorEvent, Event, ToolCall, Usage
 from koclaw.llm.base import ChatModel, ChatRequest
 from koclaw.llm.sse import EventStream
@@ -46,11 +46,11 @@ def how_to_start(base_url: str) -> str:
 def translate(exc: Exception, base_url: str) -> ModelError:
     """Turn an `openai` exception into ours, with what to do next."""
     if _cannot_connect(exc):
-        return ModelUnavailable(how_to_start(base_url))
+        return ModelUnreachable(how_to_start(base_url))
     if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
         return ModelUnavailable(f"The model server at {base_url} timed out. {_check(base_url)}")
     if isinstance(exc, openai.APIConnectionError | httpx2.ConnectError):
-        return ModelUnavailable(how_to_start(base_url))
+        return ModelUnavailable(how_to_start(base_url))  # a reset or a dropped connection: worth a retry
     if isinstance(exc, openai.APIStatusError):
         detail = _error_detail(exc)
         if exc.status_code in (408, 429) or exc.status_code >= 500:
@@ -64,6 +64,13 @@ def translate(exc: Exception, base_url: str) -> ModelError:
     if isinstance(exc, ModelError):
         return exc
     return ModelStreamBroken(f"The stream from {base_url} broke: {type(exc).__name__}: {exc}")
+
+
+_KINDS: dict[type[ModelError], str] = {
+    ModelUnavailable: "unavailable",
+    ModelUnreachable: "unavailable",
+    ModelRejected: "rejected",
+}
 
 
 def _cannot_connect(exc: BaseException) -> bool:
@@ -254,10 +261,12 @@ class OpenAICompatModel(ChatModel):
                 if not produced and exc.retryable and attempt < self.settings.max_retries:
                     attempt += 1
                     delay = min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.75 + random.random() / 2)
-                    log.warning("model request failed (%s); retry %d in %.1fs", exc, attempt, delay)
+                    # One line: the full advice is said once, with the final error, by the channel.
+                    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    log.warning("model request failed (%s); retry %d in %.1fs", reason, attempt, delay)
                     await asyncio.sleep(delay)
                     continue
-                kind = {ModelUnavailable: "unavailable", ModelRejected: "rejected"}.get(type(exc), "broken")
+                kind = _KINDS.get(type(exc), "broken")
                 yield ErrorEvent(message=str(exc), kind=kind, partial=produced)
                 return
 

@@ -138,9 +138,13 @@ def test_export_both_formats(tmp_path: Path, distinct: list[dict[str, Any]]) -> 
     )
     names = sorted(p.name for p in out.iterdir())
     assert names == ["heldout.jsonl", "heldout.sharegpt.jsonl", "train.jsonl", "train.sharegpt.jsonl"]
-    train = [json.loads(x)["id"] for x in (out / "train.jsonl").read_text(encoding="utf-8").splitlines()]
-    held = [json.loads(x)["id"] for x in (out / "heldout.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert sorted(train + held) == sorted(c["id"] for c in distinct) and not set(train) & set(held)
+
+    def conversations(name: str) -> set[str]:  # a row is one round: "<conversation id>#<turn>.<round>"
+        rows = (out / name).read_text(encoding="utf-8").splitlines()
+        return {json.loads(row)["id"].split("#")[0] for row in rows}
+
+    train, held = conversations("train.jsonl"), conversations("heldout.jsonl")
+    assert sorted(train | held) == sorted(c["id"] for c in distinct) and not train & held
 
 
 def test_user_errors_are_named(tmp_path: Path, distinct: list[dict[str, Any]]) -> None:

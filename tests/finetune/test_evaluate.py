@@ -3,6 +3,7 @@ rendered as the runtime sends them (no model needed for any of these)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -356,9 +357,17 @@ def test_bad_probe_files_are_input_errors(tmp_path: Path) -> None:
         load_probes(tmp_path / "missing.yaml")
 
 
-def test_heldout_rounds_are_the_training_samples(tmp_path: Path, distinct: list[dict[str, Any]]) -> None:
-    from finetune.export import trl_row
+def old_trl_row(conversation: Conversation) -> dict[str, Any]:
+    """A row of the old trl export: a system turn, think blocks inline, ``<tool_call>`` blocks after text."""
+    messages = [{"role": "system", "content": "SYSTEM"}]
+    for m in conversation.messages:
+        calls = [json.dumps({"name": c.name, "arguments": c.arguments}) for c in m.tool_calls or ()]
+        blocks = "".join(f"\n<tool_call>\n{c}\n</tool_call>" for c in calls)
+        messages.append({"role": m.role, "content": m.content + blocks})
+    return {"id": conversation.id, "messages": messages}
 
+
+def test_heldout_rounds_are_the_training_samples(tmp_path: Path, distinct: list[dict[str, Any]]) -> None:
     setting = eval_setting("runtime")
     conversations = read_heldout(write_jsonl(tmp_path / "heldout.jsonl", distinct[-2:]))  # en-2, zh-tool
     prompts = heldout_prompts(conversations, "runtime", setting)
@@ -372,7 +381,7 @@ def test_heldout_rounds_are_the_training_samples(tmp_path: Path, distinct: list[
     ]
     assert prompts[3].messages[-1]["role"] == "tool"  # the reply after the tool result
     # Older trl rows convert: <tool_call> blocks become calls, the system prompt is dropped.
-    rows = [trl_row(Conversation.model_validate(c), "SYSTEM") for c in distinct[-2:]]
+    rows = [old_trl_row(Conversation.model_validate(c)) for c in distinct[-2:]]
     old = read_heldout(write_jsonl(tmp_path / "trl.jsonl", rows))
     assert [p.id for p in heldout_prompts(old, "runtime", setting)] == [p.id for p in prompts]
     assert old[1].messages[1].tool_calls and old[1].messages[1].tool_calls[0].name == "memory_save"

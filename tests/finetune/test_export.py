@@ -1,9 +1,8 @@
-"""Export: trl rows in Qwen ChatML with thinking kept, ShareGPT, and a held-out split that never leaks."""
+"""Export: the training samples themselves (one tool format, the runtime's), ShareGPT, a leak-free split."""
 
 from __future__ import annotations
 
 import json
-import re
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -11,138 +10,92 @@ from typing import Any
 from character import load_profile, render_persona
 from finetune.dataset import read_records
 from finetune.dedupe import conversation_text
-from finetune.export import chatml, export, heldout_bucket, sharegpt_row, split, trl_row
+from finetune.export import export, heldout_bucket, sharegpt_row, split, trl_row
+from finetune.render import END, Setting, TurnSample, samples_of, turn_samples
 from finetune.schema import Conversation
+from memory import working
 from tests.finetune.conftest import EN, JA, ZH, make, near_copy, with_tool, write_jsonl
 
-CALL = '{"name": "memory_save", "arguments": {"fact": "下周三去医院复查", "importance": 4}}'
-TOOL_TEXT = (
-    "<|im_start|>user\n我下周三要去医院复查，帮我记住这件事。<|im_end|>\n"
-    "<|im_start|>assistant\n<think>\n老师要我记住复查的日子，先存下来。\n</think>\n\n"
-    f"<tool_call>\n{CALL}\n</tool_call><|im_end|>\n"
-    '<|im_start|>user\n<tool_response>\n{"saved": "f1", "merged": false}\n</tool_response><|im_end|>\n'
-    "<|im_start|>assistant\n<think>\n存好了，告诉老师。\n</think>\n\n记好啦老师！下周二晚上我会提醒你准备病历。<|im_end|>\n"
-)
-_TURN = re.compile(r"<\|im_start\|>(\w+)\n(.*?)<\|im_end\|>\n", re.DOTALL)
-_THINK = re.compile(r"\A<think>\n(.*?)\n</think>\n\n", re.DOTALL)
-_CALL = re.compile(r"<tool_call>\n(.*?)\n</tool_call>", re.DOTALL)
+ASK = "我下周三要去医院复查，帮我记住这件事。"
+SAVE = {"fact": "下周三去医院复查", "importance": 4}
+CALL = working.json_call("memory_save", SAVE)  # {"tool": "memory_save", "arguments": {...}}
+RESULT = '{"saved": "f1", "merged": false}'
+FIRST_THOUGHT, LAST_THOUGHT = "老师要我记住复查的日子，先存下来。", "存好了，告诉老师。"
+ANSWER = "记好啦老师！下周二晚上我会提醒你准备病历。"
 
 
 def conv(raw: dict[str, Any]) -> Conversation:
     return Conversation.model_validate(raw)
 
 
-def parse_chatml(text: str) -> list[dict[str, Any]]:
-    """Read ChatML back: role, thinking, visible text, tool calls, tool responses."""
-    turns = []
-    assert "".join(m.group(0) for m in _TURN.finditer(text)) == text  # nothing outside the turns
-    for role, body in _TURN.findall(text):
-        think = _THINK.match(body)
-        rest = body[think.end() :] if think else body
-        turns.append(
-            {
-                "role": role,
-                "think": think.group(1) if think else None,
-                "calls": [json.loads(c) for c in _CALL.findall(rest)],
-                "responses": re.findall(r"<tool_response>\n(.*?)\n</tool_response>", rest, re.DOTALL),
-                "visible": _CALL.sub("", rest).strip(),
-            }
-        )
-    return turns
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def test_tool_conversation_renders_as_qwen_chatml() -> None:
-    row = trl_row(conv(with_tool("t-1")), None)
-    assert row["id"] == "t-1" and row["text"] == TOOL_TEXT
-    assert [m["role"] for m in row["messages"]] == ["user", "assistant", "tool", "assistant"]
-    assert row["messages"][1]["content"].endswith(f"<tool_call>\n{CALL}\n</tool_call>")
-    assert row["messages"][2] == {"role": "tool", "content": '{"saved": "f1", "merged": false}'}
-    assert chatml(row["messages"]) == row["text"]
+def test_a_tool_round_trains_the_runtimes_json_call() -> None:
+    call, answer = turn_samples(conv(with_tool("t-1")), "none")
+    assert (call.id, call.tool, call.thinking) == ("t-1#0.0", "memory_save", True)
+    assert call.completion == f"{FIRST_THOUGHT}\n</think>\n\n{CALL}{END}"
+    assert call.messages == [{"role": "user", "content": ASK}]
+    assert answer.messages[1:] == [
+        working.json_round("", "memory_save", SAVE),  # what the model wrote, as the next round sees it
+        working.tool_result_message("call_0_0", "memory_save", RESULT),
+    ]
+    assert answer.completion == f"{LAST_THOUGHT}\n</think>\n\n{ANSWER}{END}"
+    for sample in (call, answer):
+        row = trl_row(sample)
+        assert TurnSample(**row) == sample  # a row is the sample, and reads back as one
+        assert "<tool_call>" not in json.dumps(row, ensure_ascii=False)  # no second tool format
 
 
-def test_chatml_round_trips_think_blocks_and_tool_calls(distinct: list[dict[str, Any]]) -> None:
-    for raw in distinct:
-        conversation = conv(raw)
-        turns = parse_chatml(trl_row(conversation, None)["text"])
-        originals = [m for m in conversation.messages if m.role != "tool"]
-        assert [t["role"] for t in turns if not t["responses"]] == [m.role for m in originals]
-        for turn, message in zip([t for t in turns if not t["responses"]], originals, strict=True):
-            if message.role != "assistant":
-                assert turn["visible"] == message.content
-                continue
-            think = re.match(r"<think>\n(.*?)\n</think>\n\n(.*)", message.content, re.DOTALL)
-            assert turn["think"] == (think.group(1) if think else None)  # kept in every turn
-            assert turn["visible"] == (think.group(2) if think else message.content).strip()
-            assert turn["calls"] == [
-                {"name": c.name, "arguments": c.arguments} for c in message.tool_calls or []
-            ]
-        results = [m.content for m in conversation.messages if m.role == "tool"]
-        assert [r for t in turns for r in t["responses"]] == results
+def test_sharegpt_rows_are_the_same_samples() -> None:
+    call, answer = (sharegpt_row(s) for s in turn_samples(conv(with_tool("t-1")), "none"))
+    assert call == {
+        "id": "t-1#0.0",
+        "conversations": [
+            {"from": "human", "value": ASK},
+            {"from": "gpt", "value": f"<think>\n{FIRST_THOUGHT}\n</think>\n\n{CALL}"},
+        ],
+    }
+    assert answer["conversations"][1:] == [
+        {"from": "gpt", "value": CALL},
+        {"from": "observation", "value": f"{working.TOOL_RESULTS_HEADER}: memory_save\n{RESULT}"},
+        {"from": "gpt", "value": f"<think>\n{LAST_THOUGHT}\n</think>\n\n{ANSWER}"},
+    ]
+    plain = make("en-plain", language="en", pairs=EN[0:1])
+    (only,) = (sharegpt_row(s) for s in turn_samples(conv(plain), "none"))
+    assert only["conversations"][-1] == {"from": "gpt", "value": EN[0][1]}  # thinking off: no think block
 
 
-def test_thinking_is_kept_in_every_assistant_turn() -> None:
+def test_each_round_thinks_only_its_own_thoughts() -> None:
     raw = make("zh-t", pairs=ZH[0:3], think="老师下班早，开心。")
     for message in raw["messages"][3::2]:
         message["content"] = "<think>\n这次也想一想。\n</think>\n\n" + message["content"]
-    turns = parse_chatml(trl_row(conv(raw), None)["text"])
-    assert [t["think"] for t in turns if t["role"] == "assistant"] == [
-        "老师下班早，开心。",
-        "这次也想一想。",
-        "这次也想一想。",
-    ]
+    samples = turn_samples(conv(raw), "none")
+    assert [s.thinking for s in samples] == [True, True, True]
+    assert samples[0].completion.startswith("老师下班早，开心。\n</think>\n\n")
+    for sample in samples:  # earlier turns appear as the session stores them: visible text only
+        assert not any("<think>" in m["content"] for m in sample.messages)
 
 
-def test_two_tool_results_share_one_user_turn() -> None:
-    messages = [
-        {"role": "user", "content": "u"},
-        {"role": "assistant", "content": "a"},
-        {"role": "tool", "content": "r1"},
-        {"role": "tool", "content": "r2"},
-    ]
-    assert chatml(messages).endswith(
-        "<|im_start|>user\n<tool_response>\nr1\n</tool_response>\n<tool_response>\nr2\n</tool_response><|im_end|>\n"
-    )
-
-
-def test_sharegpt_tags_and_tool_turns() -> None:
-    row = sharegpt_row(conv(with_tool("t-1")), "SYS")
-    assert row["conversations"] == [
-        {"from": "system", "value": "SYS"},
-        {"from": "human", "value": "我下周三要去医院复查，帮我记住这件事。"},
-        {
-            "from": "function_call",
-            "value": f"<think>\n老师要我记住复查的日子，先存下来。\n</think>\n\n{CALL}",
-        },
-        {"from": "observation", "value": '{"saved": "f1", "merged": false}'},
-        {
-            "from": "gpt",
-            "value": "<think>\n存好了，告诉老师。\n</think>\n\n记好啦老师！下周二晚上我会提醒你准备病历。",
-        },
-    ]
-
-
-def test_sharegpt_keeps_text_beside_a_call_and_joins_results() -> None:
-    raw = with_tool("t-2")
-    raw["messages"][1]["content"] += "好的，我记一下。"
-    raw["messages"][1]["tool_calls"].append({"name": "current_time", "arguments": {}})
-    raw["messages"].insert(3, {"role": "tool", "name": "current_time", "content": "2025-01-01 10:00"})
-    turns = sharegpt_row(conv(raw), None)["conversations"]
-    assert [t["from"] for t in turns] == ["human", "gpt", "function_call", "observation", "gpt"]
-    assert turns[1]["value"].endswith("</think>\n\n好的，我记一下。")
-    assert [c["name"] for c in json.loads(turns[2]["value"])] == ["memory_save", "current_time"]
-    assert (
-        turns[3]["value"]
-        == '{"saved": "f1", "merged": false}\n</tool_response>\n<tool_response>\n2025-01-01 10:00'
-    )
-
-
-def test_persona_system_prompt_and_kokoron_likely_hints(distinct: list[dict[str, Any]]) -> None:
+def test_runtime_rows_carry_the_runtimes_context(tmp_path: Path, distinct: list[dict[str, Any]]) -> None:
     raw = json.loads(json.dumps(distinct[0]))
     raw["messages"][0]["kokoron_likely"] = "she would tease Sensei"
-    row = trl_row(conv(raw), render_persona(load_profile()))
-    assert row["messages"][0] == {"role": "system", "content": render_persona(load_profile())}
-    assert "she would tease" not in json.dumps(row, ensure_ascii=False)
-    assert row["text"].startswith("<|im_start|>system\n# ")
+    source = write_jsonl(tmp_path / "data.jsonl", [raw, *distinct[1:]])
+    result = export(read_records([source]), tmp_path / "out", heldout=0, system="runtime")
+    assert (result.train, result.heldout) == (8, 0)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["train.jsonl"]
+    rows = read_rows(tmp_path / "out" / "train.jsonl")
+    setting = Setting.served()
+    accepted = [conv(raw), *(conv(c) for c in distinct[1:])]
+    assert rows == [trl_row(s) for s in samples_of(accepted, "runtime", setting)]
+    assert result.samples == {"train": len(rows)}
+    system = rows[0]["messages"][0]
+    assert system["role"] == "system" and system["content"].startswith(working.SOUL_HEADER)
+    assert render_persona(load_profile()) in system["content"] and working.TOOLS_HEADER in system["content"]
+    assert "she would tease" not in json.dumps(rows, ensure_ascii=False)  # hints never reach a sample
+    persona = export(read_records([source]), tmp_path / "persona", heldout=0, system="persona")
+    assert read_rows(persona.files[0]) == rows  # the CLI's older name for the same context
 
 
 def corpus() -> list[dict[str, Any]]:
@@ -187,21 +140,11 @@ def test_export_writes_only_valid_conversations(tmp_path: Path) -> None:
         "train.jsonl",
         "train.sharegpt.jsonl",
     ]
-    rows = {
-        p.name: [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines()]
-        for p in out.iterdir()
-    }
-    assert len(rows["train.jsonl"]) == result.train and len(rows["heldout.jsonl"]) == result.heldout
+    rows = {p.name: read_rows(p) for p in out.iterdir()}
+    assert result.samples == {"train": len(rows["train.jsonl"]), "heldout": len(rows["heldout.jsonl"])}
     assert [r["id"] for r in rows["train.jsonl"]] == [r["id"] for r in rows["train.sharegpt.jsonl"]]
-    held = {r["id"] for r in rows["heldout.jsonl"]}
-    assert not held & {r["id"] for r in rows["train.jsonl"]} and "bad" not in held
+    trained = {TurnSample(**r).conversation for r in rows["train.jsonl"]}
+    held = {TurnSample(**r).conversation for r in rows["heldout.jsonl"]}
+    assert (len(trained), len(held)) == (result.train, result.heldout)
+    assert not held & trained and "bad" not in held | trained
     assert all(r["messages"][0]["role"] == "user" for r in rows["train.jsonl"])  # --system none
-
-
-def test_no_heldout_writes_train_only(tmp_path: Path, distinct: list[dict[str, Any]]) -> None:
-    source = write_jsonl(tmp_path / "data.jsonl", distinct)
-    result = export(read_records([source]), tmp_path / "out", heldout=0, system="persona")
-    assert (result.train, result.heldout) == (8, 0)
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["train.jsonl"]
-    first = json.loads((tmp_path / "out" / "train.jsonl").read_text(encoding="utf-8").splitlines()[0])
-    assert first["messages"][0] == {"role": "system", "content": render_persona(load_profile())}

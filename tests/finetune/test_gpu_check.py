@@ -11,6 +11,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -21,6 +22,7 @@ torch = pytest.importorskip("torch", reason="training extra not installed")
 pytest.importorskip("trl", reason="training extra not installed")
 
 import finetune.train as train_module  # noqa: E402
+from bench import lora_steps  # noqa: E402
 from finetune.tiny import ensure_tiny  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +79,7 @@ def test_cpu_smoke_runs_every_check(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_rate_stops_at_the_end_of_training(monkeypatch: pytest.MonkeyPatch) -> None:
     """Before the fix the rate kept its clock running through the post-training evaluation."""
     now = [100.0]
-    monkeypatch.setattr(train_module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])  # the clock finetune.train reads
     said: list[str] = []
     callback = train_module.progress_callback(said.append)
     state = SimpleNamespace(num_input_tokens_seen=500, global_step=3, is_world_process_zero=True, max_steps=9)
@@ -124,7 +126,7 @@ def test_blocked_kernels_look_absent_to_transformers() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "blocked"
-    assert check.layer_types(8) == ["linear_attention"] * 3 + ["full_attention"] + [
+    assert lora_steps.layer_types(8) == ["linear_attention"] * 3 + ["full_attention"] + [
         "linear_attention"
     ] * 3 + ["full_attention"]
 

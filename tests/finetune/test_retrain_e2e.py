@@ -34,6 +34,8 @@ from tests.fakes.openai_server import FakeOpenAIServer
 from tests.fakes.teacher import ScriptedTeacher
 from tests.test_reminders import Outbox
 
+pytestmark = pytest.mark.training_e2e  # CPU minutes: everyday runs leave it out
+
 ADMIN, ALICE = 7001, 7002
 TOKEN = "515151:AAH-fake-token-for-retrain-tests_0123456789"
 GATE = "must_beat_base: [heldout_ppl]\nmax_drop_vs_active: 1.0\n"  # tiny training moves perplexity only

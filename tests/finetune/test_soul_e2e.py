@@ -18,6 +18,8 @@ pytest.importorskip("trl", reason="training extra not installed")
 
 from tests.conftest import run_koclaw
 
+pytestmark = pytest.mark.training_e2e  # CPU minutes: everyday runs leave it out
+
 
 def test_a_tiny_lora_on_the_seeds_beats_the_untrained_base(tmp_path: Path) -> None:
     out = tmp_path / "run"

@@ -17,7 +17,10 @@ pytest.importorskip("trl", reason="training extra not installed")
 from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
 from finetune.dataset import read_records  # noqa: E402
-from finetune.export import export  # noqa: E402
+from finetune.eval_prompts import read_heldout  # noqa: E402
+from finetune.evaluate import heldout_loss  # noqa: E402
+from finetune.export import export, trl_row  # noqa: E402
+from finetune.render import TurnSample, samples_of  # noqa: E402
 from finetune.tiny import ensure_tiny  # noqa: E402
 from finetune.train import (  # noqa: E402
     PRESETS,
@@ -27,6 +30,7 @@ from finetune.train import (  # noqa: E402
     load_config,
     prepare_data,
     train,
+    warmup_steps,
 )
 from finetune.validate import split_think  # noqa: E402
 from finetune.vllm_compat import (  # noqa: E402
@@ -183,7 +187,8 @@ def test_real_qwen35_template_trains_what_the_server_renders(
     config = small(base, data_file, tmp_path / "out", "batch_size=4", "max_length=1024")
     data = prepare_data(config)
     trainer = build_trainer(config, data, tmp_path / "out")
-    assert trainer.processing_class.chat_template == qwen3_5_think_chat_template  # no training swap
+    template = getattr(trainer.processing_class, "chat_template", None)
+    assert template == qwen3_5_think_chat_template  # no training swap
     rows = _trained_rows(trainer)
     thoughts = [
         thinking.strip()
@@ -261,12 +266,41 @@ def test_the_registry_reads_the_base_model(run: Path, tmp_path: Path) -> None:
 
 
 def test_heldout_is_the_split_that_export_writes(run: Path, data_file: Path, tmp_path: Path) -> None:
-    export(read_records([data_file]), tmp_path, heldout=0.4, system="none")
-    exported = [json.loads(line)["id"] for line in (tmp_path / "heldout.jsonl").read_text().splitlines()]
+    export(read_records([data_file]), tmp_path, heldout=0.4, system="none", history_turns=0)  # as --tiny
+    rows = [json.loads(line) for line in (tmp_path / "heldout.jsonl").read_text().splitlines()]
+    exported = list(dict.fromkeys(TurnSample(**r).conversation for r in rows))
     assert json.loads((run / "adapter" / "heldout_ids.json").read_text()) == exported
-    ours = [json.loads(line) for line in (run / "adapter" / "heldout.jsonl").read_text().splitlines()]
-    theirs = [json.loads(line) for line in (tmp_path / "heldout.jsonl").read_text().splitlines()]
-    assert [r["messages"] for r in ours] == [r["messages"] for r in theirs]
+    ours = read_heldout(run / "adapter" / "heldout.jsonl")
+    assert [trl_row(s) for s in samples_of(ours, "none", history_turns=0)] == rows  # the very same samples
+
+
+def test_heldout_loss_is_the_one_evaluation_measures(run: Path, wrapped_base: Path) -> None:
+    """Training reports evaluation's token-weighted loss, not the trainer's mean of per-sample means."""
+    from peft import PeftModel
+
+    manifest = json.loads((run / "adapter" / "manifest.json").read_text(encoding="utf-8"))
+    samples = samples_of(read_heldout(run / "adapter" / "heldout.jsonl"), "none", history_turns=0)
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(wrapped_base), run / "adapter")
+    tokenizer, max_length = AutoTokenizer.from_pretrained(wrapped_base), manifest["config"]["max_length"]
+    with torch.inference_mode():
+        loss, tokens, _ = heldout_loss(model.eval(), tokenizer, samples, max_length)
+    assert tokens == manifest["metrics"]["heldout_tokens"] > 0
+    assert loss == pytest.approx(manifest["metrics"]["eval_loss"], rel=1e-4)
+
+
+def test_warmup_never_spends_a_tiny_runs_first_step_at_lr_zero(
+    tiny_dir: Path, data_file: Path, tmp_path: Path
+) -> None:
+    assert [warmup_steps(r, n) for r, n in ((0.05, 2), (0.03, 100), (0.29, 100), (0.0, 50))] == [0, 3, 29, 0]
+    config = small(tiny_dir, data_file, tmp_path / "a", max_steps=2)  # the tiny preset's warmup_ratio 0.05
+    trainer = build_trainer(config, prepare_data(config), tmp_path / "a")
+    assert trainer.args.warmup_steps == 0
+    trainer.create_optimizer_and_scheduler(num_training_steps=2)
+    assert trainer.lr_scheduler is not None
+    assert set(trainer.lr_scheduler.get_last_lr()) == {config.learning_rate}  # the first step learns
+    by_epochs = small(tiny_dir, data_file, tmp_path / "b", "warmup_ratio=0.5")  # one epoch, no accumulation
+    trainer = build_trainer(by_epochs, prepare_data(by_epochs), tmp_path / "b")
+    assert trainer.args.warmup_steps == len(trainer.get_train_dataloader()) // 2 > 0
 
 
 def test_resume_continues_from_the_last_checkpoint(
@@ -352,7 +386,7 @@ def test_vllm_trap_and_conversion_on_the_wrapper_class(tiny_dir: Path, tmp_path:
             if "lora_B" in name:
                 param.normal_(0, 0.5)
     adapter = tmp_path / "text-adapter"
-    peft_model.save_pretrained(adapter)
+    peft_model.save_pretrained(str(adapter))
     trained = greedy(peft_model, tokenizer)
 
     report = check_adapter_keys(adapter, architecture=WRAPPER)

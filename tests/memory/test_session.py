@@ -29,6 +29,7 @@ def test_schema_is_migrated_once_and_wal(tmp_path: Path) -> None:
         "m002_message_search",
         "m003_conversation_summary_upto",
         "m004_training_consent",
+        "m005_inbox",
     ]
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
