@@ -15,6 +15,7 @@ pytest.importorskip("transformers", reason="training extra not installed")
 
 from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
+from finetune.builtin import load_into  # noqa: E402
 from finetune.tiny import (  # noqa: E402
     SPECIAL_TOKENS,
     TINY_NAME,
@@ -207,7 +208,9 @@ def test_ensure_tiny_builds_once_and_reloads_identically(tmp_path: Path, model: 
     text = "先生、おはようございます！<think>"
     assert reloaded_tokenizer.encode(text) == tokenizer.encode(text)
     assert reloaded_tokenizer.chat_template == tokenizer.chat_template
-    assert torch.equal(logits(reloaded, reloaded_tokenizer, text), logits(model, tokenizer, text))
+    shipped = build_tiny_model(tokenizer)
+    assert load_into(shipped, tokenizer) is not None
+    assert torch.equal(logits(reloaded, reloaded_tokenizer, text), logits(shipped, tokenizer, text))
 
 
 def test_default_path_is_under_koclaw_home(koclaw_home: Path) -> None:
