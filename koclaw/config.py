@@ -38,7 +38,9 @@ class LLMSettings(BaseModel):
     thinking: bool = True
     connect_timeout_s: float = Field(5.0, gt=0)
     read_timeout_s: float = Field(120.0, gt=0, description="longest silence between two chunks")
-    max_retries: int = Field(2, ge=0, le=10, description="retries before the first token only")
+    max_retries: int = Field(
+        2, ge=0, le=10, description="retries before the first token only; a refused connection is final"
+    )
     turn_deadline_s: float = Field(
         600.0, gt=0, description="longest one turn may take, every tool round included"
     )

@@ -62,7 +62,8 @@ def list_adapters(as_json: bool = typer.Option(False, "--json", help="print JSON
         try:
             return await model.list_models(), ""
         except ModelError as exc:
-            return None, f"(cannot reach the model server: {exc})"
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return None, f"(cannot reach the model server: {first})"  # one line; `koclaw doctor` says more
 
     served, note = _with_model(work)
     registry = _registry()
