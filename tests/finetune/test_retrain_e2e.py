@@ -9,6 +9,7 @@ nothing records it, and the "restarted" retrainer (new stores, new token) must r
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,7 +39,10 @@ pytestmark = pytest.mark.training_e2e  # CPU minutes: everyday runs leave it out
 
 ADMIN, ALICE = 7001, 7002
 TOKEN = "515151:AAH-fake-token-for-retrain-tests_0123456789"
-GATE = "must_beat_base: [heldout_ppl]\nmax_drop_vs_active: 1.0\n"  # tiny training moves perplexity only
+# These tests are about the pipeline (stages, crashes, promotion, Telegram), so the gate is one any sound
+# adapter passes: 20 LoRA steps on the built-in model move its figures by chance of a few replies. The
+# gate's judgement itself is tested in test_evaluate*.py, and a rejecting gate below.
+GATE = "must_beat_base: []\nlimits: {think_well_formed: 0.5}\nmin_samples: 1\nmax_drop_vs_active: 1.0\n"
 
 
 class Crash(BaseException):
@@ -170,7 +174,7 @@ def test_a_crash_in_every_stage_resumes_there_and_promotes_once_then_a_failing_g
     assert "active" in second.stages["evaluate"]["summary"]["models"]
     assert soul_state(settings) == (["kokoron-r1"], "kokoron-r1", 1)
     assert outbox.sent[-1][1].startswith("Retrain #2 finished, but the gate rejected the new adapter")
-    assert "addressing (all): 0.000 is below the floor 0.99" in outbox.sent[-1][1]
+    assert re.search(r"addressing \(all\): [0-9.]+ is below the floor 0\.99", outbox.sent[-1][1])
     assert len(dataset.read_text(encoding="utf-8").splitlines()) == merged["kept"]  # not grown by a reject
 
 
