@@ -1,9 +1,8 @@
 """The CPU path end to end: `finetune train --tiny` on the seeds, then `finetune eval` against the base.
 
-A few CPU minutes of LoRA on the hand-written seeds must lower the held-out loss and move reply-language
-match above the untrained base (greedy). Addressing is not asserted: the random 0.6M base learns it on
-some CPUs and not on others (0.036 on one machine, 0.0 on another: float rounding decides one probe),
-so it would test the processor, not the pipeline. This is the slowest test in the suite.
+About a CPU minute of LoRA on the hand-written seeds, on the built-in Kokoron, must lower the held-out loss
+and lift addressing and reply-language match over the base by at least 0.10 each (greedy; measured here
++0.33 and +0.21, so the margin is not float rounding). This is the slowest test in the suite.
 """
 
 from __future__ import annotations
@@ -36,5 +35,6 @@ def test_a_tiny_lora_on_the_seeds_beats_the_untrained_base(tmp_path: Path) -> No
     assert evaluated.returncode in (0, 1), evaluated.stderr[-2000:]
     report = json.loads(evaluated.stdout)
     base, tuned = report["scores"]["base"], report["scores"]["candidate"]
-    assert tuned["language_match"] >= base["language_match"] + 0.05
+    assert tuned["language_match"] >= base["language_match"] + 0.10, (base, tuned)
+    assert tuned["addressing"] >= base["addressing"] + 0.10, (base, tuned)
     assert tuned["heldout_loss"] < base["heldout_loss"]
