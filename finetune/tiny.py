@@ -10,10 +10,9 @@ short in-character lines), or random when built from other texts. It knows no fa
 The chat template follows Qwen3.5's in every byte the runtime and the trainer depend on (ChatML turns, the
 ``<think>`` generation prompt, ``<tool_call><function=...>`` blocks, tool results as ``<tool_response>``
 user turns) with two deliberate differences: assistant content is kept verbatim, think block included, in
-every turn (the Soul tier must learn to think on turn five as on turn one; see :mod:`finetune.export`), and
-assistant output is wrapped in ``{% generation %}`` so trl's ``assistant_only_loss=True`` works. (The
-tools preamble is Qwen's, shortened; contents are not trimmed, so the template renders exactly the ``text``
-that :func:`finetune.export.chatml` writes.)
+every turn, and assistant output is wrapped in ``{% generation %}`` so trl's ``assistant_only_loss=True``
+works. (The tools preamble is Qwen's, shortened.) Training renders one sample per model round with this
+template's generation prompt (:mod:`finetune.render`), as on the real template.
 
 torch, transformers and tokenizers are imported inside the functions: the runtime imports ``finetune``
 without the training stack.

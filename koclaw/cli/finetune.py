@@ -147,11 +147,17 @@ def export(
     out_dir: Path = typer.Option(..., "-o", "--output", help="folder for train/heldout files"),
     fmt: str = typer.Option("trl", "--format", help="trl, sharegpt or both"),
     heldout: float = typer.Option(0.1, "--heldout", min=0.0, max=0.9, help="share of groups held out"),
-    system: str = typer.Option("persona", "--system", help="persona (Kokoron's persona prompt) or none"),
+    system: str = typer.Option(
+        "runtime",
+        "--system",
+        help="runtime (the context the runtime sends: persona, tools, memory, # Now) or none "
+        "(persona: the older name of runtime)",
+    ),
     threshold: float = ThresholdOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Training files for trl (Qwen ChatML, thinking kept) and/or ShareGPT, with a leak-free held-out."""
+    """Training rows for trl (prompt messages + completion, one per model round, as the runtime sends
+    them) and/or ShareGPT, with a leak-free held-out."""
     from finetune.export import FORMATS, SYSTEM_MODES
     from finetune.export import export as export_records
 
