@@ -292,7 +292,8 @@ class Agent:
             )
             answered = "answered" if status in ("ok", "truncated") else "unanswered"
             self.store.update_message(user_msg, status=answered)
-        self.summaries.later(conv.id)
+        if self.settings.session.summaries:
+            self.summaries.later(conv.id)
         shown_text = visible + (("\n\n" if visible else "") + notice if notice else "")
         return TurnResult(
             conversation_id=conv.id,

@@ -72,6 +72,9 @@ class SessionSettings(BaseModel):
     max_input_chars: int = Field(
         32000, ge=100, description="longer messages are stored whole, cut in the prompt"
     )
+    summaries: bool = Field(
+        True, description="fold turns past the history budget into a summary (off: they just drop out)"
+    )
 
 
 class MemorySettings(BaseModel):

@@ -28,7 +28,13 @@ TINY_WARNING = (
     "This is the built-in tiny Kokoron: a 0.6M-parameter model trained on Kokoron's own lines. She answers "
     "in short, simple sentences, knows no facts and has no tools. The real Kokoron is Qwen3.5 on vLLM."
 )
-BUILTIN_TEMPERATURE = 0.6
+BUILTIN_TEMPERATURE = 0.3
+# The built-in model was trained on the newest three exchanges and up to six recalled lines, with replies
+# of a few dozen tokens: a longer context only shows it what it never saw, and a summary would be its own
+# small talk.
+BUILTIN_LLM = {"context_tokens": 1024, "max_reply_tokens": 128}
+BUILTIN_SESSION = {"history_share": 0.1, "summaries": False}
+BUILTIN_MEMORY = {"recall_k": 4}
 TINY = "tiny"
 HUB_PROBE_S = 5.0
 OFFER = "Start the built-in tiny Kokoron here instead?"
@@ -62,7 +68,7 @@ def local_server(settings: Settings, model: str = TINY) -> Iterator[Settings]:
         engine = _tiny_engine(Engine)
         # As it was trained (finetune.builtin): thinking off, the short persona, no tools; a little
         # sampling so the same greeting does not always get the same line.
-        served = {"persona": "short", "tools": False, "temperature": BUILTIN_TEMPERATURE}
+        served = {"persona": "short", "tools": False, "temperature": BUILTIN_TEMPERATURE, **BUILTIN_LLM}
     else:
         typer.echo(f"Loading {model} on this machine's CPU (a hub name downloads once)...", err=True)
         _check_hub(model)
@@ -76,7 +82,11 @@ def local_server(settings: Settings, model: str = TINY) -> Iterator[Settings]:
     with running(create_app(engine)) as url:
         local = {"base_url": url, "model": engine.name, "api_key": SecretStr("EMPTY"), "thinking": False}
         llm = settings.llm.model_copy(update={**local, **served})
-        yield settings.model_copy(update={"llm": llm})
+        update: dict[str, Any] = {"llm": llm}
+        if model == TINY:  # a context like the one it was trained on (finetune.builtin)
+            update["session"] = settings.session.model_copy(update=BUILTIN_SESSION)
+            update["memory"] = settings.memory.model_copy(update=BUILTIN_MEMORY)
+        yield settings.model_copy(update=update)
 
 
 def _check_hub(model: str) -> None:
