@@ -27,6 +27,14 @@ PROBE = [
         "content": "老师问：明天上午有什么安排？ / 先生、明日の予定は？ / Sensei asks: what's on tomorrow?",
     }
 ]
+PROBES = [
+    PROBE,
+    [{"role": "user", "content": "你好！今天工作有点累。"}],
+    [{"role": "user", "content": "こんにちは。週末は何をしましょうか？"}],
+    [{"role": "user", "content": "Hi! Who are you, and what can you do?"}],
+]
+"""Asked in turn until one answer differs: a weak but working adapter may leave one greedy reply as it
+was, while an adapter whose keys miss the model's modules leaves every one exactly as it was."""
 PROBE_TOKENS = 32
 
 
@@ -56,19 +64,20 @@ async def check_changes_output(
     base = next((m for m in served if m not in adapters and m != name), None)
     if base is None:
         return  # nothing to compare against: the server serves only adapters
-    before, after = await greedy(model, base), await greedy(model, name)
-    if before == after:
-        raise ModelRejected(
-            f"{name!r} answers the probe exactly like the base model {base!r}: the adapter changes nothing. "
-            "Its keys probably do not match the server's module names; check and convert it with "
-            "`koclaw finetune check-adapter DIR --convert OUT`, then register the converted folder."
-        )
+    for probe in PROBES:
+        if await greedy(model, base, probe) != await greedy(model, name, probe):
+            return
+    raise ModelRejected(
+        f"{name!r} answers every probe exactly like the base model {base!r}: the adapter changes nothing. "
+        "Its keys probably do not match the server's module names; check and convert it with "
+        "`koclaw finetune check-adapter DIR --convert OUT`, then register the converted folder."
+    )
 
 
-async def greedy(model: ChatModel, name: str) -> str:
+async def greedy(model: ChatModel, name: str, probe: list[dict[str, str]] = PROBE) -> str:
     """The probe's greedy reply from `name` (thinking off, so the reply itself is compared)."""
     request = ChatRequest(
-        messages=PROBE, thinking=False, max_tokens=PROBE_TOKENS, temperature=0.0, model=name
+        messages=probe, thinking=False, max_tokens=PROBE_TOKENS, temperature=0.0, model=name
     )
     text, error = await model.complete(request)
     if error is not None:

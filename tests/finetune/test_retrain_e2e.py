@@ -217,7 +217,14 @@ def test_retrain_now_on_telegram_ends_with_the_new_adapter_answering(
     with running(create_app(engine)) as url, FakeBotAPI(TOKEN) as api:
         telegram = {"token": TOKEN, "base_url": api.base_url, "allowed_users": [ADMIN, ALICE]}
         settings = prepare(
-            koclaw_home, tiny, teacher, url, telegram, train_sets=["max_steps=20", "save_steps=10"]
+            koclaw_home,
+            tiny,
+            teacher,
+            url,
+            telegram,
+            # a strong rate: 20 steps must change the greedy replies of the trained built-in model, so
+            # activation's probe sees the new Soul (the default rate is gentle; see finetune.train)
+            train_sets=["max_steps=20", "save_steps=10", "learning_rate=1e-2"],
         )
 
         async def main() -> dict[str, Any]:
