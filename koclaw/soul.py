@@ -183,7 +183,12 @@ def tier_lines(status: TierStatus) -> list[str]:
     else:
         lines.append(f"model server:   {status.base_url} serves {', '.join(served) or 'nothing'}")
     chat = status.chat_model
-    if chat is None:
+    if chat is None and served is None:
+        lines.append(
+            "chat uses:      the first model the server lists, once it answers; until then `koclaw chat` "
+            "offers the built-in tiny Kokoron (`koclaw chat --tiny`), served in its own process"
+        )
+    elif chat is None:
         lines.append("chat uses:      the first model the server lists, once it answers")
     else:
         unserved = ", which the server does not serve" if served is not None and chat not in served else ""

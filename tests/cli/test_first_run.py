@@ -155,7 +155,10 @@ def test_memory_soul_with_the_server_down_says_so_in_one_line(
     assert lines[0] == "active adapter: none (0 registered; `koclaw soul register NAME PATH` adds one)"
     (server_line,) = [line for line in lines if line.startswith("model server:")]
     assert "not reachable" in server_line and retries_on in server_line
-    assert lines[-1] == "chat uses:      the first model the server lists, once it answers"
+    assert lines[-1].startswith(
+        "chat uses:      the first model the server lists, once it answers; until then"
+    )
+    assert "`koclaw chat --tiny`" in lines[-1]  # the model a chat would really use: the built-in one
     assert len(lines) == 3 and not any("vllm serve" in line for line in lines)
     monkeypatch.setenv("KOCLAW_LLM__MODEL", "qwen")
     assert memory_soul()[-1] == "chat uses:      qwen (KOCLAW_LLM__MODEL)"
