@@ -96,6 +96,7 @@ async def open_app(settings: Settings, *, run_jobs: bool = True) -> AsyncIterato
         native_tools=settings.llm.native_tools,
     )
     runtime = Runtime(agent, after_turn=rememberer.after_turn)
+    rememberer.start()  # indexes what an earlier run left queued, then each new turn
     recovery = Recovery(store, runtime, deliveries)
     runs = RunStore(settings.retrain_dir / "retrain.db")
     retrainer = Retrainer(

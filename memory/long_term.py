@@ -26,6 +26,7 @@ import builtins
 import json
 import logging
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from koclaw.errors import InputError, StorageError
+from koclaw.errors import InputError, ModelUnavailable, StorageError
 from memory import dense_search, episode_context, lexical_search, ranking, reindex
 from memory.db import fetch_rows, open_db
 from memory.embeddings import Embedder, make_embedder
@@ -65,6 +66,7 @@ KINDS: tuple[Kind, ...] = ("fact", "episode")
 
 CANDIDATES = 50  # per retriever, before ranking
 MERGE_COSINE = 0.92  # a new fact this close to an existing one updates it instead
+WARN_EVERY_S = 60.0  # how often an unreachable embedder is logged
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,8 @@ class LongTermMemory:
         self.path = home / "long_term.db"
         self.embedder = embedder if embedder is not None else make_embedder()
         self.db = open_db(self.path, migrations)
+        self._warned_at = -WARN_EVERY_S
+        reindex.expect_recorded_dim(self.db, self.embedder)
         self.index = VectorIndex(home, self.embedder.name, self.embedder.dim, chroma_url=chroma_url)
         if rebuild_index:
             reindex.rebuild(self.db, self._rows, self.index, self.embedder)
@@ -165,17 +169,36 @@ class LongTermMemory:
         return self.add_episodes(user_id, [item])[0]
 
     def add_episodes(self, user_id: str, items: Sequence[EpisodeIn]) -> list[str]:
-        """Store turns in one batch (one embedding call, one transaction); returns their ids.
+        """Store turns in one batch (one embedding call, one transaction); returns the new ids. A turn
+        whose `message_id` is already stored is skipped.
 
         Each turn follows the last episode of its conversation (`conversation_id`; turns without one
         follow each other) in the same session (`episode_context.same_session`), and is embedded
         alone and together with that one.
         """
-        rows = episode_context.new_rows(
-            items, [None] * len(items), partial(self._last_episode, self._scope(user_id, ("episode",)))
-        )
-        self._store(self._scope(user_id, ("episode",)), rows)
+        scope = self._scope(user_id, ("episode",))
+        stored = self._stored_messages(scope, [i.message_id for i in items if i.message_id])
+        fresh = []
+        for item in items:
+            if item.message_id is None or item.message_id not in stored:
+                fresh.append(item)
+                if item.message_id is not None:
+                    stored.add(item.message_id)
+        items = fresh
+        rows = episode_context.new_rows(items, [None] * len(items), partial(self._last_episode, scope))
+        self._store(scope, rows)
         return [r["id"] for r in rows]
+
+    def _stored_messages(self, scope: _Scope, message_ids: builtins.list[str]) -> set[str]:
+        """Which of these messages are already episodes: a turn queued twice is stored once."""
+        if not message_ids:
+            return set()
+        rows = self._rows(
+            f"SELECT m.message_id FROM memories m WHERE {scope.sql} AND m.message_id IN "
+            f"({','.join('?' * len(message_ids))})",
+            [*scope.args, *message_ids],
+        )
+        return {r["message_id"] for r in rows}
 
     def import_episodes(
         self,
@@ -399,11 +422,13 @@ class LongTermMemory:
         query = clean_query(query)
         if not query or k <= 0:
             return []
+        if not self._rows(f"SELECT 1 FROM memories m WHERE {scope.sql} LIMIT 1", scope.args):
+            return []  # nothing to recall yet (a new person): no embedding, no index query
         now = _aware(now)
         named = named_speakers(query, self._speakers(scope)) if "episode" in scope.kinds else set()
         topic = without_speakers(query, named)  # embedded: the names count through the speaker boost
-        qvec = query_vector if query_vector is not None else self.embedder.embed_query(embeddable(topic))
-        dense = self._dense(scope, qvec, CANDIDATES, context=True)
+        qvec = query_vector if query_vector is not None else self._query_vector(topic)
+        dense = self._dense(scope, qvec, CANDIDATES, context=True) if qvec is not None else []
         exact = lexical_search.exact(self._rows, scope, query, CANDIDATES)
         lexical = self._lexical(scope, query, CANDIDATES)
         window = time_window(query, now)
@@ -432,6 +457,17 @@ class LongTermMemory:
             for mid, row in rows.items()
         ]
         return [Recalled.from_row(rows[c.id], score, c) for c, score in ranking.rank(candidates, now, k)]
+
+    def _query_vector(self, text: str) -> Sequence[float] | None:
+        """The query's embedding; None while the embedder is unreachable (recall is lexical then)."""
+        try:
+            return self.embedder.embed_query(embeddable(text))
+        except ModelUnavailable as exc:
+            now = time.monotonic()
+            if now - self._warned_at > WARN_EVERY_S:
+                self._warned_at = now
+                log.warning("recall is lexical only until the embedder answers again: %s", exc)
+            return None
 
     def recall_dense(
         self, user_id: str, query: str, *, k: int = 8, kinds: Iterable[str] = KINDS

@@ -16,6 +16,14 @@ from memory.records import embeddable
 from memory.vector_index import COLLECTIONS, VectorIndex, row_metadata
 
 
+def expect_recorded_dim(db: sqlite_utils.Database, embedder: Embedder) -> None:
+    """An embedding server's dimension, taken from the index it built: Koclaw then starts (recall
+    lexical, indexing queued) while that server is down."""
+    meta = dict(db.execute("SELECT key, value FROM index_meta").fetchall())
+    if meta.get("embedder") == embedder.name and meta.get("dim") and not getattr(embedder, "dim_known", True):
+        embedder.dim = int(meta["dim"])
+
+
 def check_embedder(db: sqlite_utils.Database, embedder: Embedder) -> None:
     """Refuse to mix embedders: the index records which one built it (and in which format)."""
     meta = dict(db.execute("SELECT key, value FROM index_meta").fetchall())

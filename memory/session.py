@@ -121,6 +121,28 @@ def m005_inbox(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations
+def m006_episode_outbox(db: sqlite_utils.Database) -> None:
+    # Turns waiting to become long-term episodes (`memory.outbox`): a row per message, kept a while
+    # after it is indexed so that the indexing rate can be read back.
+    db.table("episode_outbox").create(
+        {
+            "id": int,
+            "user_id": str,
+            "conversation_id": int,
+            "message_id": int,
+            "queued_at": str,
+            "indexed_at": str,
+            "attempts": int,
+            "error": str,
+        },
+        pk="id",
+        not_null={"user_id", "conversation_id", "message_id", "queued_at", "attempts"},
+        defaults={"attempts": 0},
+    )
+    db.execute("CREATE INDEX episode_outbox_waiting ON episode_outbox (indexed_at, id)")
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 

@@ -17,6 +17,7 @@ from koclaw.cli.common import settings_or_exit
 from koclaw.config import Settings, masked
 from koclaw.errors import KoclawError
 from koclaw.llm.openai_compat import OpenAICompatModel
+from memory.outbox import EpisodeOutbox
 from memory.session import SessionStore
 
 
@@ -125,10 +126,11 @@ def _check_storage(settings: Settings) -> tuple[bool, str]:
     try:
         store = SessionStore(settings.session_db)
         count = store.db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+        indexing = EpisodeOutbox(store).status().describe()
         store.close()
     except KoclawError as exc:
         return False, f"storage: {exc}"
-    return True, f"storage: {settings.session_db} ({count} messages)"
+    return True, f"storage: {settings.session_db} ({count} messages); episode indexing: {indexing}"
 
 
 async def _check_model(settings: Settings) -> tuple[bool, str]:

@@ -16,8 +16,11 @@ from rich.table import Table
 from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit, shown, user_option
 from koclaw.errors import InputError
 from memory.lexical import has_cjk
+from memory.embeddings import make_embedder
 from memory.long_term import LongTermMemory
+from memory.outbox import EpisodeOutbox
 from memory.records import Recalled, clean_query, parse_episode, timestamp_iso
+from memory.session import SessionStore
 
 app = typer.Typer(help="The long-term tier: episodes and facts (Chroma + SQLite FTS5).", no_args_is_help=True)
 
@@ -26,7 +29,11 @@ KindOption = typer.Option(None, "--kind", help="'fact' or 'episode' (default: bo
 
 
 def _memory(*, rebuild_index: bool = False) -> LongTermMemory:
-    return LongTermMemory(settings_or_exit().home, rebuild_index=rebuild_index)
+    """The store as `koclaw run` opens it: the configured embedder and Chroma."""
+    settings = settings_or_exit()
+    embedder = make_embedder(settings.memory.embedder)
+    chroma_url = settings.memory.chroma_url or None
+    return LongTermMemory(settings.home, embedder, chroma_url=chroma_url, rebuild_index=rebuild_index)
 
 
 def _hit(r: Recalled) -> dict[str, Any]:
@@ -255,3 +262,33 @@ def lt_reindex() -> None:
         f"Re-embedded {memory.index_count('episode')} episodes and {memory.index_count('fact')} facts "
         f"with {memory.embedder.name}."
     )
+
+
+@app.command("status")
+def lt_status(as_json: bool = JsonOption) -> None:
+    """How many turns wait to become episodes, how fast they are indexed, and what failed for good."""
+    settings = settings_or_exit()
+    store = SessionStore(settings.session_db)
+    try:
+        outbox = EpisodeOutbox(store)
+        status, failures = outbox.status(), outbox.failures()
+    finally:
+        store.close()
+    if as_json:
+        print_json(
+            {
+                "queued": status.queued,
+                "oldest_s": status.oldest_s,
+                "indexed_per_s": round(status.per_second, 3),
+                "failed": status.failed,
+                "failures": failures,
+                "embedder": settings.memory.embedder,
+            }
+        )
+        return
+    typer.echo(f"Episode indexing ({settings.memory.embedder}): {status.describe()}.")
+    for row in failures:
+        typer.echo(
+            f"  failed: message {row['message_id']} of {row['user_id']} after {row['attempts']} tries: "
+            f"{row['error']}"
+        )

