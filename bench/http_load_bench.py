@@ -182,7 +182,7 @@ async def seed_returning(app: Any) -> None:
         app.long_term.add_episodes(f"user-{i:04d}", episodes)
 
 
-async def serve_koclaw(stats_path: str) -> None:
+async def serve_koclaw(stats_path: str, before_exit: Any = None) -> None:
     from channels.http import HTTPChannel
     from koclaw.app import open_app
     from koclaw.config import load_settings
@@ -224,6 +224,8 @@ async def serve_koclaw(stats_path: str) -> None:
             "in_process": inproc,
         }
         Path(stats_path).write_text(json.dumps(stats))
+        if before_exit is not None:
+            before_exit()
         os._exit(0)  # measured; the parent has waited for the episode queue
 
 
@@ -235,8 +237,14 @@ def run_koclaw(stats_path: str, profile: bool) -> None:
     import pstats
 
     profiler = cProfile.Profile()
-    profiler.runcall(asyncio.run, serve_koclaw(stats_path))
-    pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+
+    def print_profile() -> None:
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+        profiler.dump_stats(os.environ.get("BENCH_PROFILE_DUMP", os.devnull))
+        sys.stderr.flush()
+
+    profiler.runcall(asyncio.run, serve_koclaw(stats_path, print_profile))
 
 
 # -- the load (this process) ---------------------------------------------------------------------

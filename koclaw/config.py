@@ -126,7 +126,7 @@ class HTTPSettings(BaseModel):
     port: int = Field(8088, ge=1, le=65535)
     max_body_bytes: int = Field(1_048_576, ge=1024, description="a larger request body is refused (413)")
     max_connections: int = Field(
-        400, ge=1, description="open connections beyond this are refused (503); each also holds a model stream"
+        400, ge=1, description="open connections past this are refused (503); each holds a model stream too"
     )
     header_timeout_s: float = Field(
         10.0, gt=0, description="time to send a request's headers, and each part of its body"

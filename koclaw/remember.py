@@ -56,9 +56,24 @@ class _MemoryThreads:
         self, open_memory: Callable[[], LongTermMemory], threads: int, name: str, nice: int = 0
     ) -> None:
         self._local = threading.local()
-        self._open = open_memory
+        self._open, self._threads = open_memory, threads
         initializer = partial(_lower_priority, nice) if nice else None
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix=name, initializer=initializer)
+
+    def warm(self) -> None:
+        """Open every thread's `LongTermMemory` now (a Chroma client takes a while and holds the GIL
+        part of that time), not during someone's turn. Returns at once; the threads open in the
+        background."""
+        threads = self._threads
+        barrier = threading.Barrier(threads, timeout=60)  # one job per thread: each waits for the rest
+
+        def open_here() -> None:
+            self._memory()
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait()
+
+        for _ in range(threads):
+            self._pool.submit(open_here)
 
     def _memory(self) -> LongTermMemory:
         memory: LongTermMemory | None = getattr(self._local, "memory", None)
@@ -102,6 +117,8 @@ class Rememberer:
     def start(self) -> None:
         """Start indexing the outbox, including what an earlier run left there."""
         if self._draining is None or self._draining.done():
+            for threads in (self._readers, self._writer, self._indexer):
+                threads.warm()
             self._drained.clear()
             self._draining = asyncio.create_task(self._drain())
 

@@ -15,8 +15,8 @@ from rich.table import Table
 
 from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit, shown, user_option
 from koclaw.errors import InputError
-from memory.lexical import has_cjk
 from memory.embeddings import make_embedder
+from memory.lexical import has_cjk
 from memory.long_term import LongTermMemory
 from memory.outbox import EpisodeOutbox
 from memory.records import Recalled, clean_query, parse_episode, timestamp_iso
