@@ -373,14 +373,14 @@ def main() -> None:
     if args.child == "koclaw":
         return run_koclaw(args.stats, args.profile)
     args.probes = args.probes or max(10, args.conversations // 4)
-    figures = [one_run(args) for _ in range(args.runs)]
+    cpus = sorted(os.sched_getaffinity(0))
+    figures = [one_run(args, cpus) for _ in range(args.runs)]
     if len(figures) > 1:
         summary(figures)
 
 
-def one_run(args: argparse.Namespace) -> dict[str, float]:
+def one_run(args: argparse.Namespace, cpus: list[int]) -> dict[str, float]:
     started = time.monotonic()
-    cpus = sorted(os.sched_getaffinity(0))
     koclaw_cpus, other_cpus = ({cpus[-1]}, set(cpus[:-1])) if len(cpus) >= 2 else (set(cpus), set(cpus))
     os.sched_setaffinity(0, other_cpus)
     model_port, koclaw_port, embed_port = free_port(), free_port(), free_port()
