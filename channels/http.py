@@ -37,6 +37,7 @@ import contextlib
 import hmac
 import json
 import logging
+import math
 import secrets
 import socket
 import time
@@ -60,7 +61,7 @@ from koclaw.config import HTTPSettings
 from koclaw.errors import ConfigError, InputError, KoclawError
 from koclaw.events import Done, ErrorEvent, Event, ReasoningDelta, TextDelta
 from koclaw.inputs import clean_input
-from koclaw.runtime import Runtime, RuntimeClosed
+from koclaw.runtime import Runtime, RuntimeClosed, TooManyMessages
 
 CHANNEL = "http"
 USER_HEADER = "x-koclaw-user"
@@ -105,9 +106,12 @@ class ChatRequest(BaseModel):
 class APIError(Exception):
     """An OpenAI-shaped error response."""
 
-    def __init__(self, status: int, message: str, code: str, param: str | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, code: str, param: str | None = None, retry_after_s: float = 0
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.code, self.param = status, message, code, param
+        self.retry_after_s = retry_after_s
 
     def body(self) -> dict[str, Any]:
         kind = "server_error" if self.status >= 500 else "invalid_request_error"
@@ -117,6 +121,8 @@ class APIError(Exception):
         headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
         if self.status in (408, 413):  # the rest of the body is not read: the connection must end
             headers = {"Connection": "close"}
+        if self.retry_after_s:
+            headers = {"Retry-After": str(max(1, math.ceil(self.retry_after_s)))}
         return _json(self.body(), self.status, headers)
 
 
@@ -389,6 +395,8 @@ def create_app(runtime: Runtime, settings: HTTPSettings, *, model_name: str = "k
             future = runtime.submit(inbound, turn.emit)
         except RuntimeClosed as exc:
             raise APIError(503, str(exc), "unavailable") from None
+        except TooManyMessages as exc:  # OpenAI's "rate_limit_exceeded", with when to try again
+            raise APIError(429, str(exc), "rate_limit_exceeded", None, exc.retry_after_s) from None
         if body.stream:
             usage = bool(body.stream_options and body.stream_options.include_usage)
             future.add_done_callback(lambda _: turn.end())

@@ -51,7 +51,7 @@ from koclaw.checkins import CheckIns, parse_hours
 from koclaw.config import Settings
 from koclaw.delivery import Deliver, Deliveries, DeliveryError
 from koclaw.errors import InputError, KoclawError, ModelError
-from koclaw.runtime import Runtime, RuntimeClosed
+from koclaw.runtime import Runtime, RuntimeClosed, TooManyMessages
 from memory.long_term import LongTermMemory
 from memory.session import SessionStore
 from memory.soul import SoulRegistry
@@ -444,6 +444,9 @@ class TelegramChannel(Channel):
                 future = self._runtime.submit(inbound, stream.on_event)
             except RuntimeClosed:
                 await stream.finish(admin.restarting_text(lang))
+                return
+            except TooManyMessages:
+                await stream.finish(admin.slow_down_text(lang))
                 return
             self._inflight.add(future)
             future.add_done_callback(self._inflight.discard)

@@ -434,6 +434,17 @@ def trouble_text(lang: str) -> str:
     return _pick(lines, lang)
 
 
+def slow_down_text(lang: str) -> str:
+    lines: Lines = {
+        "zh": "老师，慢一点！前面的消息我还没回完，这条没能接收。等我回答完再发一次吧。",
+        "ja": "先生、ちょっと待ってください！前のメッセージにまだ答えていないので、"
+        "これは受け取れませんでした。答え終わってから、もう一度送ってくださいね。",
+        "en": "Slow down a little, Sensei! I haven't answered your earlier messages yet, so I couldn't "
+        "take this one. Send it again once I've replied.",
+    }
+    return _pick(lines, lang)
+
+
 def restarting_text(lang: str) -> str:
     lines: Lines = {
         "zh": "抱歉，老师，我正在重启，没能接收这条消息。请过一会儿再发一次。",

@@ -66,7 +66,9 @@ class LLMSettings(BaseModel):
 
 
 class SessionSettings(BaseModel):
-    """How much of the conversation goes back to the model each turn."""
+    """How much of the conversation goes back to the model each turn, and how fast one person may
+    send (every channel together; more is refused with a clear line, so one person cannot crowd out
+    the rest)."""
 
     history_share: float = Field(0.5, gt=0, le=0.9, description="share of the context for past turns")
     max_input_chars: int = Field(
@@ -75,6 +77,10 @@ class SessionSettings(BaseModel):
     summaries: bool = Field(
         True, description="fold turns past the history budget into a summary (off: they just drop out)"
     )
+    max_waiting: int = Field(
+        10, ge=1, le=10_000, description="messages one person may have waiting behind a running reply"
+    )
+    per_minute: int = Field(30, ge=1, le=100_000, description="messages one person may send a minute")
 
 
 class MemorySettings(BaseModel):

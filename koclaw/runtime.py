@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -31,6 +32,15 @@ ANSWERED_LATER = frozenset({"telegram"})
 
 class RuntimeClosed(KoclawError):
     """The runtime is shutting down and takes no new messages."""
+
+
+class TooManyMessages(KoclawError):
+    """One person sent more than their share (`session.max_waiting`, `session.per_minute`); the
+    message was not taken. `retry_after_s`: when one would be."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 @dataclass(slots=True)
@@ -52,12 +62,16 @@ class Runtime:
         self._workers: dict[Key, asyncio.Task[None]] = {}
         self._closing = False
         self._deadline: float | None = None  # loop time by which shutdown is to be over
+        self._waiting: dict[str, int] = {}  # person -> messages queued, not started
+        self._sent: dict[str, deque[float]] = {}  # person -> when their messages of the last minute came
 
     def submit(self, inbound: Inbound, emit: EventHandler) -> asyncio.Future[TurnResult]:
         """Keep a message and queue it behind the earlier ones of its conversation; the future holds
         the result (or the `InputError` for a message with nothing to answer)."""
         if self._closing:
             raise RuntimeClosed("Koclaw is shutting down; the message was not taken. Send it again later.")
+        if inbound.inbox_id is None:  # a new message (recovered ones were taken before)
+            self._admit(inbound.user_id)
         future: asyncio.Future[TurnResult] = asyncio.get_running_loop().create_future()
         if inbound.inbox_id is None:
             try:
@@ -67,6 +81,7 @@ class Runtime:
                 return future
         key = inbound.conversation_key
         self._queues.setdefault(key, deque()).append(_Job(inbound, emit, future))
+        self._waiting[inbound.user_id] = self._waiting.get(inbound.user_id, 0) + 1
         if key not in self._workers:
             self._workers[key] = asyncio.create_task(self._work(key), name=f"conversation {key}")
         return future
@@ -76,6 +91,7 @@ class Runtime:
         try:
             while queue:
                 job = queue.popleft()
+                self._started(job.inbound.user_id)
                 if job.future.cancelled():
                     self._gave_up(job.inbound)
                     continue
@@ -99,9 +115,40 @@ class Runtime:
                     await self._after(job.inbound, result)
         finally:
             for job in queue:
+                self._started(job.inbound.user_id)
                 job.future.cancel()
             del self._queues[key]
             del self._workers[key]
+
+    def _admit(self, user_id: str) -> None:
+        """Refuse a person's message past `session.max_waiting` queued or `session.per_minute` sent;
+        conversations already run side by side, so this is what keeps one flood from the others."""
+        limits, now = self.agent.settings.session, time.monotonic()
+        if self._waiting.get(user_id, 0) >= limits.max_waiting:
+            raise TooManyMessages(
+                f"{limits.max_waiting} of your messages are already waiting for Kokoron's replies; "
+                "this one was not taken. Send it again once she has answered.",
+                retry_after_s=5.0,
+            )
+        sent = self._sent.setdefault(user_id, deque())
+        while sent and sent[0] <= now - 60:
+            sent.popleft()
+        if len(sent) >= limits.per_minute:
+            raise TooManyMessages(
+                f"More than {limits.per_minute} messages in a minute; this one was not taken. "
+                "Send it again in a moment.",
+                retry_after_s=round(sent[0] + 60 - now, 1),
+            )
+        sent.append(now)
+        if len(self._sent) > 10_000:  # forget people who sent nothing this last minute
+            self._sent = {u: d for u, d in self._sent.items() if d and d[-1] > now - 60}
+
+    def _started(self, user_id: str) -> None:
+        left = self._waiting.get(user_id, 1) - 1
+        if left > 0:
+            self._waiting[user_id] = left
+        else:
+            self._waiting.pop(user_id, None)
 
     def _gave_up(self, inbound: Inbound) -> None:
         """The caller cancelled before the turn started. At shutdown, or on a channel that can speak

@@ -10,7 +10,7 @@ from koclaw.agent import Agent, Inbound, TurnResult
 from koclaw.config import load_settings
 from koclaw.events import Event
 from koclaw.llm.openai_compat import OpenAICompatModel
-from koclaw.runtime import Runtime, RuntimeClosed
+from koclaw.runtime import Runtime, RuntimeClosed, TooManyMessages
 from memory.session import SessionStore
 from tests.fakes.openai_server import FakeOpenAIServer, Reply
 
@@ -108,3 +108,40 @@ def test_shutdown_refuses_new_messages(server: FakeOpenAIServer) -> None:
             runtime.submit(Inbound("cli", "c", "u", "late"), _noop)
 
     with_runtime(body)
+
+
+def test_one_person_past_their_waiting_share_is_refused_and_others_go_on(
+    server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KOCLAW_SESSION__MAX_WAITING", "2")
+    server.add(slow("one"), slow("two"), slow("theirs"), slow("three"))
+
+    async def body(runtime: Runtime, store: SessionStore) -> tuple[list[str], str]:
+        flood = [runtime.submit(Inbound("cli", "c", "u", f"message {i}"), _noop) for i in range(2)]
+        with pytest.raises(TooManyMessages, match="already waiting") as refused:
+            runtime.submit(Inbound("cli", "c2", "u", "one too many"), _noop)  # any of their chats
+        assert refused.value.retry_after_s > 0
+        other = await runtime.submit(Inbound("cli", "d", "v", "hello"), _noop)
+        answered = [r.text for r in await asyncio.gather(*flood)]
+        later = await runtime.submit(Inbound("cli", "c", "u", "message 2"), _noop)  # room again
+        return [*answered, later.text], other.text
+
+    texts, other = with_runtime(body)  # replies go to requests in the order they reach the server
+    assert sorted([*texts, other]) == ["one", "theirs", "three", "two"]
+
+
+def test_one_person_past_their_messages_a_minute_is_refused(
+    server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KOCLAW_SESSION__PER_MINUTE", "2")
+    server.add(slow("a"), slow("b"), slow("c"))
+
+    async def body(runtime: Runtime, store: SessionStore) -> list[str]:
+        sent = [runtime.submit(Inbound("cli", f"c{i}", "u", "hi"), _noop) for i in range(2)]
+        with pytest.raises(TooManyMessages, match="in a minute") as refused:
+            runtime.submit(Inbound("cli", "c9", "u", "hi"), _noop)
+        assert 0 < refused.value.retry_after_s <= 60
+        other = runtime.submit(Inbound("cli", "d", "v", "hi"), _noop)
+        return sorted(r.text for r in await asyncio.gather(*sent, other))
+
+    assert with_runtime(body) == ["a", "b", "c"]

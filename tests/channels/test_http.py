@@ -29,7 +29,7 @@ from koclaw.config import HTTPSettings, load_settings
 from koclaw.errors import ConfigError
 from koclaw.replies import fallback
 from memory.session import Message
-from tests.fakes.openai_server import FakeOpenAIServer, Reply
+from tests.fakes.openai_server import FakeOpenAIServer, Reply, text_reply
 
 KEY = "sk-koclaw-test-0123456789abcdef"
 
@@ -401,6 +401,22 @@ def test_shutting_down_is_503(server: FakeOpenAIServer, start: Any) -> None:
     with pytest.raises(openai.InternalServerError) as caught:
         h.client().chat.completions.create(model="k", messages=user_says("hi"), user="a")
     assert caught.value.status_code == 503
+
+
+def test_one_person_past_their_share_is_429_and_another_is_answered(
+    server: FakeOpenAIServer, start: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KOCLAW_SESSION__PER_MINUTE", "1")
+    server.add(text_reply("</think>First."), text_reply("</think>Hello, Bob."))
+    h = start()
+    body = {"model": "k", "messages": user_says("hi"), "user": "alice"}
+    assert h.raw().post("/v1/chat/completions", json=body).status_code == 200
+    refused = h.raw().post("/v1/chat/completions", json=body)
+    assert refused.status_code == 429 and error_of(refused)["code"] == "rate_limit_exceeded"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    answered = h.client().chat.completions.create(model="k", messages=user_says("hi"), user="bob")
+    assert answered.choices[0].message.content == "Hello, Bob."
+    assert [m.content for m in h.messages("alice")] == ["hi", "First."]  # the refused one was not taken
 
 
 def test_no_key_no_app_and_a_taken_port_is_a_clear_error(start: Any) -> None:

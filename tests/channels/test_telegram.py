@@ -544,6 +544,24 @@ def test_model_server_down_apologises_keeps_the_message_and_goes_on(
     assert users == [("Are you there?", "unanswered"), ("Still there?", "unanswered")]
 
 
+def test_a_person_sending_too_fast_is_told_in_her_voice_and_nothing_is_taken(
+    server: FakeOpenAIServer, bot_api: FakeBotAPI, koclaw_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KOCLAW_SESSION__PER_MINUTE", "1")
+    server.add(text_reply("</think>Hello, Sensei!"))
+
+    async def body(bot: Bot) -> None:
+        bot_api.push_message(ALICE, ALICE, "Hello!")
+        await bot.said(ALICE, "Hello, Sensei!")
+        bot_api.push_message(ALICE, ALICE, "Hello again!")
+        await bot.said(ALICE, admin.slow_down_text("en"))
+
+    assert run_bot(bot_api, body) == 0
+    _, messages = stored(koclaw_home)
+    assert [m.content for m in messages if m.role == "user"] == ["Hello!"]
+    assert len(server.received) == 1
+
+
 def test_input_the_agent_refuses_is_explained(server: FakeOpenAIServer, bot_api: FakeBotAPI) -> None:
     async def body(bot: Bot) -> None:
         bot_api.push_message(ALICE, ALICE, "\x07\x07")
