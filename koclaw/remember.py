@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from koclaw.agent import Inbound, TurnResult
 from koclaw.config import MemorySettings
-from koclaw.errors import ModelUnavailable
+from koclaw.errors import ModelError
 from koclaw.llm.base import ChatModel
 from memory import working
 from memory.consolidation import Consolidator
@@ -178,7 +178,8 @@ class Rememberer:
 
         Off the conversation's path: the reply is out and the turn is in the session tier, so a
         person's next message does not wait for their last one to be embedded. While the embedder
-        is unreachable the rows stay queued and the batch is retried with a growing pause.
+        fails (unreachable, or answering another dimension) the rows stay queued and the batch is
+        retried with a growing pause.
         """
         pause = RETRY_FIRST_S
         while True:
@@ -190,7 +191,7 @@ class Rememberer:
                 continue
             try:
                 await self._index(batch)
-            except ModelUnavailable as exc:
+            except ModelError as exc:  # the embedder's fault, not the rows': they stay queued
                 log.warning("long-term indexing waits (%d turns queued): %s", self.outbox.waiting(), exc)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, RETRY_MAX_S)
@@ -208,7 +209,7 @@ class Rememberer:
             episodes = [q.episode for q in items if q.episode is not None]
             try:
                 await self._indexer.run(partial(_add_episodes, user_id, episodes))
-            except ModelUnavailable:
+            except ModelError:
                 raise  # kept queued; `_drain` retries
             except Exception as exc:  # the session tier still holds these turns
                 log.warning("storing %d episodes for %s failed", len(episodes), user_id, exc_info=True)

