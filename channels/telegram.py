@@ -43,14 +43,14 @@ from telegram.ext import (
 from channels.base import Channel
 from channels.telegram_format import escape, split_text
 from channels.telegram_stream import Pacing, ReplyStream
-from finetune.retrain import Retrainer
-from finetune.retrain_report import status_text
 from koclaw import admin, soul
 from koclaw.agent import Inbound, TurnResult
 from koclaw.checkins import CheckIns, parse_hours
 from koclaw.config import Settings
 from koclaw.delivery import Deliver, Deliveries, DeliveryError
 from koclaw.errors import InputError, KoclawError, ModelError
+from koclaw.retrain.job import Retrainer
+from koclaw.retrain.report import status_text
 from koclaw.runtime import Runtime, RuntimeClosed, TooManyMessages
 from memory.long_term import LongTermMemory
 from memory.session import SessionStore

@@ -8,8 +8,6 @@ from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from finetune.retrain import Retrainer, settings_zone
-from finetune.retrain_runs import RunStore
 from koclaw.agent import Agent
 from koclaw.checkins import CheckIns, CheckinStore
 from koclaw.config import Settings
@@ -19,6 +17,8 @@ from koclaw.llm.openai_compat import OpenAICompatModel
 from koclaw.recovery import Recovery
 from koclaw.remember import Rememberer
 from koclaw.reminders import Reminders, ReminderStore
+from koclaw.retrain.job import Retrainer, settings_zone
+from koclaw.retrain.runs import RunStore
 from koclaw.runtime import Runtime
 from koclaw.scheduler import Scheduler
 from koclaw.tools import default_tools
@@ -48,7 +48,7 @@ class App:
     deliveries: Deliveries  # channels that can speak first register a sender here
     reminders: Reminders
     checkins: CheckIns  # optional daily check-ins, per person
-    retrainer: Retrainer  # scheduled Soul retraining (finetune.retrain)
+    retrainer: Retrainer  # scheduled Soul retraining (koclaw.retrain)
 
 
 @asynccontextmanager

@@ -147,7 +147,7 @@ class HTTPSettings(BaseModel):
 
 
 class RetrainSettings(BaseModel):
-    """Scheduled Soul retraining (`finetune.retrain`): the teacher, the base, the data and the gate."""
+    """Scheduled Soul retraining (`koclaw.retrain`): the teacher, the base, the data and the gate."""
 
     teacher_url: str = Field("", description="OpenAI-compatible base URL of the teacher model")
     teacher_model: str = Field("", description="the teacher's model name")

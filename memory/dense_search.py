@@ -5,12 +5,38 @@ scored with their neighbours (`memory.episode_context.scores`), within a scope b
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
+from koclaw.errors import ModelError
 from memory import episode_context, lexical_search
+from memory.embeddings import Embedder
 from memory.lexical_search import Rows
 from memory.vector_index import COLLECTIONS, Hit, VectorIndex
+
+log = logging.getLogger(__name__)
+WARN_EVERY_S = 60.0  # how often a failing embedder is logged
+
+
+class QueryEmbedder:
+    """A question's vector, or None while the embedder fails (unreachable, or answering another
+    dimension): recall then goes on with the word index alone, and says so once a minute."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self._warned_at = -WARN_EVERY_S
+
+    def __call__(self, text: str) -> Sequence[float] | None:
+        try:
+            return self.embedder.embed_query(text)
+        except ModelError as exc:
+            now = time.monotonic()
+            if now - self._warned_at > WARN_EVERY_S:
+                self._warned_at = now
+                log.warning("recall is lexical only until the embedder works again: %s", exc)
+            return None
 
 
 class Scope(lexical_search.Scope, Protocol):

@@ -26,7 +26,6 @@ import builtins
 import json
 import logging
 import sqlite3
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from koclaw.errors import InputError, ModelError, StorageError
+from koclaw.errors import InputError, StorageError
 from memory import dense_search, episode_context, lexical_search, ranking, reindex
 from memory.db import fetch_rows, open_db
 from memory.embeddings import Embedder, make_embedder
@@ -66,7 +65,6 @@ KINDS: tuple[Kind, ...] = ("fact", "episode")
 
 CANDIDATES = 50  # per retriever, before ranking
 MERGE_COSINE = 0.92  # a new fact this close to an existing one updates it instead
-WARN_EVERY_S = 60.0  # how often an unreachable embedder is logged
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +109,7 @@ class LongTermMemory:
         self.path = home / "long_term.db"
         self.embedder = embedder if embedder is not None else make_embedder()
         self.db = open_db(self.path, migrations)
-        self._warned_at = -WARN_EVERY_S
+        self._embed_query = dense_search.QueryEmbedder(self.embedder)
         reindex.expect_recorded_dim(self.db, self.embedder)
         self.index = VectorIndex(home, self.embedder.name, self.embedder.dim, chroma_url=chroma_url)
         if rebuild_index:
@@ -427,7 +425,7 @@ class LongTermMemory:
         now = _aware(now)
         named = named_speakers(query, self._speakers(scope)) if "episode" in scope.kinds else set()
         topic = without_speakers(query, named)  # embedded: the names count through the speaker boost
-        qvec = query_vector if query_vector is not None else self._query_vector(topic)
+        qvec = query_vector if query_vector is not None else self._embed_query(embeddable(topic))
         dense = self._dense(scope, qvec, CANDIDATES, context=True) if qvec is not None else []
         exact = lexical_search.exact(self._rows, scope, query, CANDIDATES)
         lexical = self._lexical(scope, query, CANDIDATES)
@@ -457,17 +455,6 @@ class LongTermMemory:
             for mid, row in rows.items()
         ]
         return [Recalled.from_row(rows[c.id], score, c) for c, score in ranking.rank(candidates, now, k)]
-
-    def _query_vector(self, text: str) -> Sequence[float] | None:
-        """The query's embedding; None while the embedder fails (recall is lexical then)."""
-        try:
-            return self.embedder.embed_query(embeddable(text))
-        except ModelError as exc:  # unreachable, or answering nonsense (e.g. another dimension)
-            now = time.monotonic()
-            if now - self._warned_at > WARN_EVERY_S:
-                self._warned_at = now
-                log.warning("recall is lexical only until the embedder works again: %s", exc)
-            return None
 
     def recall_dense(
         self, user_id: str, query: str, *, k: int = 8, kinds: Iterable[str] = KINDS

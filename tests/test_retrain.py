@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from finetune.retrain import MAX_ATTEMPTS, Retrainer, parse_schedule
-from finetune.retrain_runs import Busy, RunStore
-from finetune.retrain_stages import Workspace, collect, gpu_problem, setup_problems
 from koclaw.app import App, open_app
 from koclaw.cli import app as koclaw_app
 from koclaw.config import RetrainSettings, load_settings
 from koclaw.errors import InputError
+from koclaw.retrain.job import MAX_ATTEMPTS, Retrainer, parse_schedule
+from koclaw.retrain.runs import Busy, RunStore
+from koclaw.retrain.stages import Workspace, collect, gpu_problem, setup_problems
 from memory.session import SessionStore
 from memory.soul import SoulRegistry
 from tests.test_reminders import until
@@ -125,7 +125,7 @@ def test_only_opted_in_people_are_collected(koclaw_home: Path, dead_teacher: str
     refused = runner.invoke(koclaw_app, ["memory", "training-consent", "maybe", "--user", "bob"])
     assert refused.exit_code == 2
 
-    from finetune.retrain_runs import Run
+    from koclaw.retrain.runs import Run
 
     run = Run(1, "running", "collect", "", "t", "")
     folder = settings.retrain_dir / "run-1"

@@ -12,12 +12,12 @@ from typing import TypeVar
 
 import typer
 
-from finetune.retrain import Retrainer, settings_zone
-from finetune.retrain_report import history_line, status_text
-from finetune.retrain_runs import Run, RunStore
 from koclaw.cli.common import JsonOption, default_user, print_json, settings_or_exit
 from koclaw.cli.soul import app
 from koclaw.errors import InputError
+from koclaw.retrain.job import Retrainer, settings_zone
+from koclaw.retrain.report import history_line, status_text
+from koclaw.retrain.runs import Run, RunStore
 from memory.soul import SoulRegistry
 
 T = TypeVar("T")

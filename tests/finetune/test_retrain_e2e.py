@@ -22,13 +22,13 @@ pytest.importorskip("trl", reason="training extra not installed")
 
 from channels.telegram import TelegramChannel
 from channels.telegram_stream import Pacing
-from finetune.retrain import Retrainer
-from finetune.retrain_runs import STAGES, Run, RunStore
 from finetune.tiny import ensure_tiny
 from koclaw.app import open_app
 from koclaw.config import Settings, load_settings
 from koclaw.delivery import Deliveries
 from koclaw.llm.openai_compat import OpenAICompatModel
+from koclaw.retrain.job import Retrainer
+from koclaw.retrain.runs import STAGES, Run, RunStore
 from memory.soul import SoulRegistry
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.openai_server import FakeOpenAIServer

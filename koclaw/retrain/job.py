@@ -15,7 +15,7 @@ Every transition is written to `retrain.db` before the next stage starts, and ev
 again, so a crash or restart resumes at the stage it stopped in; after `MAX_ATTEMPTS` interrupted
 starts the run fails instead of looping. A gate failure ends the run as `rejected`: nothing is
 registered or loaded, and the old Soul keeps serving. Only one run is open at a time (see
-`finetune.retrain_runs`). A cancel is honoured until promotion starts.
+`koclaw.retrain.runs`). A cancel is honoured until promotion starts.
 
 This module imports no training library: the heavy stages are subprocesses.
 """
@@ -32,13 +32,13 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from finetune import retrain_stages as stages
-from finetune.retrain_report import report_text
-from finetune.retrain_runs import CANCELLABLE_STAGES, STAGES, Busy, Run, RunStore, owner_alive
 from koclaw.config import Settings
 from koclaw.delivery import Deliveries, DeliveryError
 from koclaw.errors import InputError
 from koclaw.llm.base import ChatModel
+from koclaw.retrain import stages
+from koclaw.retrain.report import report_text
+from koclaw.retrain.runs import CANCELLABLE_STAGES, STAGES, Busy, Run, RunStore, owner_alive
 from koclaw.scheduler import Scheduler
 from koclaw.when import FORMS, parse_when
 from memory.db import utc_iso

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from character.language import detect_language
-from finetune.retrain_runs import Run
 from koclaw.config import RetrainSettings, Settings
 from koclaw.errors import KoclawError
+from koclaw.retrain.runs import Run
 from memory.session import SessionStore
 
 EXCERPT_TURNS = 3  # Sensei's consecutive messages per excerpt

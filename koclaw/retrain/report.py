@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from finetune.retrain_runs import STAGES, Run
+from koclaw.retrain.runs import STAGES, Run
 
 HEADLINE = {
     "succeeded": "Retrain #{id} succeeded: {adapter} is the active Soul now.",
