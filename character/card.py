@@ -181,6 +181,8 @@ def _json(text: str, source: str, what: str) -> Any:
         raise CardError(
             source, f"not JSON: {what}: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise CardError(source, f"not a character card: {what} is JSON nested too deeply") from None
 
 
 def png_text_chunks(

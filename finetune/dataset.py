@@ -85,6 +85,9 @@ def _decode(raw_line: bytes, where: str) -> str | Verdict:
         return _bad(where, "encoding", f"not UTF-8 (byte {exc.start}); re-save the file as UTF-8")
 
 
+TOO_DEEP = "not JSON this program reads: nested too deeply (a conversation is a few levels deep)"
+
+
 def _jsonl_items(name: str, data: bytes) -> Iterator[tuple[int, Any | Verdict]]:
     for number, raw_line in enumerate(data.split(b"\n"), 1):
         where = f"{name}:{number}"
@@ -98,6 +101,8 @@ def _jsonl_items(name: str, data: bytes) -> Iterator[tuple[int, Any | Verdict]]:
             yield number, json.loads(text)
         except json.JSONDecodeError as exc:
             yield number, _bad(where, "schema", f"not JSON: {exc.msg} at column {exc.colno}")
+        except RecursionError:
+            yield number, _bad(where, "schema", TOO_DEEP)
 
 
 def _array_items(name: str, text: str) -> Iterator[tuple[int, Any | Verdict]]:
@@ -120,6 +125,9 @@ def _array_items(name: str, text: str) -> Iterator[tuple[int, Any | Verdict]]:
         except json.JSONDecodeError as exc:
             detail = f"not JSON: {exc.msg} (line {exc.lineno}); the rest of the array is skipped"
             yield line, _bad(f"{name}:{line}", "schema", detail)
+            return
+        except RecursionError:
+            yield line, _bad(f"{name}:{line}", "schema", f"{TOO_DEEP}; the rest of the array is skipped")
             return
         yield line, item
         line += text.count("\n", pos, end)
@@ -158,6 +166,8 @@ def _one_object(name: str, text: str, data: bytes) -> Iterable[tuple[int, Any | 
         return [(1, json.loads(text))]
     except json.JSONDecodeError:
         return _jsonl_items(name, data)
+    except RecursionError:
+        return [(1, _bad(f"{name}:1", "schema", TOO_DEEP))]
 
 
 def _check(raw: Any, where: str, check: bool) -> Verdict:

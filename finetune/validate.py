@@ -114,6 +114,8 @@ def validate_line(line: str, *, where: str = "") -> Verdict:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:
         return Verdict(where or "?", (Problem("schema", f"not JSON: {exc.msg} at column {exc.colno}"),))
+    except RecursionError:
+        return Verdict(where or "?", (Problem("schema", "not JSON this program reads: nested too deeply"),))
     return validate_data(raw, where=where)
 
 

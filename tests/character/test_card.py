@@ -533,3 +533,11 @@ def test_cli_refuses_a_zip_bomb_card(tmp_path: Path, bomb: bytes) -> None:
     out = run_koclaw("character", "import-card", str(path), "-o", str(tmp_path / "o.yaml"))
     assert out.returncode == 2 and "unpacks to more than 8 MB" in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "o.yaml").exists()
+
+
+def test_cli_refuses_a_deeply_nested_json_card(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    out = run_koclaw("character", "import-card", str(path), "-o", str(tmp_path / "o.yaml"))
+    assert out.returncode == 2 and "nested too deeply" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "o.yaml").exists()

@@ -10,6 +10,7 @@ import pytest
 
 from finetune.dataset import iter_records, merge, read_records, to_json_line, write_lines_atomic
 from koclaw.errors import InputError
+from tests.conftest import run_koclaw
 from tests.finetune.conftest import JA, ZH, make, near_copy, write_jsonl
 
 
@@ -169,3 +170,33 @@ def test_atomic_write_leaves_no_temp_file_and_replaces_whole(tmp_path: Path) -> 
 def _failing_lines() -> Any:
     yield "half"
     raise RuntimeError("generator died")
+
+
+DEEP = "[" * 100_000 + "]" * 100_000  # parses only with unbounded recursion
+
+
+@pytest.mark.parametrize("name", ["deep.jsonl", "deep.json", "object.json"])
+def test_deeply_nested_json_is_a_located_reject_not_a_crash(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    body = '{"a": ' * 100_000 + "1" + "}" * 100_000 if name == "object.json" else DEEP
+    path.write_text(body + "\n" + json.dumps(make("zh-1"), ensure_ascii=False) + "\n")
+    records = read_records([path])
+    assert not records[0].ok and "nested too deeply" in records[0].verdict.problems[0].detail
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        ("validate", "nested too deeply"),
+        ("merge", "nested too deeply"),
+        ("stats", "invalid lines"),  # these two count rejects (export names the command that says why)
+        ("export", "koclaw finetune validate"),
+    ],
+)
+def test_every_finetune_command_refuses_deep_json_clearly(tmp_path: Path, command: str, says: str) -> None:
+    path = tmp_path / "deep.jsonl"
+    path.write_text(DEEP + "\n")
+    output = ["-o", str(tmp_path / "out")] if command in ("merge", "export") else []
+    out = run_koclaw("finetune", command, str(path), *output)
+    assert "Traceback" not in out.stderr and "RecursionError" not in out.stderr + out.stdout
+    assert out.returncode in (0, 1, 2) and says in out.stdout + out.stderr
