@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -145,7 +146,10 @@ async def open_app(settings: Settings, *, run_jobs: bool = True) -> AsyncIterato
         await runtime.shutdown(SHUTDOWN_GRACE_S)
         await recovery.close(left())
         await agent.drain(left())
-        await _within(rememberer.flush(), left(), "storing episodes")
+        with contextlib.suppress(TimeoutError):  # what is left is indexed at the next start
+            await asyncio.wait_for(rememberer.flush(), left())
+        if queued := rememberer.backlog:
+            log.info("%d turns stay queued for long-term memory; they are indexed at the next start", queued)
         await rememberer.close()
         await model.aclose()
         long_term.close()

@@ -28,6 +28,8 @@ Key = tuple[str, str, str]
 # that never got its turn is answered at the next start (`koclaw.recovery`). Their callers stop
 # waiting only when the channel shuts down, which may come before the runtime hears of it.
 ANSWERED_LATER = frozenset({"telegram"})
+# The terminal is the person who runs Koclaw: their messages have no share to keep (see `_admit`).
+UNLIMITED = frozenset({"cli"})
 
 
 class RuntimeClosed(KoclawError):
@@ -70,7 +72,7 @@ class Runtime:
         the result (or the `InputError` for a message with nothing to answer)."""
         if self._closing:
             raise RuntimeClosed("Koclaw is shutting down; the message was not taken. Send it again later.")
-        if inbound.inbox_id is None:  # a new message (recovered ones were taken before)
+        if inbound.inbox_id is None and inbound.channel not in UNLIMITED:  # recovered: taken before
             self._admit(inbound.user_id)
         future: asyncio.Future[TurnResult] = asyncio.get_running_loop().create_future()
         if inbound.inbox_id is None:

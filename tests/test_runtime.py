@@ -117,13 +117,13 @@ def test_one_person_past_their_waiting_share_is_refused_and_others_go_on(
     server.add(slow("one"), slow("two"), slow("theirs"), slow("three"))
 
     async def body(runtime: Runtime, store: SessionStore) -> tuple[list[str], str]:
-        flood = [runtime.submit(Inbound("cli", "c", "u", f"message {i}"), _noop) for i in range(2)]
+        flood = [runtime.submit(Inbound("http", "c", "u", f"message {i}"), _noop) for i in range(2)]
         with pytest.raises(TooManyMessages, match="already waiting") as refused:
-            runtime.submit(Inbound("cli", "c2", "u", "one too many"), _noop)  # any of their chats
+            runtime.submit(Inbound("http", "c2", "u", "one too many"), _noop)  # any of their chats
         assert refused.value.retry_after_s > 0
-        other = await runtime.submit(Inbound("cli", "d", "v", "hello"), _noop)
+        other = await runtime.submit(Inbound("http", "d", "v", "hello"), _noop)
         answered = [r.text for r in await asyncio.gather(*flood)]
-        later = await runtime.submit(Inbound("cli", "c", "u", "message 2"), _noop)  # room again
+        later = await runtime.submit(Inbound("http", "c", "u", "message 2"), _noop)  # room again
         return [*answered, later.text], other.text
 
     texts, other = with_runtime(body)  # replies go to requests in the order they reach the server
@@ -137,11 +137,11 @@ def test_one_person_past_their_messages_a_minute_is_refused(
     server.add(slow("a"), slow("b"), slow("c"))
 
     async def body(runtime: Runtime, store: SessionStore) -> list[str]:
-        sent = [runtime.submit(Inbound("cli", f"c{i}", "u", "hi"), _noop) for i in range(2)]
+        sent = [runtime.submit(Inbound("http", f"c{i}", "u", "hi"), _noop) for i in range(2)]
         with pytest.raises(TooManyMessages, match="in a minute") as refused:
-            runtime.submit(Inbound("cli", "c9", "u", "hi"), _noop)
+            runtime.submit(Inbound("http", "c9", "u", "hi"), _noop)
         assert 0 < refused.value.retry_after_s <= 60
-        other = runtime.submit(Inbound("cli", "d", "v", "hi"), _noop)
+        other = runtime.submit(Inbound("http", "d", "v", "hi"), _noop)
         return sorted(r.text for r in await asyncio.gather(*sent, other))
 
     assert with_runtime(body) == ["a", "b", "c"]

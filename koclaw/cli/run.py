@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import resource
 import signal
 from typing import Any
 
@@ -26,6 +28,8 @@ NO_CHANNEL = """No channel is configured, so there is nothing to run. Turn one o
 or put the same keys in the [telegram] / [http] tables of config.toml.
 To chat in this terminal instead: koclaw chat"""
 
+OPEN_FILES = 65_536
+
 
 def register(app: typer.Typer) -> None:
     app.command()(run)
@@ -39,7 +43,21 @@ def run() -> None:
         raise typer.Exit(2)
     if settings.telegram.enabled and (warning := admins_not_allowed(settings)):
         typer.echo(f"koclaw: warning: telegram: {warning}", err=True)
+    more_open_files()
     raise typer.Exit(asyncio.run(_serve(settings)))
+
+
+def more_open_files(want: int = OPEN_FILES) -> int:
+    """Raise this process's soft open-files limit towards `want` (never past the hard limit): each
+    HTTP connection holds two descriptors, and embedded Chroma four per person it has searched, so
+    the usual 1,024 runs out at a few hundred people. Returns the limit in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            return target
+    return soft
 
 
 async def _check_model(app: App) -> None:

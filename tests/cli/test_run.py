@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import resource
 import select
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 from tests.conftest import KOCLAW
@@ -65,3 +67,17 @@ def test_up_is_said_once_every_channel_serves(server: FakeOpenAIServer) -> None:
             proc.send_signal(signal.SIGTERM)
             _, rest = proc.communicate(timeout=30)
         assert proc.returncode == 0, seen + rest
+
+
+def test_run_raises_its_open_files_limit_within_the_hard_one() -> None:
+    code = (
+        "import resource\n"
+        "from koclaw.cli.run import more_open_files\n"
+        "_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))\n"
+        "print(more_open_files(), resource.getrlimit(resource.RLIMIT_NOFILE)[0], hard)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    said, soft, hard = (int(x) for x in out.stdout.split())
+    wanted = 65_536 if hard == resource.RLIM_INFINITY else min(65_536, hard)
+    assert said == soft == wanted
