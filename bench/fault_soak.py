@@ -23,7 +23,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -31,10 +30,13 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import httpx2
 from aiohttp import ClientConnectionResetError, web
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.http_load_bench import free_port, wait_listening
 
 KEY = "soak-key-0123456789"
 SECRET = "SECRET-THINKING"
@@ -194,27 +196,9 @@ class Soak:
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_up(port: int, proc: subprocess.Popen[Any], what: str) -> None:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{what} did not start (exit {proc.poll()})") from None
-            time.sleep(0.1)
-
-
 def start_koclaw(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([KOCLAW, "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_up(port, proc, "koclaw run")
+    wait_listening(port, proc, "koclaw run", timeout=120)
     return proc
 
 
@@ -265,7 +249,7 @@ def main() -> None:
         model = subprocess.Popen(
             [sys.executable, __file__, "--child", "model", "--port", str(model_port)], env=env
         )
-        wait_up(model_port, model, "the model server")
+        wait_listening(model_port, model, "the model server", timeout=60)
         koclaw = start_koclaw(env, koclaw_port)
         url = f"http://127.0.0.1:{koclaw_port}/v1"
         halves = []
