@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+from koclaw.throttle import Every
 
 ACCEPT_ERROR = "socket.accept() out of system resource"
 ACCEPT_LOG_EVERY_S = 60.0
@@ -135,18 +136,17 @@ class _AcceptLog:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.previous = loop.get_exception_handler()
-        self.last = -ACCEPT_LOG_EVERY_S
+        self.report = Every(ACCEPT_LOG_EVERY_S)
         self.dropped = 0
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         if context.get("message") != ACCEPT_ERROR:
             self._pass_on(context)
             return
-        now = time.monotonic()
-        if now - self.last < ACCEPT_LOG_EVERY_S:
+        if not self.report.due():
             self.dropped += 1
             return
-        self.last, dropped, self.dropped = now, self.dropped, 0
+        dropped, self.dropped = self.dropped, 0
         more = f" ({dropped} more since the last report)" if dropped else ""
         log.error(
             "The HTTP channel cannot accept connections: %s%s. Lower KOCLAW_HTTP__MAX_CONNECTIONS "

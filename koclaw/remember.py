@@ -26,6 +26,7 @@ from koclaw.agent import Inbound, TurnResult
 from koclaw.config import MemorySettings
 from koclaw.errors import ModelError
 from koclaw.llm.base import ChatModel
+from koclaw.throttle import Every
 from memory import working
 from memory.consolidation import Consolidator
 from memory.long_term import LongTermMemory
@@ -117,7 +118,7 @@ class Rememberer:
         self._wake = asyncio.Event()  # new rows in the outbox
         self._drained = asyncio.Event()  # the outbox had nothing left to index
         self._draining: asyncio.Task[None] | None = None
-        self._slow_warned_at = -SLOW_WARN_EVERY_S
+        self._slow_warning = Every(SLOW_WARN_EVERY_S)
         self._recalls = 0  # waiting or running
 
     def start(self) -> None:
@@ -152,9 +153,7 @@ class Rememberer:
         return [working.MemoryRecord(h.text, h.timestamp, h.kind, h.importance) for h in hits]
 
     def _slow(self, why: str) -> None:
-        now = time.monotonic()
-        if now - self._slow_warned_at > SLOW_WARN_EVERY_S:
-            self._slow_warned_at = now
+        if self._slow_warning.due():
             log.warning("%s; turns go on without long-term memories while it is this slow", why)
 
     async def after_turn(self, inbound: Inbound, result: TurnResult) -> None:

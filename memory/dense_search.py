@@ -6,11 +6,11 @@ scored with their neighbours (`memory.episode_context.scores`), within a scope b
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from typing import Protocol
 
 from koclaw.errors import ModelError
+from koclaw.throttle import Every
 from memory import episode_context, lexical_search
 from memory.embeddings import Embedder
 from memory.lexical_search import Rows
@@ -26,15 +26,13 @@ class QueryEmbedder:
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
-        self._warned_at = -WARN_EVERY_S
+        self._warning = Every(WARN_EVERY_S)
 
     def __call__(self, text: str) -> Sequence[float] | None:
         try:
             return self.embedder.embed_query(text)
         except ModelError as exc:
-            now = time.monotonic()
-            if now - self._warned_at > WARN_EVERY_S:
-                self._warned_at = now
+            if self._warning.due():
                 log.warning("recall is lexical only until the embedder works again: %s", exc)
             return None
 

@@ -22,6 +22,8 @@ from memory.session import SessionStore, now_iso
 
 MAX_ATTEMPTS = 5  # a row that failed this often for a reason other than an unreachable embedder
 KEEP_INDEXED = timedelta(hours=1)
+WAITING = f"indexed_at IS NULL AND attempts < {MAX_ATTEMPTS}"  # queued, and not set aside
+SET_ASIDE = f"indexed_at IS NULL AND attempts >= {MAX_ATTEMPTS}"
 SPEAKERS = {"user": "Sensei", "assistant": "Kokoron"}
 
 
@@ -72,9 +74,9 @@ class EpisodeOutbox:
         """The oldest waiting rows, with their messages as episodes (oldest first)."""
         rows = self._rows(
             "SELECT o.id, o.user_id, o.conversation_id, o.message_id, m.role, m.content, m.created_at "
-            "FROM episode_outbox o LEFT JOIN messages m ON m.id = o.message_id "
-            "WHERE o.indexed_at IS NULL AND o.attempts < ? ORDER BY o.id LIMIT ?",
-            [MAX_ATTEMPTS, limit],
+            f"FROM episode_outbox o LEFT JOIN messages m ON m.id = o.message_id WHERE {WAITING} "
+            "ORDER BY o.id LIMIT ?",
+            [limit],
         )
         return [Queued(r["id"], r["user_id"], _episode(r)) for r in rows]
 
@@ -91,19 +93,15 @@ class EpisodeOutbox:
         )
 
     def waiting(self) -> int:
-        rows = self._rows(
-            "SELECT COUNT(*) AS n FROM episode_outbox WHERE indexed_at IS NULL AND attempts < ?",
-            [MAX_ATTEMPTS],
-        )
+        rows = self._rows(f"SELECT COUNT(*) AS n FROM episode_outbox WHERE {WAITING}", [])
         return int(rows[0]["n"])
 
     def status(self, now: datetime | None = None) -> OutboxStatus:
         now = now or datetime.now(UTC)
         minute_ago = (now - timedelta(minutes=1)).isoformat(timespec="milliseconds")
-        waiting = f"indexed_at IS NULL AND attempts < {MAX_ATTEMPTS}"
         row = self._rows(
-            f"SELECT SUM({waiting}) AS queued, SUM(indexed_at IS NULL) - SUM({waiting}) AS failed, "
-            f"MIN(CASE WHEN {waiting} THEN queued_at END) AS oldest, "
+            f"SELECT SUM({WAITING}) AS queued, SUM({SET_ASIDE}) AS failed, "
+            f"MIN(CASE WHEN {WAITING} THEN queued_at END) AS oldest, "
             "SUM(indexed_at >= ?) AS recent FROM episode_outbox",
             [minute_ago],
         )[0]
@@ -114,8 +112,8 @@ class EpisodeOutbox:
         return list(
             self._rows(
                 "SELECT id, user_id, message_id, queued_at, attempts, error FROM episode_outbox "
-                "WHERE indexed_at IS NULL AND attempts >= ? ORDER BY id LIMIT ?",
-                [MAX_ATTEMPTS, limit],
+                f"WHERE {SET_ASIDE} ORDER BY id LIMIT ?",
+                [limit],
             )
         )
 
