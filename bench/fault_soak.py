@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -36,7 +37,7 @@ from aiohttp import ClientConnectionResetError, web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.http_load_bench import free_port, wait_listening
+from bench.http_load_bench import free_port, koclaw_env, wait_listening
 
 KEY = "soak-key-0123456789"
 SECRET = "SECRET-THINKING"
@@ -204,7 +205,10 @@ def start_koclaw(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
 
 def open_fds(pid: int) -> str:
     """How many descriptors the process holds: sockets + the rest (databases, pipes...)."""
-    links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+    links = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(FileNotFoundError):  # closed since the listing
+            links.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
     sockets = sum(link.startswith("socket:") for link in links)
     return f"{len(links)} ({sockets} sockets)"
 
@@ -236,16 +240,8 @@ def main() -> None:
     model_port, koclaw_port = free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KOCLAW_")}
-        env |= {
-            "KOCLAW_HOME": tmp,
-            "KOCLAW_LLM__BASE_URL": f"http://127.0.0.1:{model_port}/v1",
-            "KOCLAW_LLM__MODEL": "kokoron",
-            "KOCLAW_LLM__TURN_DEADLINE_S": "4",
-            "KOCLAW_HTTP__API_KEY": KEY,
-            "KOCLAW_HTTP__PORT": str(koclaw_port),
-            "KOCLAW_HTTP__HEADER_TIMEOUT_S": "2",
-        }
+        env = koclaw_env(tmp, model_port, koclaw_port, KEY)
+        env |= {"KOCLAW_LLM__TURN_DEADLINE_S": "4", "KOCLAW_HTTP__HEADER_TIMEOUT_S": "2"}
         model = subprocess.Popen(
             [sys.executable, __file__, "--child", "model", "--port", str(model_port)], env=env
         )

@@ -324,6 +324,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def koclaw_env(home: str, model_port: int, koclaw_port: int, key: str) -> dict[str, str]:
+    """This environment without any KOCLAW_ setting, plus a fresh home, the model server and HTTP."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOCLAW_")}
+    return env | {
+        "KOCLAW_HOME": home,
+        "KOCLAW_LLM__BASE_URL": f"http://127.0.0.1:{model_port}/v1",
+        "KOCLAW_LLM__MODEL": "kokoron",
+        "KOCLAW_HTTP__API_KEY": key,
+        "KOCLAW_HTTP__PORT": str(koclaw_port),
+    }
+
+
 def wait_listening(port: int, proc: subprocess.Popen[Any], what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -385,14 +397,9 @@ def one_run(args: argparse.Namespace, cpus: list[int]) -> dict[str, float]:
     os.sched_setaffinity(0, other_cpus)
     model_port, koclaw_port, embed_port = free_port(), free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KOCLAW_")}
+        env = koclaw_env(tmp, model_port, koclaw_port, KEY)
         env |= {
-            "KOCLAW_HOME": tmp,
-            "KOCLAW_LLM__BASE_URL": f"http://127.0.0.1:{model_port}/v1",
-            "KOCLAW_LLM__MODEL": "kokoron",
             "KOCLAW_LLM__THINKING": "false",
-            "KOCLAW_HTTP__API_KEY": KEY,
-            "KOCLAW_HTTP__PORT": str(koclaw_port),
             "BENCH_RETURNING": f"{args.returning} {args.conversations}",
         }
         if args.no_long_term:
