@@ -56,8 +56,9 @@ class App:
 async def open_app(settings: Settings, *, run_jobs: bool = True) -> AsyncIterator[App]:
     """Everything a channel needs; closed in order (scheduler, then runtime, so turns can still write).
 
-    `run_jobs`: this process runs the timed jobs (reminders, check-ins, retrains) and answers the
-    messages a restart left unanswered (`koclaw.recovery`), as `koclaw run` does. Short-lived
+    `run_jobs`: this process runs the timed jobs (reminders, check-ins, retrains), answers the
+    messages a restart left unanswered (`koclaw.recovery`) and indexes the turns it left queued,
+    as `koclaw run` does. Short-lived
     commands (`koclaw chat`, `koclaw memory working`) pass False: they store jobs but never run them,
     so no two processes race for one job and a retrain never runs in a chat.
 
@@ -97,7 +98,8 @@ async def open_app(settings: Settings, *, run_jobs: bool = True) -> AsyncIterato
         native_tools=settings.llm.native_tools,
     )
     runtime = Runtime(agent, after_turn=rememberer.after_turn)
-    rememberer.start()  # indexes what an earlier run left queued, then each new turn
+    if run_jobs:  # indexes what an earlier run left queued; elsewhere the first turn starts it
+        rememberer.start()
     recovery = Recovery(store, runtime, deliveries)
     runs = RunStore(settings.retrain_dir / "retrain.db")
     retrainer = Retrainer(
