@@ -103,6 +103,23 @@ def block_kernels() -> None:
         sys.modules[name] = None  # type: ignore[assignment]
 
 
+def lift_fla_triton_guard() -> bool:
+    """Let fla 0.6 run its gated backward kernel under Triton < 3.7.1 on Hopper, for timing only.
+
+    fla refuses there (its issue 640: that Triton miscompiles the kernel's results). The project's pinned
+    torch 2.13 ships Triton 3.7.1, where the guard does not fire; a GPU image with an older torch can still
+    time the same kernel. The result says so (``fla_guard_lifted``): its loss is not to be trusted.
+    """
+    try:
+        from fla.ops.common import chunk_o  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return False
+    if getattr(chunk_o, "TRITON_ABOVE_3_7_1", True):
+        return False
+    chunk_o.TRITON_ABOVE_3_7_1 = True
+    return True
+
+
 def step_bench(mode: str, shapes: dict[str, int], seq: int, steps: int, device: str) -> dict[str, Any]:
     """One LoRA r64 training step, repeated: tokens/s, seconds per step and peak memory."""
     import torch
@@ -112,6 +129,7 @@ def step_bench(mode: str, shapes: dict[str, int], seq: int, steps: int, device: 
     dtype = torch.bfloat16 if cuda else torch.float32
     started = time.perf_counter()
     model, peft_model, params = lora_model(shapes, seq, device, int8=mode == "int8")
+    guard_lifted = cuda and lift_fla_triton_guard()
     fixed_bytes = sum(
         p.numel() * p.element_size()
         for p in (*model.get_input_embeddings().parameters(), *model.lm_head.parameters())
@@ -144,6 +162,7 @@ def step_bench(mode: str, shapes: dict[str, int], seq: int, steps: int, device: 
         "quantized_modules": len(quantized),
         "lm_head_quantized": "lm_head" in quantized,
         "kernels_visible": kernels_installed(),
+        "fla_guard_lifted": guard_lifted,
     }
     if layers < FULL_LAYERS and all(
         shapes[k] == v for k, v in QWEN35_27B.items() if k != "num_hidden_layers"
@@ -210,6 +229,29 @@ def _env(**values: str) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def trainer_entry() -> list[str]:
+    """How to start ``finetune.train``: as a module, or with the fast kernels hidden where fla would refuse
+    its backward pass (Triton < 3.7.1 on a Hopper GPU, see `lift_fla_triton_guard`): a trainer must not
+    run a kernel known to miscompute, so there it runs the reference path and the manifest says so."""
+    import torch
+
+    old_triton = False
+    if torch.cuda.is_available() and torch.cuda.get_device_capability() == (9, 0):
+        try:
+            from importlib import metadata
+
+            old_triton = tuple(int(x) for x in metadata.version("triton").split(".")[:3]) < (3, 7, 1)
+        except (metadata.PackageNotFoundError, ValueError):
+            old_triton = False
+    if not old_triton or not any(kernels_installed().values()):
+        return ["-m", "finetune.train"]
+    hide = "; ".join(f"sys.modules[{name!r}] = None" for name in KERNEL_MODULES)
+    return [
+        "-c",
+        f"import runpy, sys; {hide}; runpy.run_module('finetune.train', run_name='__main__', alter_sys=True)",
+    ]
+
+
 def trainer_run(
     work: Path, *, cpu: bool, steps: int, tiny_dir: Path | None, in_process: bool, timeout: float
 ) -> dict[str, Any]:
@@ -251,7 +293,7 @@ def trainer_run(
         with open(log, "w", encoding="utf-8") as sink:
             try:
                 code = subprocess.run(
-                    [sys.executable, "-m", "finetune.train", *argv], cwd=ROOT, stdout=sink, stderr=sink,
+                    [sys.executable, *trainer_entry(), *argv], cwd=ROOT, stdout=sink, stderr=sink,
                     env={**os.environ, **env}, timeout=timeout,
                 ).returncode  # fmt: skip
             except subprocess.TimeoutExpired:
@@ -346,6 +388,8 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             scaled_peak = r.get("peak_gib_scaled")
             line += f"; scaled to {FULL_LAYERS} layers: {r['tokens_per_s_scaled']:,.0f} tok/s"
             line += f", peak ~{scaled_peak:.1f} GiB" if scaled_peak is not None else ""
+        if r.get("fla_guard_lifted"):
+            line += " (speed only: fla's Triton < 3.7.1 Hopper guard lifted)"
         lines.append(line + f" [{r['optimizer']}, {r['quantized_modules']} int8 modules]")
     t = report["trainer"]
     if "error" in t:
@@ -401,6 +445,24 @@ def shapes_for(args: argparse.Namespace) -> dict[str, int]:
     return shapes
 
 
+def run_trainer(args: argparse.Namespace, out: Path, in_process: bool) -> dict[str, Any]:
+    """`trainer_run` in a scratch folder; its manifest and log are copied to `out`."""
+    print("trainer run: python -m finetune.train ...", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(prefix="soul-trainer-") as tmp:
+        try:
+            trainer = trainer_run(
+                Path(tmp), cpu=args.cpu, steps=args.trainer_steps, tiny_dir=args.tiny_dir,
+                in_process=in_process, timeout=args.timeout,
+            )  # fmt: skip
+            shutil.copy2(trainer["manifest"], out / "trainer_manifest.json")
+            shutil.copy2(trainer["log"], out / "trainer.log")
+            return trainer
+        except CheckError as exc:
+            if (Path(tmp) / "trainer.log").is_file():
+                shutil.copy2(Path(tmp) / "trainer.log", out / "trainer.log")
+            return {"error": str(exc)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.worker:
@@ -431,9 +493,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     installed = kernels_installed()
     kernel_runs = [True, False] if any(installed.values()) and not args.cpu else [False]
+    full_shapes = all(shapes[k] == v for k, v in QWEN35_27B.items() if k != "num_hidden_layers")
+    note = "Qwen3.5-27B" if full_shapes else "reduced (smoke)"
+    note += f", {shapes['num_hidden_layers']} of {FULL_LAYERS} layers" if full_shapes else f" {shapes}"
     steps: list[dict[str, Any]] = []
-    for mode in modes:
-        for kernels in kernel_runs:
+    trainer: dict[str, Any] = {"error": "skipped (--skip-trainer)" if args.skip_trainer else "not run yet"}
+
+    def report() -> dict[str, Any]:
+        """Written after every stage, so a lease that ends mid-run still leaves what was measured."""
+        done = {
+            "device": device,
+            "device_name": torch.cuda.get_device_name() if device == "cuda" else "CPU",
+            "shapes": shapes,
+            "shapes_note": note,
+            "seq": seq,
+            "kernels_installed": installed,
+            "versions": versions(),
+            "steps": steps,
+            "trainer": trainer,
+            "targets": verdicts(steps, full_shapes and not args.cpu),
+        }
+        (out / "soul_gpu_check.json").write_text(json.dumps(done, indent=2) + "\n", encoding="utf-8")
+        (out / "summary.txt").write_text("\n".join(summary_lines(done)) + "\n", encoding="utf-8")
+        return done
+
+    # Most telling first: the fast-kernel runs (the targets), the trainer, then the reference-kernel runs.
+    for kernels in kernel_runs:
+        for mode in modes:
             print(
                 f"step bench: {mode}{' + fast kernels' if kernels else ''} ...", file=sys.stderr, flush=True
             )
@@ -449,39 +535,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     timeout=args.timeout,
                 )
             )
-    trainer: dict[str, Any] = {"error": "skipped (--skip-trainer)"}
-    with tempfile.TemporaryDirectory(prefix="soul-trainer-") as tmp:
-        if not args.skip_trainer:
-            print("trainer run: python -m finetune.train ...", file=sys.stderr, flush=True)
-            try:
-                trainer = trainer_run(
-                    Path(tmp), cpu=args.cpu, steps=args.trainer_steps, tiny_dir=args.tiny_dir,
-                    in_process=in_process, timeout=args.timeout,
-                )  # fmt: skip
-                shutil.copy2(trainer["manifest"], out / "trainer_manifest.json")
-                shutil.copy2(trainer["log"], out / "trainer.log")
-            except CheckError as exc:
-                trainer = {"error": str(exc)}
-                if (Path(tmp) / "trainer.log").is_file():
-                    shutil.copy2(Path(tmp) / "trainer.log", out / "trainer.log")
-    full_shapes = all(shapes[k] == v for k, v in QWEN35_27B.items() if k != "num_hidden_layers")
-    note = "Qwen3.5-27B" if full_shapes else "reduced (smoke)"
-    note += f", {shapes['num_hidden_layers']} of {FULL_LAYERS} layers" if full_shapes else f" {shapes}"
-    report = {
-        "device": device,
-        "device_name": torch.cuda.get_device_name() if device == "cuda" else "CPU",
-        "shapes": shapes,
-        "shapes_note": note,
-        "seq": seq,
-        "kernels_installed": installed,
-        "versions": versions(),
-        "steps": steps,
-        "trainer": trainer,
-        "targets": verdicts(steps, full_shapes and not args.cpu),
-    }
-    lines = summary_lines(report)
-    (out / "soul_gpu_check.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    (out / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+            print(summary_lines(report())[2 + len(steps) - 1], file=sys.stderr, flush=True)
+        if kernels is kernel_runs[0] and not args.skip_trainer:
+            trainer = run_trainer(args, out, in_process)
+            report()
+    lines = summary_lines(report())
     print("\n".join(lines))
     print(f"Results: {out / 'soul_gpu_check.json'}")
     failed = [r for r in steps if "error" in r] + (

@@ -27,9 +27,12 @@ PACKAGES=(
   pydantic==2.14.4 pydantic-core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5
   sqlite-utils==4.2.1 sqlite-fts4==1.0.3 click-default-group==1.2.4 ftfy==6.3.1 wcwidth==0.9.4
   flash-linear-attention==0.6.0 fla-core==0.6.0
+  transformers==5.24.0 peft==0.21.2 openai==3.57.0 distro==1.9.0 jiter==0.19.0 sniffio==1.3.1
 )
-# Not carried: bitsandbytes (its CUDA wheel is large; without it the bench uses torch AdamW and says so)
-# and causal-conv1d (source only: it compiles against CUDA for many minutes).
+# bitsandbytes (paged 8-bit AdamW) is carried with its CUDA 13.0 library alone (the GPU image's torch is
+# cu130): the full wheel holds one library per CUDA release, 60 MiB. Not carried: causal-conv1d (source
+# only: it compiles against CUDA for many minutes), and tilelang (50 MiB, plus z3).
+BNB=bitsandbytes==0.49.2 BNB_CUDA=cuda130
 # datasets 5.2 needs pyarrow >= 24 and huggingface-hub >= 1.31: if the image's are older the trainer
 # run says so in trainer.log; then add pyarrow==26.0.1 (about 45 MiB) or huggingface-hub above.
 
@@ -38,6 +41,23 @@ if [[ "${1:-}" == "fetch" ]]; then
   "$PY" -m pip download --no-deps --only-binary=:all: --python-version "${SOUL_PY_VERSION:-3.12}" \
     --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
     --platform manylinux2014_x86_64 --platform any -d "$WHEELS" "${PACKAGES[@]}"
+  tmp=$(mktemp -d)
+  "$PY" -m pip download --no-deps --only-binary=:all: --python-version "${SOUL_PY_VERSION:-3.12}" \
+    --implementation cp --platform manylinux_2_24_x86_64 -d "$tmp" "$BNB"
+  "$PY" - "$tmp"/bitsandbytes-*.whl "$WHEELS" "$BNB_CUDA" <<'EOF'
+import sys, zipfile
+from pathlib import Path
+src, dest, cuda = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+keep = lambda n: "libbitsandbytes_cuda" not in n or cuda in n
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest / src.name, "w", zipfile.ZIP_DEFLATED) as zout:
+    for info in zin.infolist():
+        if keep(info.filename):
+            data = zin.read(info.filename)
+            if info.filename.endswith("RECORD"):
+                data = b"\n".join(r for r in data.split(b"\n") if keep(r.decode().split(",")[0]))
+            zout.writestr(info, data)
+EOF
+  rm -rf "$tmp"
   size=$(du -sm "$WHEELS" | cut -f1)
   echo "$WHEELS: ${size} MiB of wheels (the carried tree must stay under 64 MiB)."
   if ! grep -qx "/$WHEELS/" .git/info/exclude 2>/dev/null; then
