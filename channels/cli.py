@@ -11,6 +11,7 @@ from channels.base import Channel
 from koclaw.agent import Inbound, TurnResult
 from koclaw.errors import InputError, KoclawError
 from koclaw.events import ErrorEvent, Event, ReasoningDelta, TextDelta
+from koclaw.identities import identity
 from koclaw.inputs import safe_for_terminal
 from koclaw.runtime import Runtime
 
@@ -83,7 +84,11 @@ class TerminalChannel(Channel):
 
     def inbound(self, text: str) -> Inbound:
         return Inbound(
-            channel=CHANNEL, chat_id=f"cli:{self.user}", user_id=self.user, user_name=self.user, text=text
+            channel=CHANNEL,
+            chat_id=f"cli:{self.user}",
+            user_id=identity(CHANNEL, self.user),
+            user_name=self.user,
+            text=text,
         )
 
     async def run(self, runtime: Runtime, stop: asyncio.Event) -> int:

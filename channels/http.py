@@ -60,6 +60,7 @@ from koclaw.agent import Inbound, TurnResult
 from koclaw.config import HTTPSettings
 from koclaw.errors import ConfigError, InputError, KoclawError
 from koclaw.events import Done, ErrorEvent, Event, ReasoningDelta, TextDelta
+from koclaw.identities import identity
 from koclaw.inputs import clean_input
 from koclaw.runtime import Runtime, RuntimeClosed, TooManyMessages
 
@@ -390,7 +391,13 @@ def create_app(runtime: Runtime, settings: HTTPSettings, *, model_name: str = "k
         user, text = _read(body, request.headers.get(USER_HEADER))
         extra = body.extra_body.include_reasoning if body.extra_body else None
         turn = _Turn(bool(body.include_reasoning or extra), bool(body.stream), body.model or model_name)
-        inbound = Inbound(channel=CHANNEL, chat_id=f"http:{user}", user_id=user, user_name=user, text=text)
+        inbound = Inbound(
+            channel=CHANNEL,
+            chat_id=f"http:{user}",
+            user_id=identity(CHANNEL, user),
+            user_name=user,
+            text=text,
+        )
         try:
             future = runtime.submit(inbound, turn.emit)
         except RuntimeClosed as exc:

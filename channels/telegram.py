@@ -1,7 +1,7 @@
 """The Telegram channel: a python-telegram-bot Application feeding the runtime.
 
 * Each chat is its own conversation and memory scope: a private chat is the person's; a group
-  is shared (`user_id="group:<chat id>"`, with the writer as `speaker_id`). In a group she
+  is shared (`user_id="telegram:group:<chat id>"`, with the writer as `speaker_id`). In a group she
   answers only when mentioned or replied to. Chats run concurrently; the runtime keeps each
   chat's messages in order.
 * Only `allowed_users` (and `admin_users`) reach the model or memory. Anyone else gets one
@@ -49,6 +49,7 @@ from koclaw.checkins import CheckIns, parse_hours
 from koclaw.config import Settings
 from koclaw.delivery import Deliver, Deliveries, DeliveryError
 from koclaw.errors import InputError, KoclawError, ModelError
+from koclaw.identities import identity
 from koclaw.retrain.job import Retrainer
 from koclaw.retrain.report import status_text
 from koclaw.runtime import Runtime, RuntimeClosed, TooManyMessages
@@ -422,7 +423,7 @@ class TelegramChannel(Channel):
             user_id=_scope(chat, user),
             text=text,
             user_name=user.first_name,
-            speaker_id=str(user.id),
+            speaker_id=identity(CHANNEL, str(user.id)),
         )
 
     async def _converse(self, bot: ExtBot[None], message: Message, inbound: Inbound, lang: str) -> None:
@@ -490,12 +491,12 @@ class TelegramChannel(Channel):
 
     async def _reset(self, update: Update, context: Ctx) -> None:
         message, chat, user = _parts(update)
-        admin.reset(self.store, CHANNEL, str(chat.id), _scope(chat, user))
+        admin.reset(self.store, CHANNEL, str(chat.id), self._person(chat, user))
         await self._say(context.bot, message, admin.reset_text(self._language(chat, user, _args(message))))
 
     async def _memory(self, update: Update, context: Ctx) -> None:
         message, chat, user = _parts(update)
-        scope = _scope(chat, user)
+        scope = self._person(chat, user)
         summary = admin.session_summary(self.store, CHANNEL, str(chat.id), scope)
         facts = self.long_term.list(scope, "fact", limit=20) if self.long_term is not None else []
         ranked = sorted(facts, key=lambda f: (-f.importance, f.timestamp))[:10]
@@ -513,7 +514,7 @@ class TelegramChannel(Channel):
         if chat.type != ChatType.PRIVATE and not self._is_admin(user):
             await self._say(context.bot, message, admin.forget_in_group_text(lang))
             return
-        scope, key = _scope(chat, user), (chat.id, user.id)
+        scope, key = self._person(chat, user), (chat.id, user.id)
         pending = self._forgets.pop(key, None)  # any new /forget replaces or cancels it
         if answer in ("yes", "no"):
             if answer == "no":
@@ -566,6 +567,10 @@ class TelegramChannel(Channel):
         await self._say(context.bot, message, admin.unknown_command_text(self._language(chat, user), name))
 
     # -- admin commands ----------------------------------------------------------------------------
+    def _person(self, chat: Chat, user: User) -> str:
+        """Whose memory a command in this chat reaches: the chat's scope, after the owner's links."""
+        return self.store.resolve_identity(_scope(chat, user))
+
     def _is_admin(self, user: User) -> bool:
         return admin.is_admin(self.tg.admin_users, user.id)
 
@@ -629,7 +634,7 @@ class TelegramChannel(Channel):
         if self.checkins is None or chat.type != ChatType.PRIVATE or words[:1] not in (["on"], ["off"], []):
             await self._say(context.bot, message, admin.checkin_text(lang, "usage"))
             return
-        scope = str(user.id)
+        scope = self._person(chat, user)
 
         def shown(on: dict[str, Any]) -> str:
             return admin.checkin_text(
@@ -659,9 +664,10 @@ class TelegramChannel(Channel):
         """/training on|off: may this person's own messages become training data (default: no)."""
         message, chat, user = _parts(update)
         answer = _args(message).lower()
+        person = self.store.resolve_identity(identity(CHANNEL, str(user.id)))
         if answer in ("on", "off"):
-            self.store.set_training_consent(str(user.id), answer == "on", by=f"telegram:{user.id}")
-        allowed = self.store.training_consent(str(user.id))
+            self.store.set_training_consent(person, answer == "on", by=f"telegram:{user.id}")
+        allowed = self.store.training_consent(person)
         await self._say(
             context.bot, message, admin.training_text(self._language(chat, user), answer, allowed)
         )
@@ -751,8 +757,8 @@ def _parts(update: Update) -> tuple[Message, Chat, User]:
 
 
 def _scope(chat: Chat, user: User) -> str:
-    """The memory scope: the person in a private chat, the whole chat in a group."""
-    return str(user.id) if chat.type == ChatType.PRIVATE else f"group:{chat.id}"
+    """The memory scope, in Telegram's namespace: the person in a private chat, the chat in a group."""
+    return identity(CHANNEL, str(user.id) if chat.type == ChatType.PRIVATE else f"group:{chat.id}")
 
 
 def _args(message: Message) -> str:

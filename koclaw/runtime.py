@@ -72,8 +72,10 @@ class Runtime:
         the result (or the `InputError` for a message with nothing to answer)."""
         if self._closing:
             raise RuntimeClosed("Koclaw is shutting down; the message was not taken. Send it again later.")
-        if inbound.inbox_id is None and inbound.channel not in UNLIMITED:  # recovered: taken before
-            self._admit(inbound.user_id)
+        if inbound.inbox_id is None:  # a recovered message was kept (and resolved) before
+            inbound = replace(inbound, user_id=self.agent.store.resolve_identity(inbound.user_id))
+            if inbound.channel not in UNLIMITED:
+                self._admit(inbound.user_id)
         future: asyncio.Future[TurnResult] = asyncio.get_running_loop().create_future()
         if inbound.inbox_id is None:
             try:

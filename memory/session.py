@@ -143,6 +143,15 @@ def m006_episode_outbox(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX episode_outbox_waiting ON episode_outbox (indexed_at, id)")
 
 
+@migrations
+def m007_identity_links(db: sqlite_utils.Database) -> None:
+    # Two identities of one person (`koclaw.identities`): messages from `alias` are answered as `person`.
+    db.execute(
+        "CREATE TABLE identity_links (alias TEXT PRIMARY KEY, person TEXT NOT NULL, "
+        "linked_at TEXT NOT NULL, by TEXT NOT NULL)"
+    )
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -440,6 +449,16 @@ class SessionStore:
     def training_consent(self, user_id: str) -> bool:
         row = self._one("SELECT opted_in FROM training_consent WHERE user_id = ?", [user_id])
         return bool(row and row["opted_in"])
+
+    # -- identities ----------------------------------------------------------------------------
+    def resolve_identity(self, identity: str) -> str:
+        """The person an identity is linked to, else the identity itself (read per message: a link
+        made from the CLI applies to the next message without a restart)."""
+        row = self._one("SELECT person FROM identity_links WHERE alias = ?", [identity])
+        return str(row["person"]) if row else identity
+
+    def identity_links(self) -> list[dict[str, Any]]:
+        return self._all("SELECT * FROM identity_links ORDER BY person, alias", [])
 
     def opted_in_users(self) -> list[str]:
         rows = self._all("SELECT user_id FROM training_consent WHERE opted_in = 1 ORDER BY user_id", [])

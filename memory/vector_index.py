@@ -32,18 +32,7 @@ class VectorIndex:
     def __init__(self, home: Path, embedder_name: str, dim: int, *, chroma_url: str | None = None) -> None:
         self._meta = {"embedder": embedder_name, "dim": dim}
         self._collections: dict[str, Any] = {}
-        try:
-            if chroma_url:
-                self._client: Any = chromadb.HttpClient(
-                    **_host_port(chroma_url), settings=ChromaSettings(anonymized_telemetry=False)
-                )
-            else:
-                self._client = chromadb.PersistentClient(
-                    path=str(home / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
-                )
-        except Exception as exc:
-            where = chroma_url or str(home / "chroma")
-            raise StorageError(f"Cannot open the Chroma index at {where}: {exc}") from exc
+        self._client = open_client(home, chroma_url)
 
     def upsert(
         self,
@@ -120,8 +109,7 @@ class VectorIndex:
             raise StorageError(f"The Chroma index failed a {what}: {exc}") from exc
 
     def _collection(self, space: str, user_id: str) -> Any:
-        digest = hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:32]
-        name = f"{space}-{digest}"
+        name = collection_name(space, user_id)
         if name not in self._collections:
             try:
                 self._collections[name] = self._client.get_or_create_collection(
@@ -138,6 +126,63 @@ class VectorIndex:
         found = self._client.list_collections()
         names = [c if isinstance(c, str) else c.name for c in found]
         return [n for n in names if n.startswith(space + "-")]
+
+
+def open_client(home: Path, chroma_url: str | None = None) -> Any:
+    """A Chroma client: the server at `chroma_url`, else the embedded index under `home`."""
+    try:
+        if chroma_url:
+            return chromadb.HttpClient(
+                **_host_port(chroma_url), settings=ChromaSettings(anonymized_telemetry=False)
+            )
+        return chromadb.PersistentClient(
+            path=str(home / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+        )
+    except Exception as exc:
+        where = chroma_url or str(home / "chroma")
+        raise StorageError(f"Cannot open the Chroma index at {where}: {exc}") from exc
+
+
+def collection_name(space: str, user_id: str) -> str:
+    """A person's collection in a space: named by a hash, so any identity makes a valid name."""
+    return f"{space}-{hashlib.sha256(user_id.encode('utf-8')).hexdigest()[:32]}"
+
+
+def move_vectors(client: Any, old: str, new: str, *, batch: int = 1000) -> int:
+    """Every vector of `old` into `new`'s collections (merged where `new` has some), owner metadata
+    rewritten, `old`'s collections deleted; returns how many moved. For identity renames and links."""
+    moved = 0
+    try:
+        names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        for space in SPACES:
+            source_name = collection_name(space, old)
+            if source_name not in names:
+                continue
+            source = client.get_collection(source_name)
+            target = client.get_or_create_collection(
+                collection_name(space, new),
+                embedding_function=None,
+                metadata=source.metadata,
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+            offset = 0
+            while (part := source.get(include=["embeddings", "metadatas"], limit=batch, offset=offset))[
+                "ids"
+            ]:
+                metas = part["metadatas"]
+                target.upsert(
+                    ids=part["ids"],
+                    embeddings=part["embeddings"],
+                    metadatas=None
+                    if metas is None or all(m is None for m in metas)
+                    else [{**(m or {}), "user_id": new} for m in metas],
+                )
+                offset += len(part["ids"])
+            moved += offset
+            client.delete_collection(source_name)
+    except Exception as exc:
+        raise StorageError(f"The Chroma index could not move {old}'s vectors to {new}: {exc}") from exc
+    return moved
 
 
 def row_metadata(row: Mapping[str, Any]) -> dict[str, Any]:

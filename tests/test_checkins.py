@@ -499,7 +499,7 @@ def test_the_cli_sets_shows_logs_and_turns_off() -> None:
     settings = load_settings()
     store = CheckinStore(settings.checkins_db)
     try:
-        s = store.for_user("alice")[0]
+        s = store.for_user("cli:alice")[0]
         store.record(s, datetime(2030, 7, 1, 13, 0, tzinfo=UTC), date(2030, 7, 1), "silent")
         store.record(
             s, datetime(2030, 7, 1, 14, 0, tzinfo=UTC), date(2030, 7, 1), "sent", text="先生、まだ起きてる？"
@@ -511,11 +511,13 @@ def test_the_cli_sets_shows_logs_and_turns_off() -> None:
         ("sent", "先生、まだ起きてる？", "2030-07-01T14:00:00+00:00")
     ]
     assert "先生、まだ起きてる？" in runner.invoke(checkins_cli, ["log", "--user", "alice"]).stdout
-    assert "No check-ins considered for bob" in runner.invoke(checkins_cli, ["log", "--user", "bob"]).stdout
-    assert "No check-ins for bob" in runner.invoke(checkins_cli, ["show", "--user", "bob"]).stdout
+    assert (
+        "No check-ins considered for cli:bob" in runner.invoke(checkins_cli, ["log", "--user", "bob"]).stdout
+    )
+    assert "No check-ins for cli:bob" in runner.invoke(checkins_cli, ["show", "--user", "bob"]).stdout
 
     off = runner.invoke(checkins_cli, ["off", "--user", "alice"])
-    assert off.exit_code == 0 and "Check-ins off for alice" in off.stdout
+    assert off.exit_code == 0 and "Check-ins off for cli:alice" in off.stdout
     again = runner.invoke(checkins_cli, ["off", "--user", "alice"])
     assert again.exit_code == 1 and "has no check-ins on" in again.stderr
     assert (

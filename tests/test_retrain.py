@@ -110,19 +110,20 @@ def test_only_opted_in_people_are_collected(koclaw_home: Path, dead_teacher: str
     settings = load_settings(retrain=retrain_env(dead_teacher))
     store = SessionStore(settings.session_db)
     for user, texts in (
-        ("alice", ["明天帮我订会议室", "谢谢你", "Also remind me"]),
-        ("bob", ["bob's secret"]),
+        ("telegram:1001", ["明天帮我订会议室", "谢谢你", "Also remind me"]),
+        ("telegram:1002", ["bob's secret"]),
     ):
-        conv = store.conversation("telegram", user, user)
+        conv = store.conversation("telegram", user.removeprefix("telegram:"), user)
         for text in texts:
             store.add_message(conv.id, "user", text)
             store.add_message(conv.id, "assistant", "好的老师")
     store.close()
     runner = CliRunner()
-    shown = runner.invoke(koclaw_app, ["memory", "training-consent", "--user", "alice"])
-    assert shown.stdout.strip() == "alice: training use not allowed."  # off by default
-    assert runner.invoke(koclaw_app, ["memory", "training-consent", "on", "--user", "alice"]).exit_code == 0
-    refused = runner.invoke(koclaw_app, ["memory", "training-consent", "maybe", "--user", "bob"])
+    shown = runner.invoke(koclaw_app, ["memory", "training-consent", "--user", "telegram:1001"])
+    assert shown.stdout.strip() == "telegram:1001: training use not allowed."  # off by default
+    on = runner.invoke(koclaw_app, ["memory", "training-consent", "on", "--user", "telegram:1001"])
+    assert on.exit_code == 0
+    refused = runner.invoke(koclaw_app, ["memory", "training-consent", "maybe", "--user", "telegram:1002"])
     assert refused.exit_code == 2
 
     from koclaw.retrain.runs import Run
@@ -136,7 +137,10 @@ def test_only_opted_in_people_are_collected(koclaw_home: Path, dead_teacher: str
     assert excerpts == [{"language": "mixed", "sensei": ["明天帮我订会议室", "谢谢你", "Also remind me"]}]
     assert "bob" not in (folder / "excerpts.jsonl").read_text()
 
-    assert runner.invoke(koclaw_app, ["memory", "training-consent", "off", "--user", "alice"]).exit_code == 0
+    assert (
+        runner.invoke(koclaw_app, ["memory", "training-consent", "off", "--user", "telegram:1001"]).exit_code
+        == 0
+    )
     collect(Workspace(settings, run, folder))
     assert (folder / "excerpts.jsonl").read_text() == ""
 

@@ -7,7 +7,19 @@ import sys
 
 import typer
 
-from koclaw.cli import character, chat, checkins, doctor, finetune, memory, reminders, run, serve, soul
+from koclaw.cli import (
+    character,
+    chat,
+    checkins,
+    doctor,
+    finetune,
+    identity,
+    memory,
+    reminders,
+    run,
+    serve,
+    soul,
+)
 from koclaw.cli import datagen as datagen  # registers `finetune generate`
 from koclaw.cli import evaluate as evaluate  # registers finetune eval
 from koclaw.cli import retrain as retrain  # registers `soul retrain*`
@@ -35,6 +47,7 @@ app.add_typer(finetune.app, name="finetune")
 app.add_typer(character.app, name="character")
 app.add_typer(reminders.app, name="reminders")
 app.add_typer(checkins.app, name="checkins")
+app.add_typer(identity.app, name="identity")
 
 
 def main() -> None:

@@ -22,12 +22,12 @@ from koclaw.checkins import (
     parse_hours,
     utc_now,
 )
-from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit
+from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit, user_option
 from koclaw.errors import InputError
 
 app = typer.Typer(help="Sensei's daily check-ins: when Kokoron may write first.", no_args_is_help=True)
 
-UserOption = typer.Option(..., "--user", "-u", help="whose check-ins (the user id of the channel)")
+UserOption = user_option(..., "whose check-ins: telegram:ID, or a name for the terminal")
 
 
 def _store() -> CheckinStore:

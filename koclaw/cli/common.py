@@ -16,14 +16,17 @@ from rich.console import Console
 from rich.markup import escape
 
 from koclaw.config import Settings, load_settings
-from koclaw.errors import ConfigError
+from koclaw.errors import ConfigError, InputError
+from koclaw.identities import terminal_identity
+from koclaw.identity_stores import namespace_once
 from koclaw.terminal import control_characters, terminal_safe
 
 PRIVATE_UMASK = 0o077  # conversations, memories and secrets are for Sensei's account only
 
 
 def settings_or_exit() -> Settings:
-    """Load settings, or print the bad keys and exit 2; from here on, what Koclaw creates is private."""
+    """Load settings, or print the bad keys and exit 2; from here on, what Koclaw creates is private.
+    Stores written before identities had namespaces are renamed here, once, before any command reads them."""
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -31,6 +34,7 @@ def settings_or_exit() -> Settings:
         raise typer.Exit(2) from None
     logging.getLogger().setLevel(settings.log_level.upper())
     private_home(settings.home)
+    namespace_once(settings)
     return settings
 
 
@@ -71,15 +75,21 @@ def shown(text: object, *, multiline: bool = False) -> str:
 
 
 def user_id(value: str | None) -> str | None:
-    """A `--user` value: one with control characters (an escape, a newline) is refused, exit 2."""
-    if value is not None and (bad := control_characters(value)):
+    """A `--user` value as an identity (`koclaw.identities`): `telegram:222` as it is, a bare `alice` as
+    the terminal's `cli:alice`. Control characters (an escape, a newline) are refused, exit 2."""
+    if value is None:
+        return None
+    if bad := control_characters(value):
         raise typer.BadParameter(
             f"a user id cannot contain control characters (found {', '.join(bad)}); "
             "give the id as plain text, e.g. --user cli:alice."
         )
-    return value
+    try:
+        return terminal_identity(value)
+    except InputError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def user_option(default: Any, help: str) -> Any:
-    """A `--user/-u` option that refuses control characters (see :func:`user_id`)."""
+    """A `--user/-u` option taking an identity (see :func:`user_id`)."""
     return typer.Option(default, "--user", "-u", help=help, callback=user_id)

@@ -140,12 +140,12 @@ def working_context(
     message: str = typer.Argument(..., help="the next message, as Sensei would send it"),
     user: str = user_option(..., "who sends it (their memories and session)"),
     channel: str = typer.Option("cli", help="the channel whose conversation to use"),
-    chat: str | None = typer.Option(None, help="the chat id (default: the CLI's chat for this user)"),
+    chat: str | None = typer.Option(None, help="the chat id (default: the terminal's chat for this user)"),
     as_json: bool = JsonOption,
 ) -> None:
     """Print the exact context the next turn would send, with the tokens each section takes."""
     settings = settings_or_exit()
-    context = asyncio.run(_context(settings, user, message, channel, chat or f"{channel}:{user}"))
+    context = asyncio.run(_context(settings, user, message, channel, chat or user))
     if as_json:
         print_json({"tokens": context.tokens, "total": context.total_tokens, "messages": context.messages})
         return
@@ -161,6 +161,7 @@ def working_context(
 async def _context(settings: Settings, user: str, message: str, channel: str, chat: str) -> Context:
     async with open_app(settings, run_jobs=False) as app:
         text = clean_input(message).text
+        user = app.store.resolve_identity(user)
         conv = app.store.conversation(channel, chat, user, user)
         inbound = Inbound(channel, chat, user, text, user_name=user)
         now = datetime.now().astimezone()

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit
+from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit, user_option
 from koclaw.errors import InputError
 from koclaw.reminders import ReminderStore
 from koclaw.scheduler import remove_stored_job
@@ -18,7 +18,7 @@ from koclaw.tools.reminders import shown
 
 app = typer.Typer(help="Sensei's reminders: list and cancel.", no_args_is_help=True)
 
-UserOption = typer.Option(..., "--user", "-u", help="whose reminders (the user id of the channel)")
+UserOption = user_option(..., "whose reminders: telegram:ID, or a name for the terminal")
 
 
 def _store() -> ReminderStore:

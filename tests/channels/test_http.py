@@ -61,7 +61,7 @@ class Harness:
 
     def messages(self, user: str) -> list[Message]:
         async def read() -> list[Message]:
-            convs = self.app.store.list_conversations(user_id=user)
+            convs = self.app.store.list_conversations(user_id=f"http:{user}")
             assert [c["chat_id"] for c in convs] == [f"http:{user}"]
             return self.app.store.messages(convs[0]["id"])
 

@@ -150,14 +150,14 @@ def test_private_chat_streams_drafts_then_sends_the_reply_escaped(
 
     conversations, messages = stored(koclaw_home)
     assert [(c["channel"], c["chat_id"], c["user_id"], c["user_name"]) for c in conversations] == [
-        ("telegram", str(ALICE), str(ALICE), "Alice")
+        ("telegram", str(ALICE), f"telegram:{ALICE}", "Alice")
     ]
     user, answer = messages
     assert (user.role, user.content, user.status, user.user_id) == (
         "user",
         "Hello Kokoron, who is here?",
         "answered",
-        str(ALICE),
+        f"telegram:{ALICE}",
     )
     assert (answer.content, answer.status) == (reply, "ok")
     assert "SECRET-THOUGHT" in (answer.reasoning or "")  # kept in the session tier, never shown
@@ -188,9 +188,9 @@ def test_group_answers_mentions_and_replies_with_edits_in_a_shared_scope(
     assert bot_api.calls_to("editMessageText", GROUP)  # streamed by editing the first message
     assert len(server.received) == 2  # the unaddressed message never reached the model
     conversations, messages = stored(koclaw_home)
-    assert [(c["chat_id"], c["user_id"]) for c in conversations] == [(str(GROUP), f"group:{GROUP}")]
+    assert [(c["chat_id"], c["user_id"]) for c in conversations] == [(str(GROUP), f"telegram:group:{GROUP}")]
     users = [(m.content, m.user_id) for m in messages if m.role == "user"]
-    assert users == [("good morning", str(BOB)), ("thanks!", str(ALICE))]
+    assert users == [("good morning", f"telegram:{BOB}"), ("thanks!", f"telegram:{ALICE}")]
 
 
 def test_draft_failure_falls_back_to_editing_a_message(
@@ -303,8 +303,8 @@ def test_a_stranger_gets_one_refusal_per_cooldown_and_nothing_reaches_model_or_m
     assert "ごめんなさい" in refusals[0]  # in the stranger's language
     assert len(server.received) == 1  # Alice's message only
     conversations, messages = stored(koclaw_home)
-    assert {c["user_id"] for c in conversations} == {str(ALICE)}
-    assert all(m.user_id in (None, str(ALICE)) for m in messages)
+    assert {c["user_id"] for c in conversations} == {f"telegram:{ALICE}"}
+    assert all(m.user_id in (None, f"telegram:{ALICE}") for m in messages)
 
 
 def test_an_empty_allowed_list_lets_nobody_in_not_even_admins(
@@ -376,7 +376,7 @@ def test_user_commands_reset_memory_and_forget(
         assert "/stats" not in await ask("/help")  # admin commands are listed to admins only
         await ask("I love ramen")
         assert "I hold no long-term facts about you yet" in await ask("/memory")
-        fact = bot.app.long_term.save_fact(str(ALICE), "Alice loves ramen", importance=4)
+        fact = bot.app.long_term.save_fact(f"telegram:{ALICE}", "Alice loves ramen", importance=4)
         memory = await ask("/memory")
         assert "2 messages" in memory and "I love ramen" in memory
         assert "Alice loves ramen" in memory and fact.id in memory
@@ -389,9 +389,9 @@ def test_user_commands_reset_memory_and_forget(
         assert preview == admin.forget_confirm_text(
             "en", ["I love ramen", "Noted: ramen.", "Alice loves ramen"]
         )
-        assert len(bot.app.long_term.list(str(ALICE))) == 3
+        assert len(bot.app.long_term.list(f"telegram:{ALICE}")) == 3
         assert await ask("/forget yes") == admin.forget_text("en", 5)
-        assert bot.app.long_term.list(str(ALICE)) == []
+        assert bot.app.long_term.list(f"telegram:{ALICE}") == []
         assert "long-term memory is untouched" in await ask("/reset")
         await ask("hello again")
         assert "I don't know /unknowncommand" in await ask("/unknowncommand")
@@ -439,12 +439,12 @@ def test_forget_by_number_is_a_message_id_never_text(
         await bot.app.rememberer.flush()
         _, messages = stored(koclaw_home)
         assert [m.id for m in messages] == [1, 2]
-        phone = lt.save_fact(str(ALICE), "My phone number is 555-0100")
-        born = lt.save_fact(str(ALICE), "Alice was born in 1985")
-        other = lt.add_episode(str(ALICE), "I have 1 cat and 1 dog", speaker="user")
+        phone = lt.save_fact(f"telegram:{ALICE}", "My phone number is 555-0100")
+        born = lt.save_fact(f"telegram:{ALICE}", "Alice was born in 1985")
+        other = lt.add_episode(f"telegram:{ALICE}", "I have 1 cat and 1 dog", speaker="user")
         assert await bob("/forget 1") == admin.forget_unknown_id_text("en", "1")  # not Bob's
         assert await alice("/forget 1") == admin.forget_text("en", 2)  # message 1 and its episode
-        left = {m.id: m for m in lt.list(str(ALICE), limit=100)}
+        left = {m.id: m for m in lt.list(f"telegram:{ALICE}", limit=100)}
         assert {phone.id, born.id, other} <= set(left) and len(left) == 4
         assert [m.message_id for m in left.values() if m.message_id] == ["2"]
         assert await alice("/forget 1") == admin.forget_unknown_id_text("en", "1")  # gone already
@@ -462,26 +462,26 @@ def test_forget_text_confirms_broad_matches_and_the_request_expires(
     async def body(bot: Bot) -> None:
         alice = asker(bot, ALICE, ALICE)
         lt = bot.app.long_term
-        lt.save_fact(str(ALICE), "My phone number is 555-0100")
-        lt.save_fact(str(ALICE), "Alice's phone is a red Pixel")
-        keep = lt.save_fact(str(ALICE), "Alice likes sushi on Fridays")
+        lt.save_fact(f"telegram:{ALICE}", "My phone number is 555-0100")
+        lt.save_fact(f"telegram:{ALICE}", "Alice's phone is a red Pixel")
+        keep = lt.save_fact(f"telegram:{ALICE}", "Alice likes sushi on Fridays")
         shown = admin.forget_confirm_text(
             "en", ["My phone number is 555-0100", "Alice's phone is a red Pixel"]
         )
         assert await alice("/forget phone") == shown
-        assert lt.count(str(ALICE)) == 3  # nothing goes before the confirmation
+        assert lt.count(f"telegram:{ALICE}") == 3  # nothing goes before the confirmation
         assert await alice("/forget no") == admin.forget_cancelled_text("en")
         assert await alice("/forget yes") == admin.forget_nothing_pending_text("en")
-        assert lt.count(str(ALICE)) == 3
+        assert lt.count(f"telegram:{ALICE}") == 3
         assert await alice("/forget phone") == shown
         clock.now += bot.channel.forget_confirm_s + 1  # too late
         assert await alice("/forget yes") == admin.forget_nothing_pending_text("en")
-        assert lt.count(str(ALICE)) == 3
+        assert lt.count(f"telegram:{ALICE}") == 3
         assert await alice("/forget phone") == shown
         assert await alice("/forget yes") == admin.forget_text("en", 2)
-        assert [m.id for m in lt.list(str(ALICE))] == [keep.id]
+        assert [m.id for m in lt.list(f"telegram:{ALICE}")] == [keep.id]
         assert await alice("/forget sushi") == admin.forget_text("en", 1)  # one match: at once
-        assert lt.count(str(ALICE)) == 0
+        assert lt.count(f"telegram:{ALICE}") == 0
 
     assert run_bot(bot_api, body, clock=clock) == 0
     assert not server.received

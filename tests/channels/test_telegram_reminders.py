@@ -74,9 +74,9 @@ def test_a_reminder_set_in_japanese_is_sent_to_that_chat_in_japanese(
             lambda: "はい、先生！一時間後にお知らせしますね。" in bot_api.plain_texts(ALICE),
             what="her answer",
         )
-        [reminder] = app.reminders.list(str(ALICE))
+        [reminder] = app.reminders.list(f"telegram:{ALICE}")
         assert (reminder.channel, reminder.chat_id, reminder.language) == ("telegram", str(ALICE), "ja")
-        assert app.reminders.list(str(BOB)) == []
+        assert app.reminders.list(f"telegram:{BOB}") == []
         due_in = reminder.due - datetime.now(UTC)
         assert timedelta(minutes=59) < due_in <= timedelta(hours=1)
 
@@ -86,7 +86,7 @@ def test_a_reminder_set_in_japanese_is_sent_to_that_chat_in_japanese(
             lambda: app.reminders.store.get(reminder.id).status == "delivered", what="delivered"
         )
 
-        conv = app.store.conversation("telegram", str(ALICE), str(ALICE))
+        conv = app.store.conversation("telegram", str(ALICE), f"telegram:{ALICE}")
         last = app.store.messages(conv.id)[-1]
         assert (last.role, last.content, last.language, last.status) == (
             "assistant",
@@ -107,7 +107,7 @@ def test_a_reminder_that_fired_while_telegram_was_down_is_sent_when_it_comes_up(
         async with open_app(load_settings()) as app:  # e.g. `koclaw chat`: no Telegram sender
             due = datetime.now(UTC) + timedelta(hours=1)
             reminder = app.reminders.add(
-                "1001", "telegram", str(ALICE), "会议", due, timezone="UTC", language="zh"
+                "telegram:1001", "telegram", str(ALICE), "会议", due, timezone="UTC", language="zh"
             )
             fired = await app.reminders.fire(reminder.id)
             assert fired is not None and fired.status == "undelivered"

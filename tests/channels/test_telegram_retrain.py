@@ -58,7 +58,9 @@ def test_retrain_commands_consent_and_checkins(
         await bot.said(ALICE, admin.training_text("en", "", False))
         bot_api.push_message(ALICE, ALICE, "/training on")
         await bot.said(ALICE, admin.training_text("en", "on", True))
-        assert bot.app.store.training_consent(str(ALICE)) and not bot.app.store.training_consent(str(BOB))
+        assert bot.app.store.training_consent(f"telegram:{ALICE}") and not bot.app.store.training_consent(
+            f"telegram:{BOB}"
+        )
 
         bot_api.push_message(BOB, BOB, "/checkin on 22:00-02:00 Asia/Tokyo")
         on = admin.checkin_text("en", "on", start="22:00", end="02:00", zone="Asia/Tokyo", cap=2)
@@ -70,6 +72,6 @@ def test_retrain_commands_consent_and_checkins(
         assert admin.checkin_text("en", "usage") in bot_api.plain_texts(BOB)[-1]
         bot_api.push_message(BOB, BOB, "/checkin off")
         await bot.said(BOB, admin.checkin_text("en", "off"))
-        assert not [s for s in bot.app.checkins.status(str(BOB)) if s["enabled"]]
+        assert not [s for s in bot.app.checkins.status(f"telegram:{BOB}") if s["enabled"]]
 
     assert run_bot(bot_api, body) == 0

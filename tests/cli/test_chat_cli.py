@@ -200,7 +200,7 @@ def test_memory_session_commands(server: FakeOpenAIServer, koclaw_home: Path) ->
     server.add(Reply(chunks=["secret musing</think>", "Ramen it is, Sensei."]))
     assert run_koclaw("ask", "I want ramen tonight", "--user", "kai").returncode == 0
     listed = json.loads(run_koclaw("memory", "session", "list", "--json").stdout)
-    assert [(c["user_id"], c["messages"]) for c in listed] == [("kai", 2)]
+    assert [(c["user_id"], c["messages"]) for c in listed] == [("cli:kai", 2)]
     conv = str(listed[0]["id"])
     shown = json.loads(run_koclaw("memory", "session", "show", conv, "--json").stdout)
     assert [m["content"] for m in shown["messages"]] == ["I want ramen tonight", "Ramen it is, Sensei."]

@@ -135,7 +135,7 @@ def test_messages_queued_behind_a_turn_survive_the_process_and_are_answered_afte
     assert answers == [f"echo: {text}" for text in later]
     store = SessionStore(koclaw_home / "session.db")
     try:
-        conv = store.conversation("telegram", str(ALICE), str(ALICE))
+        conv = store.conversation("telegram", str(ALICE), f"telegram:{ALICE}")
         messages = [(m.role, m.content, m.status) for m in store.messages(conv.id)]
         assert store.inbox() == []
     finally:

@@ -58,7 +58,7 @@ def test_session_views_strip_escapes_but_keep_cjk_emoji_and_lines(session: int) 
 def test_session_json_stays_exact(session: int) -> None:
     out = run_koclaw("memory", "session", "show", str(session), "--reasoning", "--json")
     data = json.loads(out.stdout)
-    assert data["conversation"]["user_id"] == EVIL_USER
+    assert data["conversation"]["user_id"] == f"cli:{EVIL_USER}"  # written bare, renamed once
     assert [m["content"] for m in data["messages"]] == [CONTENT, f"ok{ATTACK}"]
     assert data["messages"][1]["reasoning"] == REASONING
     assert "\x1b" not in out.stdout  # json.dumps escapes control characters itself

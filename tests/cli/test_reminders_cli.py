@@ -17,15 +17,15 @@ from tests.test_reminders import with_app
 
 
 def seed() -> list[int]:
-    """Alice has two reminders (one in Tokyo time), Bob one; all scheduled in the job store."""
+    """Alice has two reminders (one sent on Telegram, in Tokyo time), Bob one; all scheduled."""
 
     async def body(app: App) -> list[int]:
         soon = datetime(2030, 7, 1, 12, 0, tzinfo=UTC)
         made = [
-            app.reminders.add("alice", "telegram", "1001", "stretch", soon, timezone="Asia/Tokyo"),
-            app.reminders.add("bob", "cli", "cli:bob", "bob's thing", soon, timezone="UTC"),
+            app.reminders.add("cli:alice", "telegram", "1001", "stretch", soon, timezone="Asia/Tokyo"),
+            app.reminders.add("cli:bob", "cli", "cli:bob", "bob's thing", soon, timezone="UTC"),
             app.reminders.add(
-                "alice", "cli", "cli:alice", "sleep", soon + timedelta(hours=1), timezone="UTC"
+                "cli:alice", "cli", "cli:alice", "sleep", soon + timedelta(hours=1), timezone="UTC"
             ),
         ]
         return [r.id for r in made]
@@ -47,7 +47,7 @@ def test_list_shows_only_that_persons_reminders() -> None:
     table = runner.invoke(koclaw_app, ["reminders", "list", "--user", "alice"])
     assert "stretch" in table.stdout and "bob's thing" not in table.stdout
     empty = runner.invoke(koclaw_app, ["reminders", "list", "--user", "carol"])
-    assert empty.exit_code == 0 and "No reminders for carol" in empty.stdout
+    assert empty.exit_code == 0 and "No reminders for cli:carol" in empty.stdout
 
 
 def test_cancel_is_scoped_and_drops_the_job(koclaw_home: Path) -> None:

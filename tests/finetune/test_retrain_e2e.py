@@ -263,7 +263,7 @@ def test_retrain_now_on_telegram_ends_with_the_new_adapter_answering(
                 finally:
                     stop.set()
                     await asyncio.wait_for(task, 60)
-                conv = app.store.conversation("telegram", str(ALICE), str(ALICE))
+                conv = app.store.conversation("telegram", str(ALICE), f"telegram:{ALICE}")
                 replies = [m for m in app.store.messages(conv.id) if m.role == "assistant"]
                 return {"active": app.soul.active(), "replies": replies}
 
