@@ -461,20 +461,8 @@ def check_tools(conversation: Conversation) -> list[Problem]:
     return problems
 
 
-@cache
 def tool_argument_models() -> dict[str, type[BaseModel]]:
     """The runtime's own argument models, so training data can only teach calls the runtime accepts."""
-    from koclaw.llm.tools import NoArgs
-    from koclaw.tools.clock import CurrentTimeArgs
-    from koclaw.tools.memory import MemoryForgetArgs, MemorySaveArgs, MemorySearchArgs
-    from koclaw.tools.reminders import CancelReminderArgs, SetReminderArgs
+    from koclaw.tools.args import SERVED
 
-    return {
-        "memory_save": MemorySaveArgs,
-        "memory_search": MemorySearchArgs,
-        "memory_forget": MemoryForgetArgs,
-        "current_time": CurrentTimeArgs,
-        "set_reminder": SetReminderArgs,
-        "list_reminders": NoArgs,
-        "cancel_reminder": CancelReminderArgs,
-    }
+    return SERVED

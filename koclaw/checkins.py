@@ -30,6 +30,7 @@ from koclaw.delivery import Deliveries
 from koclaw.errors import InputError, StorageError
 from koclaw.llm.base import ChatModel, ChatRequest
 from koclaw.scheduler import Scheduler
+from koclaw.when import utc_now
 from memory import working
 from memory.db import Migrations, fetch_rows, open_db, utc_iso
 from memory.session import Conversation, SessionStore
@@ -64,10 +65,6 @@ def m001_checkins(db: sqlite_utils.Database) -> None:
         not_null={"user_id", "channel", "at", "window_day", "outcome"},
     )  # fmt: skip
     db.table("log").create_index(["user_id", "at"])
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

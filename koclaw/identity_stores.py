@@ -156,15 +156,19 @@ def namespace_once(settings: Settings) -> dict[str, Any] | None:
     marker = settings.home / MARKER
     if marker.is_file() or not settings.home.is_dir():
         return None
-    with _locked(settings.home):
-        if marker.is_file():
-            return None
-        stores = open_stores(settings)
-        try:
-            report = _namespace(stores)
-        finally:
-            stores.close()
-        marker.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    try:
+        with _locked(settings.home):
+            if marker.is_file():
+                return None
+            stores = open_stores(settings)
+            try:
+                report = _namespace(stores)
+            finally:
+                stores.close()
+            marker.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:  # a read-only or foreign home: the store that opens it says what to do
+        log.warning("Could not check identities in %s: %s", settings.home, exc)
+        return None
     if report["renamed"]:
         log.warning(
             "Identities now carry their channel (telegram:, http:, cli:): %d renamed; see %s.",

@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from character.profile import Profile
 from koclaw.delivery import Deliveries, DeliveryError
 from koclaw.errors import InputError, StorageError
 from koclaw.scheduler import Scheduler
+from koclaw.when import utc_now
 from memory.db import Migrations, fetch_rows, open_db, utc_iso
 from memory.session import SessionStore
 
@@ -65,10 +66,6 @@ def m001_reminders(db: sqlite_utils.Database) -> None:
         not_null={"user_id", "channel", "chat_id", "text", "due_at", "status", "created_at"},
     )
     db.table("reminders").create_index(["user_id", "status"])
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,15 @@ is worse than a question back to Sensei. The model is taught to prefer ISO.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from koclaw.errors import InputError
+
+
+def utc_now() -> datetime:
+    """The clock the scheduled services (reminders, check-ins, retrains) default to; tests pass their own."""
+    return datetime.now(UTC)
+
 
 FORMS = "an ISO time like 2025-07-01T08:00, 'in 10 minutes', 'at 20:00', 'at 8pm' or 'tomorrow 8am'"
 

@@ -11,20 +11,20 @@ from koclaw.cli import (
     character,
     chat,
     checkins,
+    datagen,
     doctor,
+    evaluate,
     finetune,
     identity,
     memory,
     reminders,
+    retrain,
     run,
     serve,
     soul,
+    soul_serve,
+    train,
 )
-from koclaw.cli import datagen as datagen  # registers `finetune generate`
-from koclaw.cli import evaluate as evaluate  # registers finetune eval
-from koclaw.cli import retrain as retrain  # registers `soul retrain*`
-from koclaw.cli import soul_serve as soul_serve  # registers `soul serve-cmd`
-from koclaw.cli import train as train  # registers finetune train
 from koclaw.errors import KoclawError
 
 app = typer.Typer(
@@ -48,6 +48,10 @@ app.add_typer(character.app, name="character")
 app.add_typer(reminders.app, name="reminders")
 app.add_typer(checkins.app, name="checkins")
 app.add_typer(identity.app, name="identity")
+for module in (datagen, evaluate, train):
+    module.register(finetune.app)
+for module in (retrain, soul_serve):
+    module.register(soul.app)
 
 
 def main() -> None:

@@ -20,10 +20,10 @@ from koclaw.checkins import (
     describe,
     parse_gap,
     parse_hours,
-    utc_now,
 )
 from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit, user_option
 from koclaw.errors import InputError
+from koclaw.when import utc_now
 
 app = typer.Typer(help="Sensei's daily check-ins: when Kokoron may write first.", no_args_is_help=True)
 

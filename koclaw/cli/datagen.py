@@ -12,7 +12,6 @@ import typer
 
 from finetune.plan import NO_THINK_SHARE
 from koclaw.cli.common import print_json
-from koclaw.cli.finetune import app
 from koclaw.errors import KoclawError
 
 if TYPE_CHECKING:
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
     from finetune.plan import Job, PlanSettings
 
 
-@app.command()
 def generate(
     out: Path = typer.Option(..., "--out", "-o", help="run directory (shards, rejects, run.json)"),
     count: int = typer.Option(100, "--count", "-n", min=0, help="conversations to plan (targets apply)"),
@@ -235,3 +233,8 @@ def _print_report(report: RunReport) -> None:
         f"{tally.get('completion_tokens', 0):,} completion tokens; "
         f"cost {tally.get('cost', 0.0):.4f}."
     )
+
+
+def register(app: typer.Typer) -> None:
+    """Adds these commands to `koclaw finetune` (called by `koclaw.cli`)."""
+    app.command()(generate)

@@ -16,14 +16,12 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from koclaw.cli.common import JsonOption, print_json
-from koclaw.cli.finetune import app
 from koclaw.errors import InputError
 
 if TYPE_CHECKING:
     from finetune.evaluate import Report
 
 
-@app.command("eval")
 def eval_adapter(
     adapter: Path | None = typer.Argument(
         None, help="the new adapter folder (what training wrote); optional with --server"
@@ -268,3 +266,8 @@ def _print(report: Report, passed: bool, reasons: list[str], undecided: list[str
         typer.echo("Gate: FAILED")
         for reason in reasons:
             typer.echo(f"  - {reason}")
+
+
+def register(app: typer.Typer) -> None:
+    """Adds these commands to `koclaw finetune` (called by `koclaw.cli`)."""
+    app.command("eval")(eval_adapter)

@@ -13,7 +13,6 @@ from typing import TypeVar
 import typer
 
 from koclaw.cli.common import JsonOption, default_user, print_json, settings_or_exit
-from koclaw.cli.soul import app
 from koclaw.errors import InputError
 from koclaw.retrain.job import Retrainer, settings_zone
 from koclaw.retrain.report import history_line, status_text
@@ -42,7 +41,6 @@ def _with_retrainer(work: Callable[[Retrainer], T], *, verbose: bool = False) ->
         runs.close()
 
 
-@app.command("retrain")
 def retrain(
     when: str = typer.Option("now", "--at", help="now, 03:00, 'tomorrow 2am' or an ISO time"),
     cron: str | None = typer.Option(None, "--cron", help="repeat on a cron schedule, e.g. '0 3 * * 0'"),
@@ -79,7 +77,6 @@ def retrain(
     )
 
 
-@app.command("retrain-status")
 def retrain_status(as_json: bool = JsonOption) -> None:
     """The scheduled or running retrain (stage, time so far) and the last few."""
 
@@ -96,7 +93,6 @@ def retrain_status(as_json: bool = JsonOption) -> None:
     typer.echo(text)
 
 
-@app.command("retrain-cancel")
 def retrain_cancel(by: str = typer.Option(None, "--by", help="who cancels (default: your login)")) -> None:
     """Cancel the scheduled retrain, or stop the running one before it promotes anything."""
     run = _with_retrainer(lambda r: r.cancel(f"cli:{by or default_user()}"))
@@ -106,7 +102,6 @@ def retrain_cancel(by: str = typer.Option(None, "--by", help="who cancels (defau
     )
 
 
-@app.command("retrain-history")
 def retrain_history(n: int = typer.Option(10, "-n", min=1), as_json: bool = JsonOption) -> None:
     """Past and current retrains, newest first (`--json` includes each stage's summary and the report)."""
     runs = _with_retrainer(lambda r: r.history(n))
@@ -117,3 +112,11 @@ def retrain_history(n: int = typer.Option(10, "-n", min=1), as_json: bool = Json
         typer.echo("No retrain yet. Schedule one with: koclaw soul retrain (add --wait to run it here)")
     for run in runs:
         typer.echo(history_line(run) if run.open is None else f"#{run.id} {run.status} ({run.stage})")
+
+
+def register(app: typer.Typer) -> None:
+    """Adds these commands to `koclaw soul` (called by `koclaw.cli`)."""
+    app.command("retrain")(retrain)
+    app.command("retrain-status")(retrain_status)
+    app.command("retrain-cancel")(retrain_cancel)
+    app.command("retrain-history")(retrain_history)

@@ -12,11 +12,9 @@ import typer
 
 from finetune.vllm_cmd import DEFAULT_BASE, adapter_warnings, build
 from koclaw.cli.common import settings_or_exit
-from koclaw.cli.soul import app
 from memory.soul import Adapter, SoulRegistry
 
 
-@app.command("serve-cmd")
 def serve_cmd(
     base: str = typer.Option(DEFAULT_BASE, "--base", help="the base model every adapter was trained on"),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
@@ -51,3 +49,8 @@ def served_order(registry: SoulRegistry) -> list[Adapter]:
     active = registry.active()
     adapters = registry.adapters()
     return sorted(adapters, key=lambda a: a.name != active)
+
+
+def register(app: typer.Typer) -> None:
+    """Adds these commands to `koclaw soul` (called by `koclaw.cli`)."""
+    app.command("serve-cmd")(serve_cmd)

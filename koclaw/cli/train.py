@@ -12,7 +12,6 @@ from pathlib import Path
 import typer
 
 from koclaw.cli.common import JsonOption, print_json
-from koclaw.cli.finetune import app
 from koclaw.errors import InputError
 
 
@@ -27,7 +26,6 @@ def _need_training_stack() -> None:
         )
 
 
-@app.command("train")
 def train(
     tiny: bool = typer.Option(
         False, "--tiny", help="the offline tiny model on the bundled seed conversations"
@@ -73,7 +71,6 @@ def train(
     typer.echo(f"Loss curve: {adapter / 'loss.png'}")
 
 
-@app.command("check-adapter")
 def check_adapter(
     adapter: Path = typer.Argument(..., help="a PEFT adapter folder"),
     convert: Path | None = typer.Option(None, "--convert", help="write a copy renamed for vLLM here"),
@@ -102,3 +99,9 @@ def check_adapter(
             )
     if not reports[-1].ok:
         raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Adds these commands to `koclaw finetune` (called by `koclaw.cli`)."""
+    app.command("train")(train)
+    app.command("check-adapter")(check_adapter)

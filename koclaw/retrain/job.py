@@ -40,7 +40,7 @@ from koclaw.retrain import stages
 from koclaw.retrain.report import report_text
 from koclaw.retrain.runs import CANCELLABLE_STAGES, STAGES, Busy, Run, RunStore, owner_alive
 from koclaw.scheduler import Scheduler
-from koclaw.when import FORMS, parse_when
+from koclaw.when import FORMS, parse_when, utc_now
 from memory.db import utc_iso
 from memory.soul import SoulRegistry
 
@@ -54,10 +54,6 @@ DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # APScheduler 3 counts
 WHEN_FORMS = f"'now', a time ({FORMS}) or a cron expression like '0 3 * * 0' (Sundays 03:00)"
 
 StageHook = Callable[[Run, str, str], None]  # (run, stage, "start" | "end"): progress, and crash tests
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def parse_schedule(text: str, now: datetime, zone: tzinfo) -> tuple[datetime, str | None]:

@@ -22,17 +22,22 @@ def default_tools(*extra: AnyTool) -> ToolRegistry:
     return ToolRegistry([*builtin_tools(), *extra])
 
 
+def served_tools() -> list[type[AnyTool]]:
+    """The tools `koclaw run` registers (`koclaw.app`), in its order; their arguments are listed, without
+    the tools' own imports, in :data:`koclaw.tools.args.SERVED` (a test keeps the two equal)."""
+    from koclaw.tools.memory import MemoryForget, MemorySave, MemorySearch
+    from koclaw.tools.reminders import CancelReminder, ListReminders, SetReminder
+
+    return [CurrentTime, MemorySave, MemorySearch, MemoryForget, SetReminder, ListReminders, CancelReminder]
+
+
 def served_specs() -> list[dict[str, Any]]:
-    """The tools `koclaw run` registers (`koclaw.app`), in its order, as the model is taught them.
+    """The served tools as the model is taught them.
 
     Why here: the Soul is trained on the runtime's own prompt (:mod:`finetune.render`), Tools section
     included, and a test keeps this list equal to the served agent's.
     """
-    from koclaw.tools.memory import MemoryForget, MemorySave, MemorySearch
-    from koclaw.tools.reminders import CancelReminder, ListReminders, SetReminder
-
-    served = (CurrentTime, MemorySave, MemorySearch, MemoryForget, SetReminder, ListReminders, CancelReminder)
-    return [tool.spec() for tool in served]
+    return [tool.spec() for tool in served_tools()]
 
 
-__all__ = ["builtin_tools", "default_tools", "served_specs"]
+__all__ = ["builtin_tools", "default_tools", "served_specs", "served_tools"]

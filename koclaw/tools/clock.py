@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from koclaw.llm.tools import Tool, ToolContext, tool_error
-
-
-class CurrentTimeArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    timezone: str | None = Field(
-        None, description="IANA time zone, e.g. Asia/Tokyo; leave out for Sensei's local time"
-    )
+from koclaw.tools.args import CurrentTimeArgs
 
 
 class CurrentTime(Tool[CurrentTimeArgs]):

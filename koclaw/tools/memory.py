@@ -8,34 +8,10 @@ from __future__ import annotations
 
 import json
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from koclaw.errors import KoclawError
 from koclaw.llm.tools import Tool, ToolContext, tool_error
+from koclaw.tools.args import MemoryForgetArgs, MemorySaveArgs, MemorySearchArgs
 from memory.consolidation import MemoryRunner
-
-
-class MemorySaveArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    fact: str = Field(
-        min_length=1, max_length=500, description="one short statement about Sensei, in their words' language"
-    )
-    importance: int = Field(3, ge=1, le=5, description="5 = must never be forgotten, 1 = trivia")
-    category: str = Field("general", max_length=40, description="e.g. preference, plan, person, health, work")
-
-
-class MemorySearchArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    query: str = Field(min_length=1, max_length=500, description="what to look for, any language")
-    k: int = Field(5, ge=1, le=20, description="how many memories")
-
-
-class MemoryForgetArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    target: str = Field(min_length=1, max_length=500, description="a memory id, or text the memories contain")
 
 
 class _MemoryTool:

@@ -11,30 +11,11 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from koclaw.errors import InputError
 from koclaw.llm.tools import NoArgs, Tool, ToolContext, tool_error
 from koclaw.reminders import Reminder, Reminders
-from koclaw.when import FORMS, parse_when
-
-
-class SetReminderArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    text: str = Field(min_length=1, max_length=500, description="what to remind Sensei of, in their language")
-    when: str = Field(
-        min_length=1,
-        max_length=100,
-        description=f"when: {FORMS}; prefer ISO in Sensei's local time",
-    )
-    timezone: str | None = Field(None, description="IANA zone of `when`, e.g. Asia/Tokyo; default Sensei's")
-
-
-class CancelReminderArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: int = Field(ge=1, description="the reminder's id from list_reminders")
+from koclaw.tools.args import CancelReminderArgs, SetReminderArgs
+from koclaw.when import parse_when
 
 
 def zone_named(name: str) -> tzinfo:

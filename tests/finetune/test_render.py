@@ -19,7 +19,8 @@ from koclaw.agent import Inbound
 from koclaw.app import App, open_app
 from koclaw.config import load_settings
 from koclaw.events import Event
-from koclaw.tools import served_specs
+from koclaw.tools import served_specs, served_tools
+from koclaw.tools.args import SERVED
 from memory import working
 from tests.fakes.openai_server import FakeOpenAIServer, Reply
 
@@ -164,3 +165,8 @@ def test_the_settings_profile_renders_every_turn_note() -> None:
     (sample,) = turn_samples(chat, "runtime", captain)
     assert "and address them as Captain.\n\nHi" in sample.messages[-1]["content"]  # the `# Now` note
     assert samples_of([chat, chat], "runtime", captain) == [sample, sample]
+
+
+def test_the_argument_catalogue_is_the_served_tools_own() -> None:
+    """Training data is validated against `SERVED` without importing the tools (the scheduler, the stores)."""
+    assert [(tool.name, tool.Args) for tool in served_tools()] == list(SERVED.items())

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from koclaw.config import load_settings
 from koclaw.errors import StorageError
+from koclaw.identity_stores import link
 from memory.long_term import LongTermMemory
 from tests.memory.test_long_term import EMBEDDER
 
@@ -83,3 +85,19 @@ def test_an_unreachable_server_is_a_clear_storage_error(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{_free_port()}"
     with pytest.raises(StorageError, match=url.split("//")[1]):
         LongTermMemory(tmp_path / "lt", EMBEDDER, chroma_url=url)
+
+
+def test_a_link_moves_a_persons_vectors_on_the_server(
+    koclaw_home: Path, chroma_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KOCLAW_MEMORY__CHROMA_URL", chroma_url)
+    koclaw_home.mkdir(parents=True)
+    mem = LongTermMemory(koclaw_home, EMBEDDER, chroma_url=chroma_url)
+    episode = mem.add_episode("telegram:31", "My cat Mochi sleeps on the keyboard.", speaker="user")
+    mem.close()
+
+    assert link(load_settings(), "telegram:31", "cli:srv-carol", by="test")["moved"]["vectors"] >= 1
+    mem = LongTermMemory(koclaw_home, EMBEDDER, chroma_url=chroma_url)
+    assert mem.index.ids("episodes", "telegram:31") == set()
+    assert mem.index.ids("episodes", "cli:srv-carol") == {episode}
+    assert mem.recall("cli:srv-carol", "What is my cat called?", k=1)[0].id == episode
