@@ -422,7 +422,7 @@ def _greetings(p: Profile, ours: bool) -> list[str]:
 
 
 def _seed_examples() -> str:
-    from finetune.prompts import load_seeds  # lazy: finetune is not a runtime dependency
+    from character.conversation import load_seeds
 
     seeds = {s.id: s for s in load_seeds()}
     blocks = []

@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from character.conversation import Conversation, MemoryNote, Message
 from finetune.render import Setting, TurnSample, turn_samples
-from finetune.schema import Conversation, MemoryNote, Message
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerFast
@@ -144,7 +144,7 @@ def _memories(rng: random.Random, pairs: Sequence[tuple[str, str]]) -> list[Memo
 def _short_seeds() -> Iterator[Conversation]:
     """The seed conversations with thinking and tool rounds dropped and each reply cut to its first
     sentences (mixed-language seeds are left out: their address rule is too subtle for a tiny model)."""
-    from finetune.prompts import load_seeds
+    from character.conversation import load_seeds
     from finetune.validate import split_think
 
     for conversation in load_seeds():

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from character import analyse_language
+from character.conversation import Conversation, MemoryNote, load_seeds
 from finetune.dataset import write_lines_atomic
 from finetune.plan import Job
 from finetune.prompts import (
@@ -40,7 +41,6 @@ from finetune.prompts import (
     SenseiTurn,
     TeacherOutputError,
     assemble,
-    load_seeds,
     parse_output,
     phase1_messages,
     phase2_messages,
@@ -48,7 +48,6 @@ from finetune.prompts import (
     profile_text,
 )
 from finetune.recipes import RECIPES
-from finetune.schema import Conversation, MemoryNote
 from finetune.teacher import Teacher, TeacherError, TeacherTruncated, TeacherUnusable
 from finetune.validate import MIN_CHECKED_CHARS, split_think, validate
 

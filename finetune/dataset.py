@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from finetune.schema import Conversation
+from character.conversation import Conversation
 from finetune.validate import Problem, Verdict, validate_data
 from koclaw.errors import InputError
 

@@ -30,7 +30,7 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from finetune.schema import Conversation
+    from character.conversation import Conversation
 
 SHINGLE = 5
 NUM_PERM = 64

@@ -20,9 +20,9 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from character import BaseLang, analyse_language
+from character.conversation import Conversation, MemoryNote
 from finetune.metrics import invalid_file, load_yaml
 from finetune.render import Setting, SystemMode, TurnSample, samples_of, setting_for, turn_samples
-from finetune.schema import Conversation, MemoryNote
 from finetune.validate import tool_argument_models
 from koclaw.errors import InputError
 

@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from character.conversation import Conversation
 from finetune.dataset import Record, write_lines_atomic
 from finetune.render import END, Setting, TurnSample, samples_of, setting_for
 from finetune.render import SystemMode as RenderMode
-from finetune.schema import Conversation
 
 Format = Literal["trl", "sharegpt", "both"]
 SystemMode = Literal["runtime", "persona", "none"]

@@ -11,7 +11,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
-from finetune.schema import Language, Scenario
+from character.conversation import Language, Scenario
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,14 @@ import random
 import re
 from datetime import datetime
 from importlib import resources
-from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from character.conversation import Conversation, MemoryNote, Message, ToolCallSpec
 from character.profile import BUNDLED_PROFILE
 from finetune.plan import Job
-from finetune.schema import Conversation, MemoryNote, Message, ToolCallSpec
 from memory.working import MemoryRecord, render_memories
-
-SEED_DIR = Path(str(resources.files("character").joinpath("seeds")))
 
 SCENARIOS = {
     "daily": "everyday life: meals, errands, weather, plans for the day, small talk",
@@ -93,15 +90,6 @@ class Phase2(_Out):
 
 def profile_text() -> str:
     return resources.files("character").joinpath(BUNDLED_PROFILE).read_text(encoding="utf-8")
-
-
-def load_seeds(directory: Path = SEED_DIR) -> list[Conversation]:
-    seeds: list[Conversation] = []
-    for path in sorted(directory.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").split("\n"):
-            if line.strip():
-                seeds.append(Conversation.model_validate_json(line))
-    return seeds
 
 
 def pick_examples(seeds: list[Conversation], job: Job, k: int = 2) -> list[Conversation]:

@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from character.conversation import Conversation, Scenario
 from finetune.plan import Job, PlanSettings, make_plan
-from finetune.schema import Conversation, Scenario
 from finetune.validate import ADDRESS, split_think
 
 _SOUL_WORDS = re.compile(r"(?i)\bsoul\b|LoRA|weights|权重|重み|ソウル|灵魂")

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 
 from character import BaseLang, Profile, analyse_language, load_profile, render_persona, render_turn_note
-from finetune.schema import Conversation, Message
+from character.conversation import Conversation, Message
 from finetune.validate import split_think
 from memory import working
 

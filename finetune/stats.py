@@ -18,8 +18,8 @@ from typing import Any
 
 from rich.table import Table
 
+from character.conversation import Conversation
 from finetune.dataset import Record, write_bytes_atomic
-from finetune.schema import Conversation
 from finetune.targets import Targets
 from finetune.validate import split_think
 from memory.tokens import estimate_tokens

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from finetune.schema import LANGUAGES, SCENARIOS
+from character.conversation import LANGUAGES, SCENARIOS
 from koclaw.errors import InputError
 
 DEFAULT_LANGUAGES: dict[str, float] = {"zh": 41, "ja": 34, "en": 20, "mixed": 5}

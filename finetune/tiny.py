@@ -157,7 +157,7 @@ Progress = Callable[[str], None]
 
 def corpus_texts() -> list[str]:
     """The project's own trilingual text: the character profile, the small talk, every seed conversation."""
-    from finetune.prompts import load_seeds
+    from character.conversation import load_seeds
 
     package = resources.files("character")
     texts = [

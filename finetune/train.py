@@ -50,9 +50,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from character.conversation import Conversation
 from finetune.hf import TINY, Dtype
 from finetune.render import SystemMode, TurnSample, samples_of
-from finetune.schema import Conversation
 from koclaw.errors import InputError
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def seed_files() -> list[Path]:
-    from finetune.prompts import SEED_DIR
+    from character.conversation import SEED_DIR
 
     return sorted(SEED_DIR.glob("*.jsonl"))
 

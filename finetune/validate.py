@@ -3,7 +3,7 @@
 Each check returns :class:`Problem` s with a stable `code` (what `stats` and the rejects file count)
 and a `detail` a person can act on. Codes:
 
-- ``schema``     the JSON does not fit :mod:`finetune.schema`
+- ``schema``     the JSON does not fit :mod:`character.conversation`
 - ``encoding``   mojibake (ftfy's detector, UTF-8 read as Latin-1/cp1252 or Shift-JIS/GBK/Big5, runs of
                  3+ '?' where characters were lost), U+FFFD, control chars
 - ``script``     letters from a script none of her languages use (Hangul, Cyrillic, Thai, ...)
@@ -36,7 +36,7 @@ import ftfy.badness
 from pydantic import BaseModel, ValidationError
 
 from character import BaseLang, analyse_language
-from finetune.schema import Conversation, Message
+from character.conversation import Conversation, Message
 
 MAX_REPLY_CHARS = 1200
 MAX_MESSAGES = 40

@@ -86,15 +86,14 @@ def compute_means(base: Embedder, texts: Mapping[str, list[str]]) -> dict[str, d
 
 def seed_texts() -> dict[str, list[str]]:
     """Every visible line of the bundled seed conversations, by dominant language."""
-    from importlib import resources
+    from character.conversation import load_seeds
 
     texts: dict[str, list[str]] = {"zh": [], "ja": [], "en": []}
-    for path in sorted(Path(str(resources.files("character").joinpath("seeds"))).glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            for message in json.loads(line)["messages"] if line.strip() else []:
-                text = str(message.get("content") or "").split("</think>")[-1].strip()
-                if message["role"] in ("user", "assistant") and text:
-                    texts[analyse_language(text).dominant].append(text)
+    for conversation in load_seeds():
+        for message in conversation.messages:
+            text = (message.content or "").split("</think>")[-1].strip()
+            if message.role in ("user", "assistant") and text:
+                texts[analyse_language(text).dominant].append(text)
     return texts
 
 

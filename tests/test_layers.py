@@ -38,7 +38,6 @@ KNOWN = {
     ("finetune/hf.py", "memory.soul"),
     ("finetune/render.py", "memory"),
     ("finetune/render.py", "memory.session"),
-    ("character/card.py", "finetune.prompts"),
 }
 LONGEST = 700
 KNOWN_LONG = {"channels/telegram.py"}  # its chat commands move to koclaw/commands.py (Step 12)

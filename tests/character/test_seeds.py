@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from finetune.prompts import SEED_DIR, load_seeds
-from finetune.schema import LANGUAGES, SCENARIOS
+from character.conversation import LANGUAGES, SCENARIOS, SEED_DIR, load_seeds
 from finetune.validate import split_think, validate
 
 

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from character.conversation import load_seeds
 from character.language import detect_language
-from finetune.prompts import load_seeds
 from finetune.validate import ADDRESS, split_think
 from tests.fakes.openai_server import FakeOpenAIServer, Reply
 

@@ -11,9 +11,9 @@ import pytest
 pytest.importorskip("torch", reason="the local extra (torch) is not installed")
 
 from character import analyse_language
+from character.conversation import Conversation, Message
 from finetune import builtin
 from finetune.render import END, turn_samples
-from finetune.schema import Conversation, Message
 from finetune.tiny import ensure_tiny
 
 # None of these is in finetune/data/small_talk.yaml or the seeds.

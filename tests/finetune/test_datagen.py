@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from character.conversation import Conversation
 from finetune.datagen import (
     MEMORY_SHARE,
     Generator,
@@ -24,7 +25,6 @@ from finetune.datagen import (
 )
 from finetune.plan import THINK_SHARE, Job, PlanSettings, make_plan
 from finetune.recipes import RECIPES
-from finetune.schema import Conversation
 from finetune.targets import DEFAULT_LANGUAGES, DEFAULT_SCENARIOS
 from finetune.teacher import Teacher, TeacherSettings
 from finetune.validate import split_think, validate

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from character.conversation import Conversation
 from finetune.dedupe import (
     conversation_text,
     exact_key,
@@ -23,7 +24,6 @@ from finetune.dedupe import (
     rows_per_band,
     signatures,
 )
-from finetune.schema import Conversation
 from tests.finetune.conftest import near_copy
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from character import analyse_language
+from character.conversation import Conversation
 from finetune import metrics
 from finetune.eval_gate import RULE, GateConfig, gate, load_gate
 from finetune.eval_prompts import (
@@ -23,7 +24,6 @@ from finetune.eval_prompts import (
 )
 from finetune.metrics import Sample
 from finetune.render import turn_samples
-from finetune.schema import Conversation
 from koclaw.errors import InputError
 from memory.working import MEMORY_HEADER, NOW_HEADER, SOUL_HEADER, TOOLS_HEADER
 from tests.finetune.conftest import write_jsonl

@@ -13,9 +13,9 @@ import pytest
 torch = pytest.importorskip("torch", reason="training extra not installed")
 pytest.importorskip("peft", reason="training extra not installed")
 
+from character.conversation import Conversation  # noqa: E402
 from finetune import metrics  # noqa: E402
 from finetune.render import turn_samples  # noqa: E402
-from finetune.schema import Conversation  # noqa: E402
 from koclaw.errors import InputError  # noqa: E402
 from tests.conftest import run_koclaw  # noqa: E402
 from tests.finetune.conftest import write_jsonl  # noqa: E402

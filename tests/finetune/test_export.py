@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from character import load_profile, render_persona
+from character.conversation import Conversation
 from finetune.dataset import read_records
 from finetune.dedupe import conversation_text
 from finetune.export import export, heldout_bucket, sharegpt_row, split, trl_row
 from finetune.render import END, Setting, TurnSample, samples_of, turn_samples
-from finetune.schema import Conversation
 from memory import working
 from tests.finetune.conftest import EN, JA, ZH, make, near_copy, with_tool, write_jsonl
 

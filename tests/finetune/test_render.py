@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from character import load_profile
+from character.conversation import Conversation
 from finetune.render import END, Setting, completion, samples_of, turn_samples
-from finetune.schema import Conversation
 from koclaw.agent import Inbound
 from koclaw.app import App, open_app
 from koclaw.config import load_settings

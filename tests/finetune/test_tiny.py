@@ -148,8 +148,8 @@ def test_tool_calls_and_results_render_the_qwen_way(tokenizer: Any) -> None:
 def test_template_renders_every_exported_round(tokenizer: Any) -> None:
     """The trainer renders each exported sample's messages with this template (tool rounds included): each
     must render, ending in the generation prompt its thinking asks for."""
+    from character.conversation import load_seeds
     from finetune.export import trl_row
-    from finetune.prompts import load_seeds
     from finetune.render import TurnSample, samples_of
 
     seeds = load_seeds()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from finetune.schema import SCHEMA_FILE, Conversation, json_schema
+from character.conversation import SCHEMA_FILE, Conversation, json_schema
 from finetune.validate import validate_data, validate_line
 
 _REPLY = "辛苦了，老师！先喝点温水，饭我帮你想好了。"

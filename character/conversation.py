@@ -1,6 +1,9 @@
-"""The conversation format shared by seeds, the generator, the dataset tools and training.
+"""The conversation format (seeds, generator, dataset tools, training) and the seeds' loader.
 
-One conversation per JSONL line. `finetune/conversation.schema.json` is this model's JSON Schema,
+Why in `character/`: the seed conversations are Kokoron's character data (the card importer and the
+tiny model read them too); `finetune/` writes and trains on the same format.
+
+One conversation per JSONL line. `character/conversation.schema.json` is this model's JSON Schema,
 checked in so other tools (and people) can read the format without Python; a test keeps the two equal.
 
 Why thinking lives inline: Qwen3.5 emits ``<think>...</think>`` at the start of an assistant turn, and
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -35,6 +39,7 @@ LANGUAGES: tuple[Language, ...] = get_args(Language)
 SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
 
 SCHEMA_FILE = Path(__file__).with_name("conversation.schema.json")
+SEED_DIR = Path(str(resources.files("character").joinpath("seeds")))
 
 Id = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 
@@ -153,8 +158,18 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
+def load_seeds(directory: Path = SEED_DIR) -> list[Conversation]:
+    """Every seed conversation (`character/seeds/*.jsonl`), file by file."""
+    seeds: list[Conversation] = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").split("\n"):
+            if line.strip():
+                seeds.append(Conversation.model_validate_json(line))
+    return seeds
+
+
 def write_json_schema(path: Path = SCHEMA_FILE) -> None:
-    """Regenerate the checked-in schema: ``python -m finetune.schema``."""
+    """Regenerate the checked-in schema: ``python -m character.conversation``."""
     path.write_text(json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
