@@ -31,6 +31,7 @@ def test_schema_is_migrated_once_and_wal(tmp_path: Path) -> None:
         "m004_training_consent",
         "m005_inbox",
         "m006_episode_outbox",
+        "m007_identity_links",
     ]
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
