@@ -8,7 +8,9 @@ import threading
 from typing import TextIO
 
 from channels.base import Channel
+from koclaw import phrases
 from koclaw.agent import Inbound, TurnResult
+from koclaw.commands import Commands, Scope
 from koclaw.errors import InputError, KoclawError
 from koclaw.events import ErrorEvent, Event, ReasoningDelta, TextDelta
 from koclaw.identities import identity
@@ -17,6 +19,7 @@ from koclaw.runtime import Runtime
 
 CHANNEL = "cli"
 EXIT_WORDS = {"/exit", "/quit"}
+COMMANDS = ("/memory", "/forget", "/reset")  # as on Telegram (koclaw.commands)
 DIM, RESET, CLEAR_LINE = "\x1b[2m", "\x1b[0m", "\r\x1b[K"
 
 
@@ -73,8 +76,10 @@ class TerminalChannel(Channel):
         streaming: bool | None = None,
         out: TextIO | None = None,
         err: TextIO | None = None,
+        commands: Commands | None = None,
     ) -> None:
         self.user = user
+        self.commands = commands
         self.interactive = interactive
         self.streaming = interactive if streaming is None else streaming
         self.out = out or sys.stdout
@@ -94,7 +99,10 @@ class TerminalChannel(Channel):
     async def run(self, runtime: Runtime, stop: asyncio.Event) -> int:
         reader = _LineReader(self.interactive, "You › ")
         if self.interactive:
-            self.err.write(f"{DIM}Chatting with Kokoron as {self.user}. /exit or Ctrl-D to leave.{RESET}\n")
+            self.err.write(
+                f"{DIM}Chatting with Kokoron as {self.user}. /memory, /forget, /reset as on Telegram; "
+                f"/exit or Ctrl-D to leave.{RESET}\n"
+            )
         number, failures = 0, 0
         while not stop.is_set():
             next_line = asyncio.ensure_future(reader.next())
@@ -120,8 +128,28 @@ class TerminalChannel(Channel):
                 if not self.interactive:
                     self._note(number, "empty line skipped")
                 continue
+            if self.commands is not None and text.split()[0] in COMMANDS:
+                self.command(runtime, text)
+                continue
             failures += not await self.send(runtime, text, number)
         return 1 if failures and not self.interactive else 0
+
+    def command(self, runtime: Runtime, text: str) -> None:
+        """/memory, /forget <id or text> (then /forget yes|no), /reset: what Telegram's commands do."""
+        assert self.commands is not None
+        name, _, args = text.strip().partition(" ")
+        args = args.strip()
+        person = runtime.agent.store.resolve_identity(identity(CHANNEL, self.user))
+        scope = Scope(CHANNEL, f"cli:{self.user}", person)
+        lang = phrases.reply_language(args)
+        if name == "/memory":
+            said = self.commands.memory(scope, lang)
+        elif name == "/reset":
+            said = self.commands.reset(scope, lang)
+        else:
+            said = self.commands.forget(scope, args, lang, asker=scope)
+        self.out.write(safe_for_terminal(said) + "\n")
+        self.out.flush()
 
     async def send(self, runtime: Runtime, text: str, number: int = 1) -> bool:
         """One message through the runtime; returns whether Kokoron answered."""

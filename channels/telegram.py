@@ -43,9 +43,10 @@ from telegram.ext import (
 from channels.base import Channel
 from channels.telegram_format import escape, split_text
 from channels.telegram_stream import Pacing, ReplyStream
-from koclaw import admin, soul
+from koclaw import phrases, soul
 from koclaw.agent import Inbound, TurnResult
 from koclaw.checkins import CheckIns, parse_hours
+from koclaw.commands import Commands, Scope
 from koclaw.config import Settings
 from koclaw.delivery import Deliver, Deliveries, DeliveryError
 from koclaw.errors import InputError, KoclawError, ModelError
@@ -224,7 +225,9 @@ class TelegramChannel(Channel):
         self._inflight: set[asyncio.Future[TurnResult]] = set()
         self._draft_ids = itertools.count(1)
         self.forget_confirm_s = forget_confirm_s
-        self._forgets: dict[tuple[int, int], _PendingForget] = {}  # (chat, user) -> awaiting /forget yes
+        self.commands = Commands(
+            store, long_term, clock=lambda: self.clock(), forget_confirm_s=forget_confirm_s
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def run(self, runtime: Runtime, stop: asyncio.Event) -> int:
@@ -329,7 +332,7 @@ class TelegramChannel(Channel):
 
     async def _announce_commands(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         try:
-            await app.bot.set_my_commands([BotCommand(name, text) for name, text in admin.USER_COMMANDS])
+            await app.bot.set_my_commands([BotCommand(name, text) for name, text in phrases.USER_COMMANDS])
         except TelegramError as exc:
             log.warning("could not register the command list with Telegram: %s", exc)
 
@@ -371,7 +374,7 @@ class TelegramChannel(Channel):
             raise ApplicationHandlerStop
         if not self._addressed(message, chat, context.bot):
             raise ApplicationHandlerStop
-        if not admin.may_talk(self.tg.allowed_users, user.id):
+        if not phrases.may_talk(self.tg.allowed_users, user.id):
             await self._refuse(message, chat, user, context.bot)
             raise ApplicationHandlerStop
 
@@ -398,9 +401,9 @@ class TelegramChannel(Channel):
         log.info(
             "refused Telegram user %s in chat %s: not in KOCLAW_TELEGRAM__ALLOWED_USERS", user.id, chat.id
         )
-        lang = admin.reply_language(message.text or message.caption or "", user.language_code)
+        lang = phrases.reply_language(message.text or message.caption or "", user.language_code)
         try:
-            await self._say(bot, message, admin.not_allowed_text(lang, user.id))
+            await self._say(bot, message, phrases.not_allowed_text(lang, user.id))
         except TelegramError as exc:  # not worth the error handler's apology to a stranger
             log.warning("could not send the refusal to chat %s: %s", chat.id, exc)
 
@@ -412,7 +415,7 @@ class TelegramChannel(Channel):
             text = _strip_mention(text, context.bot.username)
         lang = self._language(chat, user, text)
         if not text.strip():
-            await self._say(context.bot, message, admin.called_text(lang))
+            await self._say(context.bot, message, phrases.called_text(lang))
             return
         await self._converse(context.bot, message, self.inbound(chat, user, text), lang)
 
@@ -444,10 +447,10 @@ class TelegramChannel(Channel):
             try:
                 future = self._runtime.submit(inbound, stream.on_event)
             except RuntimeClosed:
-                await stream.finish(admin.restarting_text(lang))
+                await stream.finish(phrases.restarting_text(lang))
                 return
             except TooManyMessages:
-                await stream.finish(admin.slow_down_text(lang))
+                await stream.finish(phrases.slow_down_text(lang))
                 return
             self._inflight.add(future)
             future.add_done_callback(self._inflight.discard)
@@ -458,7 +461,7 @@ class TelegramChannel(Channel):
                 return
             except KoclawError as exc:  # storage trouble and the like: the model had nothing to do with it
                 log.warning("turn in chat %s failed: %s", chat_id, exc)
-                await stream.finish(admin.trouble_text(lang))
+                await stream.finish(phrases.trouble_text(lang))
                 return
             except asyncio.CancelledError:
                 task = asyncio.current_task()
@@ -476,103 +479,61 @@ class TelegramChannel(Channel):
     async def _on_media(self, update: Update, context: Ctx) -> None:
         message, chat, user = _parts(update)
         kind = media_kind(message) or "other"
-        await self._say(context.bot, message, admin.unsupported_media_text(self._language(chat, user), kind))
+        await self._say(
+            context.bot, message, phrases.unsupported_media_text(self._language(chat, user), kind)
+        )
 
     # -- user commands -----------------------------------------------------------------------------
     async def _start(self, update: Update, context: Ctx) -> None:
         message, chat, user = _parts(update)
         lang = self._language(chat, user, _args(message))
-        await self._say(context.bot, message, admin.start_text(lang, admin=self._is_admin(user)))
+        await self._say(context.bot, message, phrases.start_text(lang, admin=self._is_admin(user)))
 
     async def _help(self, update: Update, context: Ctx) -> None:
         message, chat, user = _parts(update)
         lang = self._language(chat, user, _args(message))
-        await self._say(context.bot, message, admin.help_text(lang, admin=self._is_admin(user)))
+        await self._say(context.bot, message, phrases.help_text(lang, admin=self._is_admin(user)))
 
     async def _reset(self, update: Update, context: Ctx) -> None:
         message, chat, user = _parts(update)
-        admin.reset(self.store, CHANNEL, str(chat.id), self._person(chat, user))
-        await self._say(context.bot, message, admin.reset_text(self._language(chat, user, _args(message))))
+        lang = self._language(chat, user, _args(message))
+        await self._say(context.bot, message, self.commands.reset(self._where(chat, user), lang))
 
     async def _memory(self, update: Update, context: Ctx) -> None:
         message, chat, user = _parts(update)
-        scope = self._person(chat, user)
-        summary = admin.session_summary(self.store, CHANNEL, str(chat.id), scope)
-        facts = self.long_term.list(scope, "fact", limit=20) if self.long_term is not None else []
-        ranked = sorted(facts, key=lambda f: (-f.importance, f.timestamp))[:10]
         lang = self._language(chat, user, _args(message))
-        listed = [(f.id, f.timestamp, f.text) for f in ranked]
-        await self._say(context.bot, message, admin.memory_text(lang, summary, listed))
+        await self._say(context.bot, message, self.commands.memory(self._where(chat, user), lang))
 
     async def _forget(self, update: Update, context: Ctx) -> None:
-        """A number forgets that message and its episodes; text forgets one match at once, or shows
-        several and waits for /forget yes, so a short word never wipes unrelated memories."""
+        """/forget <id or text>: see `Commands.forget`; in a group only admins may forget."""
         message, chat, user = _parts(update)
         target = _args(message)
         answer = target.lower()
         lang = self._language(chat, user, "" if target.isdigit() or answer in ("yes", "no") else target)
         if chat.type != ChatType.PRIVATE and not self._is_admin(user):
-            await self._say(context.bot, message, admin.forget_in_group_text(lang))
+            await self._say(context.bot, message, phrases.forget_in_group_text(lang))
             return
-        scope, key = self._person(chat, user), (chat.id, user.id)
-        pending = self._forgets.pop(key, None)  # any new /forget replaces or cancels it
-        if answer in ("yes", "no"):
-            if answer == "no":
-                text = admin.forget_cancelled_text(lang)
-            elif pending is None or pending.scope != scope or self.clock() >= pending.expires:
-                text = admin.forget_nothing_pending_text(lang)
-            else:
-                text = admin.forget_text(lang, self._forget_now(scope, pending.messages, pending.memories))
-            await self._say(context.bot, message, text)
-            return
-        try:
-            messages = self.store.forget_preview(scope, target)
-        except InputError:
-            await self._say(context.bot, message, admin.forget_usage(lang))
-            return
-        if target.isdigit():  # an id, only an id: never a text search in either tier
-            removed = len(self.store.forget_ids(scope, [m.id for m in messages]))
-            if self.long_term is not None:
-                removed += len(self.long_term.forget_message(scope, int(target)))
-            text = admin.forget_text(lang, removed) if removed else admin.forget_unknown_id_text(lang, target)
-            log.info("forgot %d row(s) for %s at the request of user %s", removed, scope, user.id)
-            await self._say(context.bot, message, text)
-            return
-        memories = self.long_term.forget_preview(scope, target) if self.long_term is not None else []
-        messages = sorted(messages, key=lambda m: m.id)  # oldest first, as she shows them
-        said = {str(m.id) for m in messages}  # an episode of a matched message is the same memory
-        items = [m.content for m in messages] + [m.text for m in memories if m.message_id not in said]
-        message_ids, memory_ids = tuple(m.id for m in messages), tuple(m.id for m in memories)
-        if len(items) > 1:
-            expires = self.clock() + self.forget_confirm_s
-            self._forgets[key] = _PendingForget(scope, message_ids, memory_ids, expires)
-            await self._say(context.bot, message, admin.forget_confirm_text(lang, items))
-            return
-        await self._say(
-            context.bot, message, admin.forget_text(lang, self._forget_now(scope, message_ids, memory_ids))
-        )
-
-    def _forget_now(self, scope: str, messages: tuple[int, ...], memories: tuple[str, ...]) -> int:
-        """Delete exactly what was matched (and shown): nothing stored since goes with it."""
-        removed = len(self.store.forget_ids(scope, messages))
-        if self.long_term is not None:
-            removed += len(self.long_term.forget_ids(scope, memories))
-        log.info("forgot %d row(s) for %s", removed, scope)
-        return removed
+        text = self.commands.forget(self._where(chat, user), target, lang, asker=(chat.id, user.id))
+        if target.isdigit():
+            log.info("/forget %s for %s at the request of user %s", target, self._person(chat, user), user.id)
+        await self._say(context.bot, message, text)
 
     async def _unknown_command(self, update: Update, context: Ctx) -> None:
         message, chat, user = _parts(update)
         command = command_of(message)
         name = command[0] if command else (message.text or "?").split()[0].lstrip("/")
-        await self._say(context.bot, message, admin.unknown_command_text(self._language(chat, user), name))
+        await self._say(context.bot, message, phrases.unknown_command_text(self._language(chat, user), name))
 
     # -- admin commands ----------------------------------------------------------------------------
+    def _where(self, chat: Chat, user: User) -> Scope:
+        return Scope(CHANNEL, str(chat.id), self._person(chat, user))
+
     def _person(self, chat: Chat, user: User) -> str:
         """Whose memory a command in this chat reaches: the chat's scope, after the owner's links."""
         return self.store.resolve_identity(_scope(chat, user))
 
     def _is_admin(self, user: User) -> bool:
-        return admin.is_admin(self.tg.admin_users, user.id)
+        return phrases.is_admin(self.tg.admin_users, user.id)
 
     def _admin(self, command: Callable[[Update, Ctx], Awaitable[str]]) -> Handler:
         """Wrap an admin command: others are refused politely and the attempt is logged."""
@@ -588,7 +549,7 @@ class TelegramChannel(Channel):
                     user.id,
                     chat.id,
                 )
-                await self._say(context.bot, message, admin.admin_only_text(self._language(chat, user)))
+                await self._say(context.bot, message, phrases.admin_only_text(self._language(chat, user)))
                 return
             await self._say(context.bot, message, await command(update, context))
 
@@ -601,14 +562,14 @@ class TelegramChannel(Channel):
         if self.retrainer is None:
             return "Retraining is not set up in this process."
         if not when:
-            return admin.RETRAIN_USAGE + "\n\n" + await self._retrain_status(update, context)
+            return phrases.RETRAIN_USAGE + "\n\n" + await self._retrain_status(update, context)
         try:
             run = self.retrainer.schedule(when, f"telegram:{user.id}", channel=CHANNEL, chat_id=str(chat.id))
         except InputError as exc:
             return f"Not scheduled: {exc}"
         self.retrainer.kick()
         due = run.due.astimezone(self.retrainer.zone)
-        return admin.retrain_scheduled_text(run.id, due, self.retrainer.clock(), run.cron)
+        return phrases.retrain_scheduled_text(run.id, due, self.retrainer.clock(), run.cron)
 
     async def _retrain_status(self, update: Update, context: Ctx) -> str:
         if self.retrainer is None:
@@ -624,7 +585,7 @@ class TelegramChannel(Channel):
             run = self.retrainer.cancel(f"telegram:{user.id}")
         except InputError as exc:
             return str(exc)
-        return admin.retrain_cancelled_text(run.id, run.status)
+        return phrases.retrain_cancelled_text(run.id, run.status)
 
     async def _checkin(self, update: Update, context: Ctx) -> None:
         """/checkin on HH:MM-HH:MM [zone] | off | (status): daily check-ins, set in a private chat."""
@@ -632,17 +593,17 @@ class TelegramChannel(Channel):
         lang = self._language(chat, user)
         words = _args(message).split()
         if self.checkins is None or chat.type != ChatType.PRIVATE or words[:1] not in (["on"], ["off"], []):
-            await self._say(context.bot, message, admin.checkin_text(lang, "usage"))
+            await self._say(context.bot, message, phrases.checkin_text(lang, "usage"))
             return
         scope = self._person(chat, user)
 
         def shown(on: dict[str, Any]) -> str:
-            return admin.checkin_text(
+            return phrases.checkin_text(
                 lang, "on", start=on["start"], end=on["end"], zone=on["timezone"], cap=on["daily_cap"]
             )
 
         if words[:1] == ["off"]:
-            text = admin.checkin_text(lang, "off" if self.checkins.disable(scope) else "none")
+            text = phrases.checkin_text(lang, "off" if self.checkins.disable(scope) else "none")
         elif words[:1] == ["on"] and len(words) in (2, 3):
             zone = words[2] if len(words) == 3 else (self.settings.timezone or "UTC")
             try:
@@ -651,12 +612,12 @@ class TelegramChannel(Channel):
                     scope, CHANNEL, str(chat.id), timezone=zone, start=start, end=end, language=lang
                 )
             except InputError as exc:
-                text = f"{exc}\n\n{admin.checkin_text(lang, 'usage')}"
+                text = f"{exc}\n\n{phrases.checkin_text(lang, 'usage')}"
             else:
                 text = shown(dataclasses.asdict(on))
         else:
             current = [c for c in self.checkins.status(scope) if c["enabled"]]
-            none = admin.checkin_text(lang, "none") + "\n" + admin.checkin_text(lang, "usage")
+            none = phrases.checkin_text(lang, "none") + "\n" + phrases.checkin_text(lang, "usage")
             text = shown(current[0]) if current else none
         await self._say(context.bot, message, text)
 
@@ -669,7 +630,7 @@ class TelegramChannel(Channel):
             self.store.set_training_consent(person, answer == "on", by=f"telegram:{user.id}")
         allowed = self.store.training_consent(person)
         await self._say(
-            context.bot, message, admin.training_text(self._language(chat, user), answer, allowed)
+            context.bot, message, phrases.training_text(self._language(chat, user), answer, allowed)
         )
 
     async def _soul(self, update: Update, context: Ctx) -> str:
@@ -688,7 +649,7 @@ class TelegramChannel(Channel):
                 adapter = await soul.rollback(self.soul, model, f"telegram:{user.id}")
                 return f"Rolled back to {adapter.name}: new replies come from it."
             if words not in ([], ["list"]):
-                return admin.SOUL_USAGE
+                return phrases.SOUL_USAGE
         except KoclawError as exc:
             return f"Could not do that: {exc}"
         try:
@@ -700,12 +661,12 @@ class TelegramChannel(Channel):
 
     async def _stats(self, update: Update, context: Ctx) -> str:
         busy = self._runtime.busy if self._runtime is not None else 0
-        return admin.stats_text(self.store.stats(), uptime_s=self.clock() - self._started, busy=busy)
+        return phrases.stats_text(self.store.stats(), uptime_s=self.clock() - self._started, busy=busy)
 
     # -- plumbing ----------------------------------------------------------------------------------
     def _language(self, chat: Chat, user: User, text: str = "") -> str:
         """Her language for a canned line: the text's, else this chat's last, else the client's."""
-        lang = admin.reply_language(text, self._languages.get(chat.id), user.language_code)
+        lang = phrases.reply_language(text, self._languages.get(chat.id), user.language_code)
         if text.strip():
             self._languages[chat.id] = lang
         return lang
@@ -728,24 +689,16 @@ class TelegramChannel(Channel):
         log.error("handling a Telegram update in chat %s failed", chat.id, exc_info=context.error)
         user = update.effective_user
         lang = (
-            self._languages.get(chat.id) or admin.language_hint(user.language_code if user else None) or "en"
+            self._languages.get(chat.id)
+            or phrases.language_hint(user.language_code if user else None)
+            or "en"
         )
         try:
             await context.bot.send_message(
-                chat.id, escape(admin.trouble_text(lang)), parse_mode=ParseMode.HTML
+                chat.id, escape(phrases.trouble_text(lang)), parse_mode=ParseMode.HTML
             )
         except TelegramError as exc:
             log.warning("could not tell chat %s about the failure: %s", chat.id, exc)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _PendingForget:
-    """A broad /forget awaiting /forget yes: the ids shown, so confirming deletes only those."""
-
-    scope: str
-    messages: tuple[int, ...]
-    memories: tuple[str, ...]
-    expires: float  # on the channel's clock
 
 
 def _parts(update: Update) -> tuple[Message, Chat, User]:

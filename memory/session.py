@@ -156,6 +156,17 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+@dataclass(slots=True)
+class SessionSummary:
+    """What the session tier holds for one chat scope."""
+
+    conversations: int = 0
+    messages: int = 0
+    current: int = 0  # messages in the open conversation
+    since: str | None = None  # ISO time of the first conversation
+    recent: list[tuple[int, str]] = field(default_factory=list)  # (id, text) of the newest own messages
+
+
 @dataclass(frozen=True, slots=True)
 class Conversation:
     id: int
@@ -260,6 +271,43 @@ class SessionStore:
                 },
             )
         return self.get_conversation(conv_id)
+
+    def open_conversation(self, channel: str, chat_id: str, user_id: str) -> Conversation | None:
+        """The open conversation of this scope, without starting one (as `conversation` would)."""
+        row = self._one(
+            "SELECT * FROM conversations WHERE channel = ? AND chat_id = ? AND user_id = ? "
+            "AND ended_at IS NULL ORDER BY id DESC LIMIT 1",
+            [channel, chat_id, user_id],
+        )
+        return Conversation(**row) if row is not None else None
+
+    def end_open(self, channel: str, chat_id: str, user_id: str) -> bool:
+        """End the open conversation of this scope (/reset); False when there was none."""
+        conv = self.open_conversation(channel, chat_id, user_id)
+        if conv is not None:
+            self.end_conversation(conv.id)
+        return conv is not None
+
+    def summary_for(self, channel: str, chat_id: str, user_id: str, *, recent: int = 5) -> SessionSummary:
+        """What the session tier holds for one chat scope (/memory): counts, and the newest own messages."""
+        rows = self._all(
+            "SELECT c.id, c.started_at, c.ended_at, COUNT(m.id) AS messages FROM conversations c "
+            "LEFT JOIN messages m ON m.conversation_id = c.id "
+            "WHERE c.channel = ? AND c.chat_id = ? AND c.user_id = ? GROUP BY c.id ORDER BY c.id DESC",
+            [channel, chat_id, user_id],
+        )
+        summary = SessionSummary(conversations=len(rows), messages=sum(int(r["messages"]) for r in rows))
+        if rows:
+            summary.since = min(str(r["started_at"]) for r in rows)
+            summary.current = sum(int(r["messages"]) for r in rows if r["ended_at"] is None)
+        newest = self._all(
+            "SELECT m.id, m.content FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE c.channel = ? AND c.chat_id = ? AND c.user_id = ? AND m.role = 'user' "
+            "ORDER BY m.id DESC LIMIT ?",
+            [channel, chat_id, user_id, recent],
+        )
+        summary.recent = [(int(r["id"]), str(r["content"])) for r in newest]
+        return summary
 
     def end_conversation(self, conversation_id: int) -> None:
         """Close a conversation so the next message starts a fresh one (long-term memory stays)."""

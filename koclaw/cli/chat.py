@@ -12,6 +12,7 @@ from channels.cli import TerminalChannel, decode_line
 from koclaw.app import open_app
 from koclaw.cli.common import default_user, settings_or_exit
 from koclaw.cli.embedded import INSTALL, OFFER, TINY, NotLoaded, local_server, missing_packages
+from koclaw.commands import Commands
 from koclaw.config import Settings
 from koclaw.errors import ModelError, ModelUnavailable
 
@@ -121,7 +122,7 @@ async def _chat(settings: Settings, user: str, interactive: bool) -> int:
             except ModelError as exc:
                 typer.echo(str(exc), err=True)
                 return NO_SERVER if isinstance(exc, ModelUnavailable) else 2
-        channel = TerminalChannel(user, interactive=interactive)
+        channel = TerminalChannel(user, interactive=interactive, commands=Commands(app.store, app.long_term))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 

@@ -20,7 +20,7 @@ from koclaw.inputs import clean_input
 from koclaw.llm.openai_compat import OpenAICompatModel
 from koclaw.soul import TierStatus, tier_lines, tier_status
 from koclaw.terminal import terminal_safe
-from memory.session import Message, SessionStore
+from memory.session import Conversation, Message, SessionStore
 from memory.soul import SoulRegistry
 from memory.working import Context
 
@@ -162,7 +162,10 @@ async def _context(settings: Settings, user: str, message: str, channel: str, ch
     async with open_app(settings, run_jobs=False) as app:
         text = clean_input(message).text
         user = app.store.resolve_identity(user)
-        conv = app.store.conversation(channel, chat, user, user)
+        # Inspecting never starts a conversation: with none open, the context is that of a first message.
+        conv = app.store.open_conversation(channel, chat, user) or Conversation(
+            id=0, channel=channel, chat_id=chat, user_id=user, user_name=user, started_at="", updated_at=""
+        )
         inbound = Inbound(channel, chat, user, text, user_name=user)
         now = datetime.now().astimezone()
         context, _ = await app.agent.context_for(

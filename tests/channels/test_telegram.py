@@ -17,7 +17,7 @@ import pytest
 from channels.telegram import MASK, TelegramChannel, TokenRedactor
 from channels.telegram_format import MAX_MESSAGE, escape, split_text, telegram_length
 from channels.telegram_stream import Pacing
-from koclaw import admin, soul
+from koclaw import phrases, soul
 from koclaw.app import App, open_app
 from koclaw.config import load_settings
 from koclaw.replies import fallback
@@ -332,7 +332,7 @@ def test_admin_commands_are_refused_to_others_and_logged(
     with caplog.at_level(logging.DEBUG):
         assert run_bot(bot_api, body) == 0
 
-    assert bot_api.plain_texts(ALICE) == [admin.admin_only_text("en")]
+    assert bot_api.plain_texts(ALICE) == [phrases.admin_only_text("en")]
     refused = [
         r for r in caplog.records if r.levelno == logging.WARNING and "admin command" in r.getMessage()
     ]
@@ -386,11 +386,11 @@ def test_user_commands_reset_memory_and_forget(
         # both session messages (her reply said it too), their two episodes, and the fact:
         # shown as three memories (an episode goes with its message), deleted once confirmed
         preview = await ask("/forget ramen")
-        assert preview == admin.forget_confirm_text(
+        assert preview == phrases.forget_confirm_text(
             "en", ["I love ramen", "Noted: ramen.", "Alice loves ramen"]
         )
         assert len(bot.app.long_term.list(f"telegram:{ALICE}")) == 3
-        assert await ask("/forget yes") == admin.forget_text("en", 5)
+        assert await ask("/forget yes") == phrases.forget_text("en", 5)
         assert bot.app.long_term.list(f"telegram:{ALICE}") == []
         assert "long-term memory is untouched" in await ask("/reset")
         await ask("hello again")
@@ -442,12 +442,12 @@ def test_forget_by_number_is_a_message_id_never_text(
         phone = lt.save_fact(f"telegram:{ALICE}", "My phone number is 555-0100")
         born = lt.save_fact(f"telegram:{ALICE}", "Alice was born in 1985")
         other = lt.add_episode(f"telegram:{ALICE}", "I have 1 cat and 1 dog", speaker="user")
-        assert await bob("/forget 1") == admin.forget_unknown_id_text("en", "1")  # not Bob's
-        assert await alice("/forget 1") == admin.forget_text("en", 2)  # message 1 and its episode
+        assert await bob("/forget 1") == phrases.forget_unknown_id_text("en", "1")  # not Bob's
+        assert await alice("/forget 1") == phrases.forget_text("en", 2)  # message 1 and its episode
         left = {m.id: m for m in lt.list(f"telegram:{ALICE}", limit=100)}
         assert {phone.id, born.id, other} <= set(left) and len(left) == 4
         assert [m.message_id for m in left.values() if m.message_id] == ["2"]
-        assert await alice("/forget 1") == admin.forget_unknown_id_text("en", "1")  # gone already
+        assert await alice("/forget 1") == phrases.forget_unknown_id_text("en", "1")  # gone already
 
     assert run_bot(bot_api, body) == 0
     _, messages = stored(koclaw_home)
@@ -465,22 +465,22 @@ def test_forget_text_confirms_broad_matches_and_the_request_expires(
         lt.save_fact(f"telegram:{ALICE}", "My phone number is 555-0100")
         lt.save_fact(f"telegram:{ALICE}", "Alice's phone is a red Pixel")
         keep = lt.save_fact(f"telegram:{ALICE}", "Alice likes sushi on Fridays")
-        shown = admin.forget_confirm_text(
+        shown = phrases.forget_confirm_text(
             "en", ["My phone number is 555-0100", "Alice's phone is a red Pixel"]
         )
         assert await alice("/forget phone") == shown
         assert lt.count(f"telegram:{ALICE}") == 3  # nothing goes before the confirmation
-        assert await alice("/forget no") == admin.forget_cancelled_text("en")
-        assert await alice("/forget yes") == admin.forget_nothing_pending_text("en")
+        assert await alice("/forget no") == phrases.forget_cancelled_text("en")
+        assert await alice("/forget yes") == phrases.forget_nothing_pending_text("en")
         assert lt.count(f"telegram:{ALICE}") == 3
         assert await alice("/forget phone") == shown
         clock.now += bot.channel.forget_confirm_s + 1  # too late
-        assert await alice("/forget yes") == admin.forget_nothing_pending_text("en")
+        assert await alice("/forget yes") == phrases.forget_nothing_pending_text("en")
         assert lt.count(f"telegram:{ALICE}") == 3
         assert await alice("/forget phone") == shown
-        assert await alice("/forget yes") == admin.forget_text("en", 2)
+        assert await alice("/forget yes") == phrases.forget_text("en", 2)
         assert [m.id for m in lt.list(f"telegram:{ALICE}")] == [keep.id]
-        assert await alice("/forget sushi") == admin.forget_text("en", 1)  # one match: at once
+        assert await alice("/forget sushi") == phrases.forget_text("en", 1)  # one match: at once
         assert lt.count(f"telegram:{ALICE}") == 0
 
     assert run_bot(bot_api, body, clock=clock) == 0
@@ -499,8 +499,8 @@ def test_replies_to_commands_follow_the_chat_language(server: FakeOpenAIServer, 
         await bot.messages(BOB, 1)
 
     assert run_bot(bot_api, body) == 0
-    assert bot_api.plain_texts(ALICE)[-1] == admin.help_text("zh")
-    assert bot_api.plain_texts(BOB)[-1] == admin.help_text("ja")
+    assert bot_api.plain_texts(ALICE)[-1] == phrases.help_text("zh")
+    assert bot_api.plain_texts(BOB)[-1] == phrases.help_text("ja")
 
 
 def test_media_without_caption_gets_a_short_reply_and_a_caption_is_text(
@@ -519,8 +519,8 @@ def test_media_without_caption_gets_a_short_reply_and_a_caption_is_text(
     assert run_bot(bot_api, body) == 0
     texts = bot_api.plain_texts(ALICE)
     assert texts[:2] == [
-        admin.unsupported_media_text("en", "photo"),
-        admin.unsupported_media_text("en", "sticker"),
+        phrases.unsupported_media_text("en", "photo"),
+        phrases.unsupported_media_text("en", "sticker"),
     ]
     assert len(server.received) == 1
     assert "What do you think of my cat?" in server.received[0].body["messages"][-1]["content"]
@@ -554,7 +554,7 @@ def test_a_person_sending_too_fast_is_told_in_her_voice_and_nothing_is_taken(
         bot_api.push_message(ALICE, ALICE, "Hello!")
         await bot.said(ALICE, "Hello, Sensei!")
         bot_api.push_message(ALICE, ALICE, "Hello again!")
-        await bot.said(ALICE, admin.slow_down_text("en"))
+        await bot.said(ALICE, phrases.slow_down_text("en"))
 
     assert run_bot(bot_api, body) == 0
     _, messages = stored(koclaw_home)
@@ -605,7 +605,7 @@ def test_a_crashing_update_is_apologised_for_and_the_others_go_on(
 
     async def body(bot: Bot) -> None:
         bot_api.push_message(ALICE, ALICE, "boom")
-        await bot.said(ALICE, admin.trouble_text("en"))
+        await bot.said(ALICE, phrases.trouble_text("en"))
         bot_api.push_message(BOB, BOB, "hi")
         await bot.said(BOB, "Hello Bob.")
         bot_api.push_message(ALICE, ALICE, "hello")
@@ -732,18 +732,18 @@ def test_no_token_means_no_channel(bot_api: FakeBotAPI, caplog: pytest.LogCaptur
 
 # -- channel-independent pieces ----------------------------------------------------------------------
 def test_admin_helpers() -> None:
-    assert admin.may_talk([1], 1) and not admin.may_talk([1], 2) and not admin.may_talk([], 1)
-    assert admin.is_admin([2], 2) and not admin.is_admin([], 2)
-    assert admin.reply_language("", "zh-hans") == "zh" and admin.reply_language("", None, "ja") == "ja"
-    assert admin.reply_language("hello there", "ja") == "en"
-    assert admin.reply_language("", "de") == "en"
-    stats = admin.stats_text(
+    assert phrases.may_talk([1], 1) and not phrases.may_talk([1], 2) and not phrases.may_talk([], 1)
+    assert phrases.is_admin([2], 2) and not phrases.is_admin([], 2)
+    assert phrases.reply_language("", "zh-hans") == "zh" and phrases.reply_language("", None, "ja") == "ja"
+    assert phrases.reply_language("hello there", "ja") == "en"
+    assert phrases.reply_language("", "de") == "en"
+    stats = phrases.stats_text(
         {"conversations": 3, "users": 2, "messages": 10, "failed_replies": 1, "first_token_ms_p50": 412.4},
         uptime_s=3723,
         busy=1,
     )
     assert "uptime: 1h 02m 03s" in stats and "412 ms" in stats and "busy now: 1" in stats
-    assert "no replies measured" in admin.stats_text({}, uptime_s=0, busy=0)
+    assert "no replies measured" in phrases.stats_text({}, uptime_s=0, busy=0)
 
 
 def test_admin_activates_and_rolls_back_a_soul(

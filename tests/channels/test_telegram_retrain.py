@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from koclaw import admin
+from koclaw import phrases
 from tests.channels.test_telegram import ADMIN, ALICE, BOB, Bot, FakeBotAPI, bot_api, run_bot
 from tests.fakes.openai_server import FakeOpenAIServer
 
@@ -53,25 +53,25 @@ def test_retrain_commands_consent_and_checkins(
         await bot_api.wait_for(lambda: bot.app.retrainer.store.get(2).report_sent == 1, what="report_sent")
 
         bot_api.push_message(ALICE, ALICE, "/retrain now")
-        await bot.said(ALICE, admin.admin_only_text("en"))
+        await bot.said(ALICE, phrases.admin_only_text("en"))
         bot_api.push_message(ALICE, ALICE, "/training")
-        await bot.said(ALICE, admin.training_text("en", "", False))
+        await bot.said(ALICE, phrases.training_text("en", "", False))
         bot_api.push_message(ALICE, ALICE, "/training on")
-        await bot.said(ALICE, admin.training_text("en", "on", True))
+        await bot.said(ALICE, phrases.training_text("en", "on", True))
         assert bot.app.store.training_consent(f"telegram:{ALICE}") and not bot.app.store.training_consent(
             f"telegram:{BOB}"
         )
 
         bot_api.push_message(BOB, BOB, "/checkin on 22:00-02:00 Asia/Tokyo")
-        on = admin.checkin_text("en", "on", start="22:00", end="02:00", zone="Asia/Tokyo", cap=2)
+        on = phrases.checkin_text("en", "on", start="22:00", end="02:00", zone="Asia/Tokyo", cap=2)
         await bot.said(BOB, on)
         bot_api.push_message(BOB, BOB, "/checkin")
         await bot.said(BOB, on, count=2)
         bot_api.push_message(BOB, BOB, "/checkin on 25:00-02:00")
         await bot_api.wait_for(lambda: len(bot_api.sent(BOB)) >= 3, what="the refusal")
-        assert admin.checkin_text("en", "usage") in bot_api.plain_texts(BOB)[-1]
+        assert phrases.checkin_text("en", "usage") in bot_api.plain_texts(BOB)[-1]
         bot_api.push_message(BOB, BOB, "/checkin off")
-        await bot.said(BOB, admin.checkin_text("en", "off"))
+        await bot.said(BOB, phrases.checkin_text("en", "off"))
         assert not [s for s in bot.app.checkins.status(f"telegram:{BOB}") if s["enabled"]]
 
     assert run_bot(bot_api, body) == 0

@@ -271,3 +271,22 @@ def test_run_serves_the_http_channel_until_sigterm(
         ("user", "I'm home"),
         ("assistant", "Welcome back, Sensei."),
     ]
+
+
+def test_the_terminal_chat_offers_telegrams_memory_commands(server: FakeOpenAIServer) -> None:
+    server.add(
+        Reply(chunks=["a cat!</think>", "Mochi is a lovely name, Sensei."]),
+        Reply(chunks=["hi</think>", "Hello again, Sensei."]),
+    )
+    lines = "My cat is called Mochi\n/memory\n/forget 1\n/memory\n/reset\nhello\n"
+    out = run_koclaw("chat", "--user", "kai", stdin=lines.encode())
+    assert out.returncode == 0, out.stderr
+    said = out.stdout.splitlines()
+    assert said[0] == "Mochi is a lovely name, Sensei."
+    assert "Session memory: 2 messages" in out.stdout and "#1 My cat is called Mochi" in said
+    assert any(line.startswith("Done, Sensei: I forgot") for line in said)  # the message (and its episode)
+    assert "Session memory: 1 messages" in out.stdout and said.count("#1 My cat is called Mochi") == 1
+    assert said[-1] == "Hello again, Sensei."
+    assert len(server.chat_requests) == 2  # the commands never reach the model
+    listed = json.loads(run_koclaw("memory", "session", "list", "--json").stdout)
+    assert [(c["user_id"], c["ended_at"] is None) for c in listed] == [("cli:kai", True), ("cli:kai", False)]

@@ -100,6 +100,9 @@ def test_memory_working_shows_the_next_context_with_tokens(server: FakeOpenAISer
     assert len(server.chat_requests) == 1  # showing the context calls no model
     text = run_koclaw("memory", "working", "--user", "kai", "hello").stdout
     assert "total" in text and "── system ──" in text
+    assert run_koclaw("memory", "working", "--user", "newcomer", "hello").returncode == 0
+    listed = json.loads(run_koclaw("memory", "session", "list", "--json").stdout)
+    assert [c["user_id"] for c in listed] == ["cli:kai"]  # inspecting starts no conversation
 
 
 @pytest.mark.slow

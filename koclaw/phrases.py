@@ -1,19 +1,18 @@
-"""Chat commands, shared by every channel: who may use them and what Kokoron says.
+"""Everything Kokoron says that is not model output, and who may use the chat commands.
 
-Channels parse commands their own way (Telegram's `/cmd@bot`, a terminal's `/cmd`) and send
-these texts; nothing here knows about a transport. User-facing lines come in zh/ja/en, in
-Kokoron's voice; admin replies are plain English, as operators read logs in English.
+Channels and `koclaw.commands` send these texts; nothing here knows about a transport. User-facing
+lines come in zh/ja/en, in Kokoron's voice; admin replies are plain English, as operators read logs
+in English.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from character import BaseLang, analyse_language
-from memory.session import SessionStore
+from memory.session import SessionSummary
 
 Lines = dict[str, str]  # language -> line; "en" is always present
 _LANGS: dict[str, BaseLang] = {"zh": "zh", "ja": "ja", "en": "en"}
@@ -137,55 +136,6 @@ _RESET: Lines = {
 
 def reset_text(lang: str) -> str:
     return _pick(_RESET, lang)
-
-
-def open_conversation_id(store: SessionStore, channel: str, chat_id: str, user_id: str) -> int | None:
-    """The open conversation of this scope, without starting one (as `store.conversation` would)."""
-    for row in store.list_conversations(limit=1000, user_id=user_id):
-        if row["channel"] == channel and row["chat_id"] == chat_id and row["ended_at"] is None:
-            return int(row["id"])
-    return None
-
-
-def reset(store: SessionStore, channel: str, chat_id: str, user_id: str) -> bool:
-    """End the open conversation of this scope; False when there was none."""
-    conv_id = open_conversation_id(store, channel, chat_id, user_id)
-    if conv_id is None:
-        return False
-    store.end_conversation(conv_id)
-    return True
-
-
-@dataclass(slots=True)
-class SessionSummary:
-    """What the session tier holds for one chat scope."""
-
-    conversations: int = 0
-    messages: int = 0
-    current: int = 0  # messages in the open conversation
-    since: str | None = None  # ISO time of the first conversation
-    recent: list[tuple[int, str]] = field(default_factory=list)  # (id, text) of the newest own messages
-
-
-def session_summary(
-    store: SessionStore, channel: str, chat_id: str, user_id: str, *, recent: int = 5
-) -> SessionSummary:
-    rows = [
-        r
-        for r in store.list_conversations(limit=1000, user_id=user_id)
-        if r["channel"] == channel and r["chat_id"] == chat_id
-    ]
-    summary = SessionSummary(conversations=len(rows), messages=sum(int(r["messages"]) for r in rows))
-    if rows:
-        summary.since = min(str(r["started_at"]) for r in rows)
-        summary.current = sum(int(r["messages"]) for r in rows if r["ended_at"] is None)
-    for row in rows:  # newest conversation first
-        for message in reversed(store.messages(int(row["id"]), limit=50)):
-            if message.role == "user" and len(summary.recent) < recent:
-                summary.recent.append((message.id, message.content))
-        if len(summary.recent) >= recent:
-            break
-    return summary
 
 
 def _when(iso: str | None) -> str:
