@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import itertools
 import logging
 import re
@@ -45,7 +44,7 @@ from channels.telegram_format import escape, split_text
 from channels.telegram_stream import Pacing, ReplyStream
 from koclaw import phrases, soul
 from koclaw.agent import Inbound, TurnResult
-from koclaw.checkins import CheckIns, parse_hours
+from koclaw.checkins import CheckIns
 from koclaw.commands import Commands, Scope
 from koclaw.config import Settings
 from koclaw.delivery import Deliver, Deliveries, DeliveryError
@@ -226,7 +225,7 @@ class TelegramChannel(Channel):
         self._draft_ids = itertools.count(1)
         self.forget_confirm_s = forget_confirm_s
         self.commands = Commands(
-            store, long_term, clock=lambda: self.clock(), forget_confirm_s=forget_confirm_s
+            store, long_term, checkins=checkins, clock=lambda: self.clock(), forget_confirm_s=forget_confirm_s
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -592,46 +591,20 @@ class TelegramChannel(Channel):
         message, chat, user = _parts(update)
         lang = self._language(chat, user)
         words = _args(message).split()
-        if self.checkins is None or chat.type != ChatType.PRIVATE or words[:1] not in (["on"], ["off"], []):
-            await self._say(context.bot, message, phrases.checkin_text(lang, "usage"))
-            return
-        scope = self._person(chat, user)
-
-        def shown(on: dict[str, Any]) -> str:
-            return phrases.checkin_text(
-                lang, "on", start=on["start"], end=on["end"], zone=on["timezone"], cap=on["daily_cap"]
-            )
-
-        if words[:1] == ["off"]:
-            text = phrases.checkin_text(lang, "off" if self.checkins.disable(scope) else "none")
-        elif words[:1] == ["on"] and len(words) in (2, 3):
-            zone = words[2] if len(words) == 3 else (self.settings.timezone or "UTC")
-            try:
-                start, end = parse_hours(words[1])
-                on = self.checkins.enable(
-                    scope, CHANNEL, str(chat.id), timezone=zone, start=start, end=end, language=lang
-                )
-            except InputError as exc:
-                text = f"{exc}\n\n{phrases.checkin_text(lang, 'usage')}"
-            else:
-                text = shown(dataclasses.asdict(on))
+        if chat.type != ChatType.PRIVATE:
+            text = phrases.checkin_text(lang, "usage")
         else:
-            current = [c for c in self.checkins.status(scope) if c["enabled"]]
-            none = phrases.checkin_text(lang, "none") + "\n" + phrases.checkin_text(lang, "usage")
-            text = shown(current[0]) if current else none
+            text = self.commands.checkin(self._where(chat, user), words, lang, zone=self.settings.timezone)
         await self._say(context.bot, message, text)
 
     async def _training(self, update: Update, context: Ctx) -> None:
         """/training on|off: may this person's own messages become training data (default: no)."""
         message, chat, user = _parts(update)
-        answer = _args(message).lower()
         person = self.store.resolve_identity(identity(CHANNEL, str(user.id)))
-        if answer in ("on", "off"):
-            self.store.set_training_consent(person, answer == "on", by=f"telegram:{user.id}")
-        allowed = self.store.training_consent(person)
-        await self._say(
-            context.bot, message, phrases.training_text(self._language(chat, user), answer, allowed)
+        text = self.commands.training(
+            person, _args(message).lower(), self._language(chat, user), by=f"telegram:{user.id}"
         )
+        await self._say(context.bot, message, text)
 
     async def _soul(self, update: Update, context: Ctx) -> str:
         """/soul [list | activate NAME | rollback]: the Soul registry, through the one activation path."""

@@ -1,4 +1,4 @@
-"""The chat commands every channel offers: /reset, /memory and /forget, and what she says back.
+"""The chat commands for every channel: /reset, /memory, /forget, /checkin, /training; what she says back.
 
 Why one place: a command must mean the same on Telegram and in the terminal. A channel parses the
 line, decides who may run it (Telegram keeps a group's /forget for admins) and sends the text these
@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from koclaw import phrases
+from koclaw.checkins import CheckIns, parse_hours
 from koclaw.errors import InputError
 from memory.long_term import LongTermMemory
 from memory.session import SessionStore
@@ -47,11 +49,13 @@ class Commands:
         store: SessionStore,
         long_term: LongTermMemory | None,
         *,
+        checkins: CheckIns | None = None,
         clock: Callable[[], float] = time.monotonic,
         forget_confirm_s: float = 300.0,
     ) -> None:
         self.store = store
         self.long_term = long_term
+        self.checkins = checkins
         self.clock = clock
         self.forget_confirm_s = forget_confirm_s
         self._forgets: dict[Hashable, _PendingForget] = {}
@@ -105,6 +109,38 @@ class Commands:
             self._forgets[asker] = _PendingForget(scope.person, message_ids, memory_ids, expires)
             return phrases.forget_confirm_text(lang, items)
         return phrases.forget_text(lang, self._forget_now(scope.person, message_ids, memory_ids))
+
+    def checkin(self, scope: Scope, words: list[str], lang: str, *, zone: str | None) -> str:
+        """/checkin on HH:MM-HH:MM [zone] | off | (status): when she may write first, in `zone` by default."""
+        if self.checkins is None or words[:1] not in (["on"], ["off"], []):
+            return phrases.checkin_text(lang, "usage")
+
+        def shown(on: dict[str, Any]) -> str:
+            return phrases.checkin_text(
+                lang, "on", start=on["start"], end=on["end"], zone=on["timezone"], cap=on["daily_cap"]
+            )
+
+        if words[:1] == ["off"]:
+            return phrases.checkin_text(lang, "off" if self.checkins.disable(scope.person) else "none")
+        if words[:1] == ["on"] and len(words) in (2, 3):
+            try:
+                start, end = parse_hours(words[1])
+                on = self.checkins.enable(
+                    scope.person, scope.channel, scope.chat_id, start=start, end=end, language=lang,
+                    timezone=words[2] if len(words) == 3 else (zone or "UTC"),
+                )  # fmt: skip
+            except InputError as exc:
+                return f"{exc}\n\n{phrases.checkin_text(lang, 'usage')}"
+            return shown(asdict(on))
+        current = [c for c in self.checkins.status(scope.person) if c["enabled"]]
+        none = phrases.checkin_text(lang, "none") + "\n" + phrases.checkin_text(lang, "usage")
+        return shown(current[0]) if current else none
+
+    def training(self, person: str, answer: str, lang: str, *, by: str) -> str:
+        """/training on|off (else the current answer): may this person's own messages become training data."""
+        if answer in ("on", "off"):
+            self.store.set_training_consent(person, answer == "on", by=by)
+        return phrases.training_text(lang, answer, self.store.training_consent(person))
 
     def _forget_now(self, person: str, messages: tuple[int, ...], memories: tuple[str, ...]) -> int:
         """Delete exactly what was matched (and shown): nothing stored since goes with it."""
