@@ -89,11 +89,12 @@ def run_until(env: dict[str, str], wanted: list[bytes], timeout: float = 60) -> 
     try:
         deadline = time.monotonic() + timeout
         while not all(w in seen for w in wanted) and time.monotonic() < deadline:
+            # os.read, not readline: a buffered reader can hold a second line that select never reports
             ready, _, _ = select.select([proc.stderr], [], [], deadline - time.monotonic())
-            line = proc.stderr.readline() if ready else b""
-            if not line:
+            chunk = os.read(proc.stderr.fileno(), 65536) if ready else b""
+            if not chunk:
                 break
-            seen += line
+            seen += chunk
     finally:
         proc.send_signal(signal.SIGTERM)
         _, rest = proc.communicate(timeout=30)
