@@ -72,4 +72,7 @@ if compgen -G "$WHEELS/*.whl" >/dev/null; then
   export PYTHONPATH="/tmp/soul-site${PYTHONPATH:+:$PYTHONPATH}"
 fi
 export PYTHONUNBUFFERED=1
+# Triton's autotuning results are cached across the child processes: without it each mode's first step
+# re-tunes the fla kernels (about 3 minutes on an H200 for the first, bf16, run).
+export TRITON_CACHE_AUTOTUNING=1
 exec "$PY" bench/soul_gpu_check.py "$@"
