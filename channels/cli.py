@@ -139,8 +139,8 @@ class TerminalChannel(Channel):
         assert self.commands is not None
         name, _, args = text.strip().partition(" ")
         args = args.strip()
-        person = runtime.agent.store.resolve_identity(identity(CHANNEL, self.user))
-        scope = Scope(CHANNEL, f"cli:{self.user}", person)
+        mine = self.inbound(text)  # the same chat and identity her replies use
+        scope = Scope(mine.channel, mine.chat_id, runtime.agent.store.resolve_identity(mine.user_id))
         lang = phrases.reply_language(args)
         if name == "/memory":
             said = self.commands.memory(scope, lang)

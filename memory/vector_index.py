@@ -123,9 +123,7 @@ class VectorIndex:
         return self._collections[name]
 
     def _names(self, space: str) -> list[str]:
-        found = self._client.list_collections()
-        names = [c if isinstance(c, str) else c.name for c in found]
-        return [n for n in names if n.startswith(space + "-")]
+        return [n for n in collection_names(self._client) if n.startswith(space + "-")]
 
 
 def open_client(home: Path, chroma_url: str | None = None) -> Any:
@@ -143,6 +141,11 @@ def open_client(home: Path, chroma_url: str | None = None) -> Any:
         raise StorageError(f"Cannot open the Chroma index at {where}: {exc}") from exc
 
 
+def collection_names(client: Any) -> list[str]:
+    """Every collection's name (Chroma lists names, or collection objects in older releases)."""
+    return [c if isinstance(c, str) else c.name for c in client.list_collections()]
+
+
 def collection_name(space: str, user_id: str) -> str:
     """A person's collection in a space: named by a hash, so any identity makes a valid name."""
     return f"{space}-{hashlib.sha256(user_id.encode('utf-8')).hexdigest()[:32]}"
@@ -153,7 +156,7 @@ def move_vectors(client: Any, old: str, new: str, *, batch: int = 1000) -> int:
     rewritten, `old`'s collections deleted; returns how many moved. For identity renames and links."""
     moved = 0
     try:
-        names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        names = set(collection_names(client))
         for space in SPACES:
             source_name = collection_name(space, old)
             if source_name not in names:
