@@ -20,8 +20,6 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-import openai
-
 from koclaw.errors import ModelError, ModelRejected, ModelUnavailable
 
 SETTING = "memory.embedder (env KOCLAW_MEMORY__EMBEDDER)"
@@ -70,12 +68,17 @@ class EmbeddingsClient:
         self.roles = roles  # False for servers that refuse unknown fields (OpenAI's own API)
         self._sleep = sleep
         # No request here: building the client must not need the server (Koclaw starts without it).
+        # openai is imported here: it takes about 0.5 s, which the embedded default need not pay.
+        import openai
+
         self._client = openai.OpenAI(
             base_url=self.base_url, api_key=api_key, timeout=timeout_s, max_retries=0
         )
 
     def embed(self, texts: list[str], role: Role) -> list[list[float]]:
         """Raw (unnormalised) vectors in the order of `texts`; raises an `EmbedderError`."""
+        import openai
+
         extra: dict[str, Any] = {"input_type": role} if self.roles else {}
         failure: EmbedderUnavailable | None = None
         for attempt in range(self.attempts):

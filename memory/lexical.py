@@ -25,6 +25,14 @@ STOPWORDS = frozenset({
     "some", "tell", "remember", "know", "is", "am", "be", "been", "do", "of", "to", "in", "on", "at",
     "it", "me", "my", "we", "us", "he", "him", "she", "an", "or", "as", "by", "so", "if", "up",
 })
+# Question words, which a question holds and its answer does not ("Where did I go?" is answered by
+# "I went to Kyoto"). English drops them as stopwords; a CJK question's runs are cut at them, else
+# どこ or 什么 (rare in stored turns, so of high idf) would take a large share of the question's weight
+# and the answer's coverage would look low.
+_QUESTION_CJK = re.compile(
+    "为什么|什么|怎么|哪里|哪儿|哪个|哪些|多少|[哪吗呢谁几]"
+    "|どこ|いつ|だれ|誰|なぜ|どうして|どう|どの|どれ|どんな|なに|なん|何|か$"
+)
 # fmt: on
 
 
@@ -52,7 +60,8 @@ def word_terms(query: str, max_terms: int) -> list[str]:
     terms: list[str] = []
     for seg in _SEGMENT.findall(unicodedata.normalize("NFKC", query).casefold()):
         if _CJK_RUN.fullmatch(seg):
-            terms.extend(bigrams(seg))
+            for run in _QUESTION_CJK.split(seg):
+                terms.extend(bigrams(run) if run else [])
         else:
             terms.extend(w for w in _WORD.findall(seg) if len(w) >= 2 and w not in STOPWORDS)
     return list(dict.fromkeys(terms))[:max_terms]

@@ -15,9 +15,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import chromadb
-from chromadb.config import Settings as ChromaSettings
-
 from koclaw.errors import StorageError
 
 SPACES = ("episodes", "facts", "contexts")
@@ -128,6 +125,10 @@ class VectorIndex:
 
 def open_client(home: Path, chroma_url: str | None = None) -> Any:
     """A Chroma client: the server at `chroma_url`, else the embedded index under `home`."""
+    # Imported here: chromadb takes about 0.4 s to import, which commands without recall need not pay.
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
     try:
         if chroma_url:
             return chromadb.HttpClient(

@@ -494,7 +494,7 @@ def test_the_cli_sets_shows_logs_and_turns_off() -> None:
         (["--hours", "09:00-22:00", "--tz", "UTC", "--gap", "soon"], "Cannot read the gap"),
     ]:
         refused = runner.invoke(checkins_cli, [*base, *args])
-        assert refused.exit_code == 1 and expected in refused.stderr, refused.output
+        assert refused.exit_code == 2 and expected in refused.stderr, refused.output
 
     settings = load_settings()
     store = CheckinStore(settings.checkins_db)
@@ -519,7 +519,7 @@ def test_the_cli_sets_shows_logs_and_turns_off() -> None:
     off = runner.invoke(checkins_cli, ["off", "--user", "alice"])
     assert off.exit_code == 0 and "Check-ins off for cli:alice" in off.stdout
     again = runner.invoke(checkins_cli, ["off", "--user", "alice"])
-    assert again.exit_code == 1 and "has no check-ins on" in again.stderr
+    assert again.exit_code == 2 and "has no check-ins on" in again.stderr
     assert (
         json.loads(runner.invoke(checkins_cli, ["show", "--user", "alice", "--json"]).stdout)[0]["enabled"]
         is False

@@ -183,6 +183,6 @@ def test_the_cli_takes_a_name_as_the_terminal_identity_and_links_from_the_comman
     listed = json.loads(runner.invoke(koclaw_app, ["identity", "list", "--json"]).stdout)
     assert [(r["alias"], r["person"], r["by"]) for r in listed] == [("telegram:7", "cli:u", "cli")]
     bad = runner.invoke(koclaw_app, ["identity", "link", "7", "cli:u"])
-    assert bad.exit_code == 1 and "<channel>:<id>" in bad.output
+    assert bad.exit_code == 2 and "<channel>:<id>" in bad.output
     assert runner.invoke(koclaw_app, ["identity", "unlink", "telegram:7"]).exit_code == 0
     assert runner.invoke(koclaw_app, ["identity", "unlink", "telegram:7"]).exit_code == 1

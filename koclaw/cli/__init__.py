@@ -25,6 +25,7 @@ from koclaw.cli import (
     soul_serve,
     train,
 )
+from koclaw.cli.common import EXIT_REFUSED, fail
 from koclaw.errors import KoclawError
 
 app = typer.Typer(
@@ -58,6 +59,6 @@ def main() -> None:
     logging.basicConfig(stream=sys.stderr, format="koclaw %(levelname)s %(name)s: %(message)s")
     try:
         app()
-    except KoclawError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    except KoclawError as exc:  # what a command did not handle: one line, not a traceback
+        fail(exc)
+        sys.exit(EXIT_REFUSED)

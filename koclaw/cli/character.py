@@ -15,13 +15,9 @@ import typer
 from character.card import CardError, card_to_profile, profile_to_card, read_card, write_card
 from character.profile import ProfileError, load_profile
 from character.profile_io import ProfileExistsError, write_profile
+from koclaw.cli.common import fail
 
 app = typer.Typer(help="Kokoron's character: export and import character cards.", no_args_is_help=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"Error: {message}", err=True)
-    return typer.Exit(2)
 
 
 @app.command("export-card")
@@ -37,7 +33,7 @@ def export_card(
             return
         write_card(card, output)
     except (CardError, ProfileError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"Wrote {card['data']['name']}'s card to {output}.")
 
 
@@ -49,7 +45,7 @@ def import_card(
 ) -> None:
     """Turn a character card into a profile YAML, and say which sections need a person's edit."""
     if output.exists() and not force:
-        raise _fail(f"{output} already exists; pass --force to replace it")
+        raise fail(f"{output} already exists; pass --force to replace it")
     try:
         profile, notes = card_to_profile(read_card(file), str(file))
         header = [f"Imported from the character card {file.name} by `koclaw character import-card`."]
@@ -57,11 +53,11 @@ def import_card(
             header += ["Check these sections:", *(f"- {note}" for note in notes)]
         write_profile(profile, output, overwrite=force, comments=header)
     except CardError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except ProfileExistsError:
-        raise _fail(f"{output} already exists; pass --force to replace it") from None
+        raise fail(f"{output} already exists; pass --force to replace it") from None
     except OSError as exc:
-        raise _fail(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
     if not notes:
         typer.echo(f"Imported {profile.name.en} exactly (a Koclaw card) into {output}.")
         return

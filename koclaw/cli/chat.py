@@ -9,7 +9,6 @@ import sys
 import typer
 
 from channels.cli import TerminalChannel, decode_line
-from koclaw.app import open_app
 from koclaw.cli.common import default_user, settings_or_exit
 from koclaw.cli.embedded import INSTALL, OFFER, TINY, NotLoaded, local_server, missing_packages
 from koclaw.commands import Commands
@@ -93,6 +92,8 @@ def ask(
 
 async def _ask(settings: Settings, user: str, text: str) -> int:
     """One turn; SIGINT and SIGTERM both stop it the same way, keeping what was said (exit 1)."""
+    from koclaw.app import open_app  # the runtime's imports (openai, chromadb) only for a chat
+
     async with open_app(settings, run_jobs=False) as app:
         channel = TerminalChannel(user, interactive=False, streaming=sys.stdout.isatty())
         sending = asyncio.create_task(channel.send(app.runtime, text))
@@ -115,6 +116,8 @@ async def _ask(settings: Settings, user: str, text: str) -> int:
 
 
 async def _chat(settings: Settings, user: str, interactive: bool) -> int:
+    from koclaw.app import open_app
+
     async with open_app(settings, run_jobs=False) as app:
         if interactive:
             try:

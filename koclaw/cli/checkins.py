@@ -21,7 +21,7 @@ from koclaw.checkins import (
     parse_gap,
     parse_hours,
 )
-from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit, user_option
+from koclaw.cli.common import JsonOption, fail, plain_console, print_json, settings_or_exit, user_option
 from koclaw.errors import InputError
 from koclaw.when import utc_now
 
@@ -32,11 +32,6 @@ UserOption = user_option(..., "whose check-ins: telegram:ID, or a name for the t
 
 def _store() -> CheckinStore:
     return CheckinStore(settings_or_exit().checkins_db)
-
-
-def _fail(exc: InputError) -> typer.Exit:
-    typer.echo(f"Error: {exc}", err=True)
-    return typer.Exit(1)
 
 
 def _terms(s: dict[str, Any]) -> str:
@@ -74,7 +69,7 @@ def set_checkins(
         wanted = CheckinSettings(user, channel, chat, zone, start, end, cap, parse_gap(gap), lang)
         saved = store.set(wanted, now=utc_now())
     except InputError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     finally:
         store.close()
     typer.echo(f"Check-ins on for {user} ({saved.channel} {saved.chat_id}): {_terms(asdict(saved))}.")
@@ -92,7 +87,7 @@ def turn_off(
     finally:
         store.close()
     if not count:
-        raise _fail(
+        raise fail(
             InputError(f"{user} has no check-ins on; see them with 'koclaw checkins show --user {user}'.")
         )
     typer.echo(f"Check-ins off for {user} ({count} channel{'s' if count > 1 else ''}).")

@@ -16,10 +16,22 @@ from rich.console import Console
 from rich.markup import escape
 
 from koclaw.config import Settings, load_settings
-from koclaw.errors import ConfigError, InputError
+from koclaw.errors import ConfigError, InputError, KoclawError
 from koclaw.identities import terminal_identity
 from koclaw.identity_stores import namespace_once
 from koclaw.terminal import control_characters, terminal_safe
+
+# The exit status, decided here only (README "Exit codes"): 0 done; 1 the work could not be done or
+# there was nothing to do it to (a message not answered, a failed check, an id that is not there);
+# 2 refused: bad configuration, usage or input, and any other error of Koclaw's the command did not handle.
+EXIT_FAILED, EXIT_REFUSED = 1, 2
+
+
+def fail(error: KoclawError | str) -> typer.Exit:
+    """Say what went wrong on stderr, as one line, and the exit that ends the command."""
+    typer.echo(f"Error: {error}", err=True)
+    return typer.Exit(EXIT_REFUSED)
+
 
 PRIVATE_UMASK = 0o077  # conversations, memories and secrets are for Sensei's account only
 
@@ -30,8 +42,7 @@ def settings_or_exit() -> Settings:
     try:
         settings = load_settings()
     except ConfigError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(exc) from None
     logging.getLogger().setLevel(settings.log_level.upper())
     private_home(settings.home)
     namespace_once(settings)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from finetune.plan import NO_THINK_SHARE
-from koclaw.cli.common import print_json
+from koclaw.cli.common import fail, print_json
 from koclaw.errors import KoclawError
 
 if TYPE_CHECKING:
@@ -80,8 +80,7 @@ def generate(
     from finetune.teacher import Teacher, TeacherSettings, TeacherUnusable
 
     if teacher_api not in ("openai", "anthropic"):
-        typer.echo(f"Error: --teacher-api {teacher_api!r}: use openai or anthropic", err=True)
-        raise typer.Exit(2)
+        raise fail(f"--teacher-api {teacher_api!r}: use openai or anthropic")
     if think_share is None:
         think_share = 1.0 - no_think_share
     try:
@@ -89,11 +88,9 @@ def generate(
         goal = load_targets(targets)
         jobs, recipes = _jobs(plan_settings, goal.languages, goal.scenarios, notes, per_note)
     except (ValueError, KoclawError) as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
     if not jobs:
-        typer.echo("Error: nothing to generate: pass --count N or a --notes file with notes", err=True)
-        raise typer.Exit(2)
+        raise fail("nothing to generate: pass --count N or a --notes file with notes")
     store = ShardStore(out)
     manifest = {
         "count": count,
@@ -109,8 +106,7 @@ def generate(
     try:
         store.check_settings(json.loads(json.dumps(manifest)))
     except RunMismatch as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
     teacher = Teacher(
         TeacherSettings(
             base_url=teacher_url,
@@ -132,8 +128,7 @@ def generate(
             _run(teacher, store, jobs, concurrency, max_attempts, shard_size, as_json, memory_share)
         )
     except TeacherUnusable as exc:
-        typer.echo(f"Error: {exc}. Finished conversations are kept; rerun to resume.", err=True)
-        raise typer.Exit(2) from None
+        raise fail(f"{exc}. Finished conversations are kept; rerun to resume.") from None
     (out / "summary.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
     if as_json:
         print_json(report.as_dict())

@@ -16,7 +16,6 @@ from pydantic import BaseModel, SecretStr
 from koclaw.cli.common import settings_or_exit
 from koclaw.config import Settings, masked
 from koclaw.errors import KoclawError
-from koclaw.llm.openai_compat import OpenAICompatModel
 from memory.outbox import EpisodeOutbox
 from memory.session import SessionStore
 
@@ -134,6 +133,8 @@ def _check_storage(settings: Settings) -> tuple[bool, str]:
 
 
 async def _check_model(settings: Settings) -> tuple[bool, str]:
+    from koclaw.llm.openai_compat import OpenAICompatModel  # openai: 0.5 s that other commands skip
+
     model = OpenAICompatModel(settings.llm)
     try:
         served = await model.list_models()

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import typer
 
-from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit, shown
+from koclaw.cli.common import (
+    EXIT_FAILED,
+    JsonOption,
+    fail,
+    plain_console,
+    print_json,
+    settings_or_exit,
+    shown,
+)
 from koclaw.errors import InputError
 from koclaw.identity_stores import link, unlink
 from memory.session import SessionStore
@@ -30,8 +38,7 @@ def link_identities(
     try:
         done = link(settings_or_exit(), alias, person, by="cli")
     except InputError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(exc) from None
     if as_json:
         print_json(done)
         return
@@ -45,11 +52,10 @@ def unlink_identity(alias: str = typer.Argument(..., help="a linked identity, e.
     try:
         person = unlink(settings_or_exit(), alias)
     except InputError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(exc) from None
     if person is None:
         typer.echo(f"{alias} was not linked to anyone ('koclaw identity list' shows the links).", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
     plain_console().print(f"Unlinked {shown(alias)} from {shown(person)}.")
 
 

@@ -12,12 +12,18 @@ from rich.table import Table
 
 from character import analyse_language
 from koclaw.agent import Inbound
-from koclaw.app import open_app
-from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit, shown, user_option
+from koclaw.cli.common import (
+    JsonOption,
+    fail,
+    plain_console,
+    print_json,
+    settings_or_exit,
+    shown,
+    user_option,
+)
 from koclaw.cli.long_term import app as long_term_app
 from koclaw.config import Settings
 from koclaw.inputs import clean_input
-from koclaw.llm.openai_compat import OpenAICompatModel
 from koclaw.soul import TierStatus, tier_lines, tier_status
 from koclaw.terminal import terminal_safe
 from memory.session import Conversation, Message, SessionStore
@@ -159,6 +165,8 @@ def working_context(
 
 
 async def _context(settings: Settings, user: str, message: str, channel: str, chat: str) -> Context:
+    from koclaw.app import open_app  # the runtime's imports only for the commands that open it
+
     async with open_app(settings, run_jobs=False) as app:
         text = clean_input(message).text
         user = app.store.resolve_identity(user)
@@ -186,6 +194,8 @@ def soul_tier(as_json: bool = JsonOption) -> None:
 
 
 async def _soul_status(settings: Settings) -> TierStatus:
+    from koclaw.llm.openai_compat import OpenAICompatModel
+
     registry, model = SoulRegistry(settings.soul_db), OpenAICompatModel(settings.llm)
     try:
         return await tier_status(registry, model, settings.llm.base_url, settings.llm.model)
@@ -201,8 +211,7 @@ def training_consent(
 ) -> None:
     """Whether this person's own messages may be used to retrain the Soul (off unless turned on)."""
     if answer not in ("on", "off", "show"):
-        typer.echo(f"Error: {answer!r}: use on, off or show.", err=True)
-        raise typer.Exit(2)
+        raise fail(f"{answer!r}: use on, off or show.")
     store = _store()
     try:
         if answer != "show":

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit, user_option
+from koclaw.cli.common import JsonOption, fail, plain_console, print_json, settings_or_exit, user_option
 from koclaw.errors import InputError
 from koclaw.reminders import ReminderStore
 from koclaw.scheduler import remove_stored_job
@@ -60,8 +60,7 @@ def cancel_reminder(
     try:
         reminder = store.cancel(user, reminder_id)
     except InputError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(exc) from None
     finally:
         store.close()
     remove_stored_job(settings.scheduler_db, reminder.job_id)

@@ -6,16 +6,18 @@ import asyncio
 import contextlib
 import resource
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from channels.base import Channel
-from koclaw.app import App, open_app
 from koclaw.cli.common import settings_or_exit
 from koclaw.cli.doctor import admins_not_allowed
 from koclaw.config import Settings
 from koclaw.soul import start_warning, tier_status
+
+if TYPE_CHECKING:
+    from koclaw.app import App
 
 SHUTDOWN_GRACE_S = 10.0
 
@@ -112,6 +114,8 @@ async def _all_started(started: list[asyncio.Event], tasks: list[asyncio.Task[in
 
 
 async def _serve(settings: Settings) -> int:
+    from koclaw.app import open_app  # the runtime's imports only when it runs
+
     async with open_app(settings) as app:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

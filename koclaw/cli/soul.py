@@ -6,16 +6,18 @@ import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
 from koclaw import soul
 from koclaw.cli.common import default_user, print_json, settings_or_exit
 from koclaw.errors import ModelError
-from koclaw.llm.openai_compat import OpenAICompatModel
 from koclaw.terminal import terminal_safe
 from memory.soul import SoulRegistry
+
+if TYPE_CHECKING:
+    from koclaw.llm.openai_compat import OpenAICompatModel
 
 app = typer.Typer(help="Kokoron's Soul: LoRA adapter versions and which one is active.", no_args_is_help=True)
 T = TypeVar("T")
@@ -26,6 +28,8 @@ def _registry() -> SoulRegistry:
 
 
 def _with_model(work: Callable[[SoulRegistry, OpenAICompatModel], Awaitable[T]]) -> T:
+    from koclaw.llm.openai_compat import OpenAICompatModel  # openai only for the commands that call it
+
     settings = settings_or_exit()
 
     async def go() -> T:

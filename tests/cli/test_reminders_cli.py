@@ -54,7 +54,7 @@ def test_cancel_is_scoped_and_drops_the_job(koclaw_home: Path) -> None:
     stretch, bobs, _ = seed()
     runner = CliRunner()
     refused = runner.invoke(koclaw_app, ["reminders", "cancel", str(bobs), "--user", "alice"])
-    assert refused.exit_code == 1 and "no pending reminder" in refused.stderr
+    assert refused.exit_code == 2 and "no pending reminder" in refused.stderr
 
     done = runner.invoke(koclaw_app, ["reminders", "cancel", str(stretch), "--user", "alice"])
     assert done.exit_code == 0, done.output
@@ -81,4 +81,4 @@ def test_the_real_command() -> None:
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)[0]["id"] == stretch
     out = run_koclaw("reminders", "cancel", "999", "--user", "alice")
-    assert out.returncode == 1 and "no pending reminder 999" in out.stderr
+    assert out.returncode == 2 and "no pending reminder 999" in out.stderr

@@ -10,7 +10,7 @@ import pytest
 
 from koclaw.errors import InputError, StorageError
 from memory.embeddings import Embedder, make_embedder
-from memory.lexical import index_words, word_terms
+from memory.lexical import coverage, index_words, word_terms
 from memory.lexical_search import MAX_FTS_TERMS
 from memory.long_term import LongTermMemory
 from memory.records import EpisodeIn
@@ -273,6 +273,16 @@ def test_word_terms_and_quotes(mem: LongTermMemory) -> None:
     mem.add_episode("u", 'He said "hi" to me', speaker="user")
     assert mem.recall("u", '"hi"', k=1)[0].exact
     assert mem.recall("u", 'say "', k=1)  # a lone quote does not break FTS5
+
+
+def test_question_words_do_not_count_against_the_answer() -> None:
+    """どこ / 哪里 are in the question, never in the answer: they are not terms, so the answer that
+    holds every other word of the question holds all of its weight."""
+    ja = word_terms("先生はどこに行きましたか", MAX_FTS_TERMS)
+    assert ja == ["先生", "生は", "に行", "行き", "きま", "まし", "した"]
+    assert word_terms("老师什么时候去哪里了", MAX_FTS_TERMS) == ["老师", "时候", "候去", "了"]
+    weights = dict.fromkeys(ja, 1.0)
+    assert coverage(index_words("先生は京都に行きました"), weights) == 1.0
 
 
 def test_list_newest_first_and_kind_filter(mem: LongTermMemory) -> None:
