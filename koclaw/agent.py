@@ -445,7 +445,7 @@ class Agent:
             return
         reply.saved_chars, reply.saved_at = reply.chars, now
         try:
-            self.store.update_message(reply.row_id, content="".join(reply.text))
+            self.store.save_partial(reply.row_id, "".join(reply.text))
         except StorageError:  # the reply goes on; the write at its end tries again
             log.warning("saving the partial reply %s failed", reply.row_id, exc_info=True)
 

@@ -152,6 +152,21 @@ def m007_identity_links(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations
+def m008_partial_replies(db: sqlite_utils.Database) -> None:
+    # A streaming reply's text so far, saved about every second so that a kill -9 loses little of what
+    # the person saw, lives in its own column until the reply ends. The word index's update trigger
+    # now fires on `content` only: re-indexing the whole growing reply at every save cost 5x the write
+    # itself (about 140 against 28 us for a 1,200-character reply), on the event loop, per stream.
+    db.execute("ALTER TABLE messages ADD COLUMN partial TEXT")
+    db.execute("DROP TRIGGER messages_au")
+    db.execute(
+        "CREATE TRIGGER messages_au AFTER UPDATE OF content ON messages BEGIN "
+        "INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content); "
+        "INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content); END"
+    )
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -208,6 +223,8 @@ class Message:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Message:
         data = {k: v for k, v in row.items() if k in cls.__slots__}
+        if row.get("partial") is not None:  # a reply still streaming: its text so far
+            data["content"] = row["partial"]
         data["tool_calls"] = json.loads(row["tool_calls"]) if row.get("tool_calls") else []
         return cls(**data)
 
@@ -378,8 +395,22 @@ class SessionStore:
             raise ValueError(f"unknown message fields: {sorted(bad)}")
         if "content" in fields:
             fields["tokens"] = estimate_tokens(fields["content"])
+            fields["partial"] = None  # the reply's text is final from here on
+        fields = self._encode(fields)
+        # Plain SQL (names from MESSAGE_UPDATABLE only): sqlite_utils' update looks the table's
+        # columns up first, three times the cost of the write, and replies save often.
+        assignments = ", ".join(f"{name} = ?" for name in fields)
         with self._write():
-            self.db.table("messages").update(message_id, self._encode(fields))
+            cur = self.db.execute(
+                f"UPDATE messages SET {assignments} WHERE id = ?", [*fields.values(), message_id]
+            )
+        if not cur.rowcount:
+            raise StorageError(f"No message {message_id}.")
+
+    def save_partial(self, message_id: int, text: str) -> None:
+        """What a streaming reply has shown so far (read back as its content until it ends)."""
+        with self._write():
+            self.db.execute("UPDATE messages SET partial = ? WHERE id = ?", [text, message_id])
 
     def get_message(self, message_id: int) -> Message:
         row = self._one("SELECT * FROM messages WHERE id = ?", [message_id])
@@ -549,7 +580,8 @@ class SessionStore:
         replies. The inbox is not touched: `koclaw.recovery` answers what waits there."""
         with self._write():
             cur = self.db.execute(
-                "UPDATE messages SET status = 'interrupted', completed_at = ? WHERE status = 'streaming'",
+                "UPDATE messages SET status = 'interrupted', completed_at = ?, "
+                "content = coalesce(partial, content), partial = NULL WHERE status = 'streaming'",
                 [now_iso()],
             )
             self.db.execute("UPDATE messages SET status = 'unanswered' WHERE status = 'received'")

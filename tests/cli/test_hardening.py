@@ -96,7 +96,9 @@ def endless() -> Reply:
 
 
 def reply_text(home: Path) -> str:
-    got = rows(home, "SELECT content FROM messages WHERE role = 'assistant' ORDER BY id LIMIT 1")
+    # a streaming reply's text so far is in `partial` (memory/session.py, m008) until it ends
+    sql = "SELECT coalesce(partial, content) FROM messages WHERE role = 'assistant' ORDER BY id LIMIT 1"
+    got = rows(home, sql)
     return str(got[0][0]) if got else ""
 
 

@@ -32,6 +32,7 @@ def test_schema_is_migrated_once_and_wal(tmp_path: Path) -> None:
         "m005_inbox",
         "m006_episode_outbox",
         "m007_identity_links",
+        "m008_partial_replies",
     ]
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -134,6 +135,24 @@ def test_recover_marks_abandoned_streams(store: SessionStore) -> None:
     msg = store.add_message(conv.id, "assistant", "partial", status="streaming")
     assert store.recover_interrupted() == 1
     assert store.get_message(msg).status == "interrupted"
+
+
+def test_a_streaming_reply_reads_as_its_text_so_far_and_is_word_indexed_when_it_ends(
+    store: SessionStore,
+) -> None:
+    conv = store.conversation("cli", "c", "u")
+    msg = store.add_message(conv.id, "assistant", "", status="streaming")
+    store.save_partial(msg, "Sensei, the pottery class")
+    assert store.get_message(msg).content == "Sensei, the pottery class"
+    assert store.search("pottery") == []  # saves while streaming do not re-index the growing reply
+    store.update_message(msg, content="Sensei, the pottery class starts at ten.", status="ok")
+    assert [m.content for m in store.search("pottery")] == ["Sensei, the pottery class starts at ten."]
+    with pytest.raises(StorageError, match="No message 999"):
+        store.update_message(999, status="ok")
+    killed = store.add_message(conv.id, "assistant", "", status="streaming")
+    store.save_partial(killed, "Once upon a time")
+    assert store.recover_interrupted() == 1  # the next start after a kill -9
+    assert [m.content for m in store.search("upon a time")] == ["Once upon a time"]
 
 
 def test_unwritable_home_gives_clear_error(tmp_path: Path) -> None:
