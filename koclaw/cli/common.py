@@ -22,8 +22,9 @@ from koclaw.identity_stores import namespace_once
 from koclaw.terminal import control_characters, terminal_safe
 
 # The exit status, decided here only (README "Exit codes"): 0 done; 1 the work could not be done or
-# there was nothing to do it to (a message not answered, a failed check, an id that is not there);
-# 2 refused: bad configuration, usage or input, and any other error of Koclaw's the command did not handle.
+# there was nothing to do (a message not answered, a failed check, an alias that was not linked);
+# 2 refused: bad configuration, usage or input (an id that is not there included), and any other
+# error of Koclaw's that the command did not handle.
 EXIT_FAILED, EXIT_REFUSED = 1, 2
 
 
