@@ -50,7 +50,6 @@ from koclaw.summary import Summaries, after_summary
 from koclaw.tools import default_tools
 from memory import working
 from memory.session import Conversation, SessionStore, now_iso
-from memory.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
 LONG_TEXT = 4000  # characters: longer messages are analysed in a thread
@@ -164,42 +163,27 @@ class Agent:
 
         Stores nothing, so `koclaw memory working` can show it before the turn happens.
         """
-        lang = found.lang
-        specs = self.tools.specs()
-        fixed = working.fixed_tokens(self.persona, specs)
-        shown, cut = working.fit_text(
-            text, self.budget.for_input(fixed), self.settings.session.max_input_chars
-        )
         note = render_turn_note(
             self.profile,
-            lang=lang,
+            lang=found.lang,
             dominant=found.dominant,
             user_name=inbound.user_name,
             now=now,
             channel=inbound.channel,
         )
-        memories = await self._recall(inbound.user_id, text)
-        memory_text, _ = working.render_memories(memories, self.budget.for_memory())
-        summary = conv.summary or None
-        summary_tokens = estimate_tokens(summary or "")
-        history_budget = self.budget.for_history(
-            fixed + estimate_tokens(memory_text) + estimate_tokens(note), estimate_tokens(shown)
-        )
-        history = after_summary(
-            self.store.history(conv.id, max(0, history_budget - summary_tokens), before_id=before_id),
-            conv.summary_upto_id,
-        )
-        context = working.build(
+        return working.assemble(
+            self.budget,
             persona=self.persona,
-            tools=specs,
-            memories=memories,
-            memory_tokens=self.budget.for_memory(),
-            summary=summary,
-            history=history,
+            tools=self.tools.specs(),
+            message=text,
+            max_input_chars=self.settings.session.max_input_chars,
+            memories=await self._recall(inbound.user_id, text),
+            summary=conv.summary or None,
+            history=lambda max_tokens: after_summary(
+                self.store.history(conv.id, max_tokens, before_id=before_id), conv.summary_upto_id
+            ),
             now_note=note,
-            message=shown,
         )
-        return context, cut
 
     def receive(self, inbound: Inbound) -> int:
         """Keep a message as it arrives, before it waits for its turn; returns its inbox id.

@@ -19,7 +19,7 @@ after. `Context.tokens` counts each section, for budgeting and for inspection.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -234,6 +234,43 @@ def build(
         "tool_results": 0,
     }
     return Context(messages=messages, tokens=tokens, memories_left_out=left_out)
+
+
+def assemble(
+    budget: Budget,
+    *,
+    persona: str,
+    tools: Sequence[dict[str, Any]],
+    message: str,
+    max_input_chars: int,
+    memories: Sequence[MemoryRecord],
+    summary: str | None,
+    history: Callable[[int], Sequence[Message]],
+    now_note: str,
+) -> tuple[Context, int]:
+    """The context of one turn within `budget`, and how many characters of `message` were cut.
+
+    Every tier's share is decided here, in this order: the newest message takes what the fixed parts
+    (Soul, Tools) leave; recalled memories take up to their share; the session tier (summary, then
+    the newest turns: `history(max_tokens)`) gets the rest, up to its own share.
+    """
+    fixed = fixed_tokens(persona, tools)
+    shown, cut = fit_text(message, budget.for_input(fixed), max_input_chars)
+    memory_text, _ = render_memories(memories, budget.for_memory())
+    for_turns = budget.for_history(
+        fixed + estimate_tokens(memory_text) + estimate_tokens(now_note), estimate_tokens(shown)
+    )
+    context = build(
+        persona=persona,
+        tools=tools,
+        memories=memories,
+        memory_tokens=budget.for_memory(),
+        summary=summary,
+        history=history(max(0, for_turns - estimate_tokens(summary or ""))),
+        now_note=now_note,
+        message=shown,
+    )
+    return context, cut
 
 
 def fixed_tokens(persona: str, tools: Sequence[dict[str, Any]]) -> int:

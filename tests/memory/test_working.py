@@ -104,3 +104,44 @@ def test_budget_shares() -> None:
     assert budget.for_history(2000, 100) == 4096
     assert budget.for_history(6000, 1000) == 8192 - 1024 - 7000 - working.SAFETY_MARGIN_TOKENS
     assert budget.for_history(7000, 1000) == 0
+
+
+def test_assemble_gives_the_turns_what_the_other_tiers_leave_and_never_more_than_the_context() -> None:
+    budget = working.Budget(context=2048, reply=512, history_share=0.5)
+    asked: list[int] = []
+    turns = [
+        msg(i, "user" if i % 2 else "assistant", "Sensei talked about the harbour. " * 3) for i in range(200)
+    ]
+
+    def history(max_tokens: int) -> list[Message]:
+        asked.append(max_tokens)
+        kept, used = [], 0
+        for m in reversed(turns):  # the newest turns that fit, as SessionStore.history picks them
+            cost = estimate_tokens(m.content) + working.MESSAGE_OVERHEAD_TOKENS
+            if used + cost > max_tokens:
+                break
+            kept.append(m)
+            used += cost
+        return kept[::-1]
+
+    def assemble(message: str, summary: str | None) -> tuple[working.Context, int]:
+        return working.assemble(
+            budget,
+            persona="# Kokoron\nA cheerful secretary.",
+            tools=SPECS,
+            message=message,
+            max_input_chars=100_000,
+            memories=[working.MemoryRecord("Sensei likes ramen", "2025-01-02T10:00:00", "fact", 4)],
+            summary=summary,
+            history=history,
+            now_note="## This turn\nNow: 2025-03-04.",
+        )
+
+    short, cut = assemble("What time is it?", None)
+    assert cut == 0 and short.tokens["session"] > 0 and "Sensei likes ramen" in short.messages[0]["content"]
+    assert short.total_tokens <= budget.context - budget.reply
+    with_summary, _ = assemble("What time is it?", "Sensei planned a trip to Kyoto. " * 20)
+    assert asked[1] < asked[0]  # the summary's tokens come out of the turns' share
+    assert with_summary.total_tokens <= budget.context - budget.reply
+    long, cut = assemble("harbour " * 5000, None)  # the message alone is over the context
+    assert cut > 0 and asked[2] < asked[0] and long.total_tokens <= budget.context - budget.reply
