@@ -13,7 +13,7 @@ reply row holds the text streamed so far (saved every `SAVE_EVERY_S` or `SAVE_EV
 neither a restart nor a kill -9 loses what was said or shown.
 
 After the reply is stored, a background task folds the turns that outgrew the session's share of the
-budget into the conversation's rolling summary (`koclaw.summary`; `Agent.drain` waits for it, until
+budget into the conversation's rolling summary (`memory.summary`; `Agent.drain` waits for it, until
 a deadline).
 """
 
@@ -45,11 +45,11 @@ from koclaw.llm.base import ChatModel, ChatRequest
 from koclaw.llm.tool_calls import JsonCallDetector
 from koclaw.llm.tools import ToolContext, ToolRegistry, tool_error
 from koclaw.replies import Situation, fallback
-from koclaw.summary import SUMMARY_PROMPT as SUMMARY_PROMPT  # where it was first; tests read it here
-from koclaw.summary import Summaries, after_summary
 from koclaw.tools import default_tools
 from memory import working
 from memory.session import Conversation, SessionStore, now_iso
+from memory.summary import SUMMARY_PROMPT as SUMMARY_PROMPT  # where it was first; tests read it here
+from memory.summary import Summaries, after_summary
 
 log = logging.getLogger(__name__)
 LONG_TEXT = 4000  # characters: longer messages are analysed in a thread
