@@ -159,7 +159,7 @@ def m008_partial_replies(db: sqlite_utils.Database) -> None:
     # now fires on `content` only: re-indexing the whole growing reply at every save cost 5x the write
     # itself (about 140 against 28 us for a 1,200-character reply), on the event loop, per stream.
     db.execute("ALTER TABLE messages ADD COLUMN partial TEXT")
-    db.execute("DROP TRIGGER messages_au")
+    db.execute("DROP TRIGGER IF EXISTS messages_au")
     db.execute(
         "CREATE TRIGGER messages_au AFTER UPDATE OF content ON messages BEGIN "
         "INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content); "
