@@ -513,8 +513,6 @@ class TelegramChannel(Channel):
             await self._say(context.bot, message, phrases.forget_in_group_text(lang))
             return
         text = self.commands.forget(self._where(chat, user), target, lang, asker=(chat.id, user.id))
-        if target.isdigit():
-            log.info("/forget %s for %s at the request of user %s", target, self._person(chat, user), user.id)
         await self._say(context.bot, message, text)
 
     async def _unknown_command(self, update: Update, context: Ctx) -> None:

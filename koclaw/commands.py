@@ -93,7 +93,9 @@ class Commands:
             removed = len(self.store.forget_ids(scope.person, [m.id for m in messages]))
             if self.long_term is not None:
                 removed += len(self.long_term.forget_message(scope.person, int(target)))
-            log.info("forgot %d row(s) for %s by message id", removed, scope.person)
+            log.info(
+                "forgot %d row(s) for %s by message id %s, asked by %s", removed, scope.person, target, asker
+            )
             return (
                 phrases.forget_text(lang, removed)
                 if removed
