@@ -5,6 +5,7 @@ This is the configuration for deployments that outgrow one machine (KOCLAW_MEMOR
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -30,10 +31,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextlib.contextmanager
+def chroma_server(data: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A real `chroma run` on a free port, up (its heartbeat answers) before this yields."""
     port = _free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
     proc = subprocess.Popen(
         [CHROMA, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -50,10 +51,16 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"`chroma run` did not come up on {url}") from None
                 time.sleep(0.2)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with chroma_server(tmp_path_factory.mktemp("chroma-server")) as (url, _):
+        yield url
 
 
 def test_recall_and_forget_through_a_chroma_server(tmp_path: Path, chroma_url: str) -> None:
@@ -101,3 +108,16 @@ def test_a_link_moves_a_persons_vectors_on_the_server(
     assert mem.index.ids("episodes", "telegram:31") == set()
     assert mem.index.ids("episodes", "cli:srv-carol") == {episode}
     assert mem.recall("cli:srv-carol", "What is my cat called?", k=1)[0].id == episode
+
+
+def test_a_write_the_server_fails_stores_nothing_in_sqlite_either(tmp_path: Path) -> None:
+    """SQLite's transaction is around the Chroma call: when the server goes away, the turn that could
+    not be indexed is not half-stored (it would never be found by meaning)."""
+    with chroma_server(tmp_path / "data") as (url, proc):
+        mem = LongTermMemory(tmp_path / "lt", EMBEDDER, chroma_url=url)
+        kept = mem.add_episode("srv-dan", "My sister lives in Sapporo.", speaker="user")
+        proc.terminate()
+        proc.wait(timeout=10)
+        with pytest.raises(StorageError, match="nothing was stored"):
+            mem.add_episode("srv-dan", "I start the new job on Monday!", speaker="user")
+        assert [m.id for m in mem.list("srv-dan")] == [kept] and mem.count("srv-dan") == 1
