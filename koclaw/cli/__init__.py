@@ -25,7 +25,7 @@ from koclaw.cli import (
     soul_serve,
     train,
 )
-from koclaw.cli.common import EXIT_REFUSED, fail
+from koclaw.cli.common import fail
 from koclaw.errors import KoclawError
 
 app = typer.Typer(
@@ -60,5 +60,4 @@ def main() -> None:
     try:
         app()
     except KoclawError as exc:  # what a command did not handle: one line, not a traceback
-        fail(exc)
-        sys.exit(EXIT_REFUSED)
+        sys.exit(fail(exc).exit_code)
