@@ -17,10 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import sqlite_utils
-
 from koclaw.errors import InputError, StorageError
-from memory.db import Migrations, fetch_rows, open_db
+from memory.db import fetch_rows, open_db
+from memory.session_schema import migrations
 from memory.tokens import estimate_tokens
 
 Role = Literal["user", "assistant", "tool", "system"]
@@ -28,143 +27,6 @@ Role = Literal["user", "assistant", "tool", "system"]
 # Assistant rows: streaming -> ok | truncated | error | interrupted.
 # User rows: received -> answered | unanswered.
 FINAL_ASSISTANT_STATUSES = ("ok", "truncated", "error", "interrupted")
-
-migrations = Migrations("session")
-
-
-@migrations
-def m001_conversations_and_messages(db: sqlite_utils.Database) -> None:
-    db.table("conversations").create(
-        {
-            "id": int,
-            "channel": str,
-            "chat_id": str,
-            "user_id": str,
-            "user_name": str,
-            "started_at": str,
-            "updated_at": str,
-            "ended_at": str,
-            "summary": str,
-        },
-        pk="id",
-    )
-    db.table("conversations").create_index(["channel", "chat_id", "user_id", "ended_at"])
-    db.table("messages").create(
-        {
-            "id": int,
-            "conversation_id": int,
-            "user_id": str,
-            "role": str,
-            "content": str,
-            "reasoning": str,
-            "tool_calls": str,
-            "tool_call_id": str,
-            "notice": str,
-            "status": str,
-            "error": str,
-            "language": str,
-            "model": str,
-            "adapter": str,
-            "created_at": str,
-            "completed_at": str,
-            "latency_ms": float,
-            "first_token_ms": float,
-            "prompt_tokens": int,
-            "completion_tokens": int,
-            "tokens": int,
-        },
-        pk="id",
-        foreign_keys=[("conversation_id", "conversations", "id")],
-        not_null={"conversation_id", "role", "content", "status", "created_at"},
-        defaults={"content": ""},
-    )
-    db.table("messages").create_index(["conversation_id", "id"])
-
-
-@migrations
-def m002_message_search(db: sqlite_utils.Database) -> None:
-    # The trigram tokenizer matches substrings, which is what CJK text needs (no spaces to split on).
-    db.table("messages").enable_fts(["content"], tokenize="trigram", create_triggers=True)
-
-
-@migrations
-def m003_conversation_summary_upto(db: sqlite_utils.Database) -> None:
-    # The rolling summary in `conversations.summary` covers the messages up to this id.
-    db.table("conversations").add_column("summary_upto_id", int)
-
-
-@migrations
-def m004_training_consent(db: sqlite_utils.Database) -> None:
-    # Whose conversations may become training data: one row per person, absent = no (the default).
-    db.table("training_consent").create(
-        {"user_id": str, "opted_in": int, "updated_at": str, "by": str}, pk="user_id"
-    )
-
-
-@migrations
-def m005_inbox(db: sqlite_utils.Database) -> None:
-    # Received messages whose turn has not started (queued behind a running one): kept here, not
-    # in `messages`, so that a reply written meanwhile does not end up before them in id order.
-    db.table("inbox").create(
-        {
-            "id": int,
-            "channel": str,
-            "chat_id": str,
-            "user_id": str,
-            "user_name": str,
-            "speaker_id": str,
-            "content": str,
-            "received_at": str,
-        },
-        pk="id",
-        not_null={"channel", "chat_id", "user_id", "content", "received_at"},
-    )
-
-
-@migrations
-def m006_episode_outbox(db: sqlite_utils.Database) -> None:
-    # Turns waiting to become long-term episodes (`memory.outbox`): a row per message, kept a while
-    # after it is indexed so that the indexing rate can be read back.
-    db.table("episode_outbox").create(
-        {
-            "id": int,
-            "user_id": str,
-            "conversation_id": int,
-            "message_id": int,
-            "queued_at": str,
-            "indexed_at": str,
-            "attempts": int,
-            "error": str,
-        },
-        pk="id",
-        not_null={"user_id", "conversation_id", "message_id", "queued_at", "attempts"},
-        defaults={"attempts": 0},
-    )
-    db.execute("CREATE INDEX episode_outbox_waiting ON episode_outbox (indexed_at, id)")
-
-
-@migrations
-def m007_identity_links(db: sqlite_utils.Database) -> None:
-    # Two identities of one person (`koclaw.identities`): messages from `alias` are answered as `person`.
-    db.execute(
-        "CREATE TABLE identity_links (alias TEXT PRIMARY KEY, person TEXT NOT NULL, "
-        "linked_at TEXT NOT NULL, by TEXT NOT NULL)"
-    )
-
-
-@migrations
-def m008_partial_replies(db: sqlite_utils.Database) -> None:
-    # A streaming reply's text so far, saved about every second so that a kill -9 loses little of what
-    # the person saw, lives in its own column until the reply ends. The word index's update trigger
-    # now fires on `content` only: re-indexing the whole growing reply at every save cost 5x the write
-    # itself (about 140 against 28 us for a 1,200-character reply), on the event loop, per stream.
-    db.execute("ALTER TABLE messages ADD COLUMN partial TEXT")
-    db.execute("DROP TRIGGER IF EXISTS messages_au")
-    db.execute(
-        "CREATE TRIGGER messages_au AFTER UPDATE OF content ON messages BEGIN "
-        "INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content); "
-        "INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content); END"
-    )
 
 
 def now_iso() -> str:
