@@ -23,8 +23,7 @@ import sqlite_utils
 from koclaw.config import Settings
 from koclaw.errors import InputError
 from koclaw.identities import CHANNELS, checked, identity
-from memory import long_term_schema
-from memory import session as session_schema
+from memory import long_term_schema, session_schema
 from memory.db import Migrations, open_db
 
 log = logging.getLogger(__name__)

@@ -17,29 +17,17 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any, Literal
 
-import sqlite_utils
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from koclaw.errors import KoclawError
 from koclaw.llm.base import ChatModel, ChatRequest
-from memory.db import Migrations
 from memory.long_term import LongTermMemory
-from memory.session import Message, SessionStore, now_iso
+from memory.session import Message, SessionStore
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 2  # per pass: the first answer, then one retry that shows the error
 GIVE_UP_AFTER = 3  # failed passes over the same messages before they are skipped for good
-
-migrations = Migrations("consolidation")
-
-
-@migrations
-def m001_consolidation_state(db: sqlite_utils.Database) -> None:
-    db.table("consolidation").create(
-        {"conversation_id": int, "upto_message_id": int, "failures": int, "ran_at": str},
-        pk="conversation_id",
-    )
 
 
 class Add(BaseModel):
@@ -130,30 +118,11 @@ class Consolidator:
         self.store = store
         self.facts = facts
         self.model = model
-        migrations.apply(store.db)
-
-    def _state(self, conversation_id: int) -> tuple[int, int]:
-        row = self.store.db.execute(
-            "SELECT upto_message_id, failures FROM consolidation WHERE conversation_id = ?", [conversation_id]
-        ).fetchone()
-        return (int(row[0]), int(row[1])) if row else (0, 0)
-
-    def _save_state(self, conversation_id: int, upto: int, failures: int) -> None:
-        with self.store.db.conn:
-            self.store.db.table("consolidation").upsert(
-                {
-                    "conversation_id": conversation_id,
-                    "upto_message_id": upto,
-                    "failures": failures,
-                    "ran_at": now_iso(),
-                },
-                pk="conversation_id",
-            )
 
     async def run(self, conversation_id: int) -> Outcome:
         """Consolidate what this conversation said since the last successful pass."""
         conv = self.store.get_conversation(conversation_id)
-        upto, failures = self._state(conversation_id)
+        upto, failures = self.store.consolidated(conversation_id)
         new = [
             m
             for m in self.store.messages(conversation_id)
@@ -191,16 +160,16 @@ class Consolidator:
                 continue
             known = {m.id for m in new}
             applied = await self.facts(partial(_apply, user_id=conv.user_id, plan=plan, known_ids=known))
-            self._save_state(conversation_id, last, 0)
+            self.store.set_consolidated(conversation_id, last, 0)
             return Outcome(applied=applied)
         failures += 1
         if failures >= GIVE_UP_AFTER:  # the excerpt stays in session and episodes; stop retrying it
             log.warning(
                 "consolidation of conversation %s skipped after %d failures: %s", conv.id, failures, error
             )
-            self._save_state(conversation_id, last, 0)
+            self.store.set_consolidated(conversation_id, last, 0)
         else:
-            self._save_state(conversation_id, upto, failures)
+            self.store.set_consolidated(conversation_id, upto, failures)
         return Outcome(applied={}, skipped=True, error=error)
 
     async def _complete(self, messages: list[dict[str, Any]]) -> tuple[str, str | None]:

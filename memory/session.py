@@ -269,6 +269,21 @@ class SessionStore:
         if not cur.rowcount:
             raise StorageError(f"No message {message_id}.")
 
+    def consolidated(self, conversation_id: int) -> tuple[int, int]:
+        """The last message id consolidated into facts, and the failed passes since (0, 0: none yet)."""
+        row = self._one(
+            "SELECT upto_message_id, failures FROM consolidation WHERE conversation_id = ?", [conversation_id]
+        )
+        return (int(row["upto_message_id"]), int(row["failures"])) if row else (0, 0)
+
+    def set_consolidated(self, conversation_id: int, upto: int, failures: int) -> None:
+        with self._write():
+            self.db.execute(
+                "INSERT OR REPLACE INTO consolidation (conversation_id, upto_message_id, failures, ran_at) "
+                "VALUES (?, ?, ?, ?)",
+                [conversation_id, upto, failures, now_iso()],
+            )
+
     def save_partial(self, message_id: int, text: str) -> None:
         """What a streaming reply has shown so far (read back as its content until it ends)."""
         with self._write():

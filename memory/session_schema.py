@@ -2,7 +2,8 @@
 
 `conversations` and `messages` are the tier itself; `messages_fts` (trigram) follows `messages.content`
 by triggers. `inbox` holds received messages whose turn has not started, `episode_outbox` the turns
-waiting to become long-term episodes, `identity_links` who is whom, `training_consent` who opted in.
+waiting to become long-term episodes, `consolidation` how far each conversation became facts,
+`identity_links` who is whom, `training_consent` who opted in.
 """
 
 from __future__ import annotations
@@ -146,4 +147,14 @@ def m008_partial_replies(db: sqlite_utils.Database) -> None:
         "CREATE TRIGGER messages_au AFTER UPDATE OF content ON messages BEGIN "
         "INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content); "
         "INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content); END"
+    )
+
+
+@migrations
+def m009_consolidation_state(db: sqlite_utils.Database) -> None:
+    # How far each conversation has been consolidated into facts (`memory.consolidation`). Until
+    # this step the consolidator created the table itself, so a store may have it already.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS consolidation (conversation_id INTEGER PRIMARY KEY, "
+        "upto_message_id INTEGER, failures INTEGER, ran_at TEXT)"
     )

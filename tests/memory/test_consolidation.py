@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,22 @@ def test_duplicates_are_merged_not_piled_up(
     consolidate(store, memory, conv)
     facts = memory.list("dan", "fact")
     assert len(facts) == 1 and facts[0].importance == 4
+
+
+def test_a_store_whose_consolidator_made_its_own_table_keeps_its_progress(tmp_path: Path) -> None:
+    """Before the session store owned it, the consolidator created `consolidation` itself."""
+    path = tmp_path / "session.db"
+    SessionStore(path).close()
+    with sqlite3.connect(path) as conn:  # as an older store has it: the table, and its progress
+        conn.execute("DELETE FROM _koclaw_migrations WHERE name = 'm009_consolidation_state'")
+        conn.execute("DROP TABLE consolidation")
+        conn.execute(
+            "CREATE TABLE [consolidation] ([conversation_id] INTEGER PRIMARY KEY, [upto_message_id] INTEGER, "
+            "[failures] INTEGER, [ran_at] TEXT)"
+        )
+        conn.execute("INSERT INTO consolidation VALUES (7, 42, 1, '2026-01-01T00:00:00+00:00')")
+    store = SessionStore(path)  # runs m009 over it
+    assert store.consolidated(7) == (42, 1) and store.consolidated(8) == (0, 0)
+    store.set_consolidated(7, 50, 0)
+    assert store.consolidated(7) == (50, 0)
+    store.close()

@@ -33,6 +33,7 @@ def test_schema_is_migrated_once_and_wal(tmp_path: Path) -> None:
         "m006_episode_outbox",
         "m007_identity_links",
         "m008_partial_replies",
+        "m009_consolidation_state",
     ]
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
