@@ -25,14 +25,16 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from memory.lexical import index_words
 from memory.records import EpisodeIn, normalise_text, timestamp_iso
 from memory.session import now_iso
+from memory.tokens import estimate_tokens
 
 COLLECTION = "contexts"
 SESSION_GAP = timedelta(hours=3)  # a longer silence inside one conversation starts a new session
+PAIR_SIDE_TOKENS = 64  # of each turn in a pair vector (`pair_text`)
 FORMAT = "2"  # how episodes are rendered for the indexes; an older store upgrades with reindex
 
 
@@ -76,8 +78,29 @@ def same_session(previous: str | None, current: str | None) -> bool:
 
 
 def pair_text(previous: str, text: str) -> str:
-    """What the pair vector of `text` embeds (the embedder cuts it to its own length)."""
-    return f"{previous}\n{text}"
+    """What the pair vector of `text` embeds: the end of the turn before and the start of this one,
+    PAIR_SIDE_TOKENS of each at most.
+
+    The pair is there for the topic a short turn leaves out, and the words nearest the seam carry it;
+    a long turn's own vector already holds the rest. Chat turns fit whole (every turn of the dev sets
+    but one is under 64 tokens), while a 300-token reply's pair costs a third of the full pair's
+    embedding: embedding is what limits how fast one core indexes (`bench/http_load_bench.py`).
+    """
+    return f"{clip(previous, PAIR_SIDE_TOKENS, keep='end')}\n{clip(text, PAIR_SIDE_TOKENS)}"
+
+
+def clip(text: str, max_tokens: int, *, keep: Literal["start", "end"] = "start") -> str:
+    """The start (or end) of `text` within about `max_tokens` (`memory.tokens.estimate_tokens`'s count:
+    a quarter token for an ASCII character, about one for a CJK one)."""
+    if estimate_tokens(text) <= max_tokens:
+        return text
+    budget, used, kept = 4 * max_tokens, 0, 0
+    for ch in text if keep == "start" else reversed(text):
+        used += 1 if ch < "\x80" else 2 if ch < "\u0800" else 4
+        if used > budget:
+            break
+        kept += 1
+    return text[:kept] if keep == "start" else text[len(text) - kept :]
 
 
 def scores(

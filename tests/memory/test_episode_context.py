@@ -11,6 +11,7 @@ import pytest
 from memory import episode_context
 from memory.long_term import LongTermMemory
 from memory.records import EpisodeIn
+from memory.tokens import estimate_tokens
 from tests.memory.test_long_term import EMBEDDER
 
 
@@ -62,6 +63,50 @@ def test_a_short_reply_is_found_through_what_it_answers(mem: LongTermMemory) -> 
     ids = mem.add_episodes("u", [EpisodeIn(text=t, conversation_id="c") for t in chat])
     found = mem.recall_dense("u", "What name did you suggest for my new dog?", k=2)
     assert ids[1] in found
+
+
+def test_a_pair_holds_the_end_of_the_turn_before_and_the_start_of_this_one() -> None:
+    chat = ("Did you water the plants?", "Yes, this morning.")
+    assert episode_context.pair_text(*chat) == "Did you water the plants?\nYes, this morning."  # whole
+    before = "Opening words. " + "filler " * 200 + "the closing words"
+    after = "the opening words " + "filler " * 200 + "Closing words."
+    pair = episode_context.pair_text(before, after)
+    head, tail = pair.split("\n")
+    assert head.endswith("the closing words") and "Opening" not in head
+    assert tail.startswith("the opening words") and "Closing" not in tail
+    assert estimate_tokens(head) <= episode_context.PAIR_SIDE_TOKENS + 1
+    assert estimate_tokens(tail) <= episode_context.PAIR_SIDE_TOKENS + 1
+    cjk = episode_context.clip("老师" * 100 + "最后", 64, keep="end")
+    assert cjk.endswith("最后") and estimate_tokens(cjk) <= 65
+
+
+def test_a_long_reply_is_found_by_what_it_says_in_its_middle(mem: LongTermMemory) -> None:
+    """The pairs hold its start and its end; its own vector reads the whole reply (up to e5's 512
+    tokens), so what it says between them is found too."""
+    reply = (
+        "Here is the plan for the week, Sensei. On Monday you have the budget review at ten, and I have "
+        "put the printed reports on your desk. The finance office wants the signed forms back by noon, and "
+        "the copier on the second floor is broken again, so please use the one in the staff room. "
+        "Tuesday is free in the morning, so I moved the dentist there. On Wednesday evening your "
+        "sister Mariko arrives from Osaka on the 18:40 shinkansen, so "
+        "please do not stay late at the office that day. Thursday has the long meeting with the student "
+        "council about the festival stalls and the electricity for the stage lights. On Friday you "
+        "promised to help with the library inventory, and the librarian asked for an early start. I "
+        "will send you a reminder every morning at eight, so you do not need to remember all of this."
+    )
+    assert estimate_tokens(reply) > 2 * episode_context.PAIR_SIDE_TOKENS
+    other = (
+        "Next week is calmer, Sensei. On Monday you have the budget review at ten again, and I will "
+        "bring the revised reports to your desk. Tuesday is free in the morning, so I booked the car "
+        "inspection there. On Wednesday evening the principal invited you to dinner at the Italian "
+        "place near the station, at seven. Thursday has the meeting with the student council about "
+        "the festival posters and the stage schedule. On Friday you promised to help with the library "
+        "inventory again, and the librarian asked for an early start."
+    )
+    chat = ["What does my week look like?", reply, "And the week after?", other]
+    ids = mem.add_episodes("u", [EpisodeIn(text=t, conversation_id="c") for t in chat])
+    assert mem.recall_dense("u", "What time does Mariko's shinkansen get in?", k=1) == [ids[1]]
+    assert mem.recall_dense("u", "When is the car inspection?", k=1) == [ids[3]]
 
 
 def test_forgetting_a_turn_removes_the_vectors_that_embed_it(mem: LongTermMemory) -> None:
