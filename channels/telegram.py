@@ -20,6 +20,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -48,7 +49,7 @@ from koclaw.checkins import CheckIns
 from koclaw.commands import Commands, Scope
 from koclaw.config import Settings
 from koclaw.delivery import Deliver, Deliveries, DeliveryError
-from koclaw.errors import InputError, KoclawError, ModelError
+from koclaw.errors import AlreadyReceived, InputError, KoclawError, ModelError
 from koclaw.identities import identity
 from koclaw.retrain.job import Retrainer
 from koclaw.retrain.report import status_text
@@ -431,6 +432,9 @@ class TelegramChannel(Channel):
     async def _converse(self, bot: ExtBot[None], message: Message, inbound: Inbound, lang: str) -> None:
         assert self._runtime is not None, "run() sets the runtime before any update arrives"
         chat_id = message.chat.id
+        # Telegram re-sends updates it was not told were read (a crash between fetching and the next
+        # poll): the message's own id makes the second delivery count for nothing.
+        inbound = replace(inbound, source_id=f"{chat_id}:{message.message_id}")
         drafts = message.chat.type == ChatType.PRIVATE and chat_id not in self._no_drafts
         stream = ReplyStream(
             bot,
@@ -457,6 +461,10 @@ class TelegramChannel(Channel):
                 result = await future
             except InputError as exc:
                 await stream.finish(str(exc))
+                return
+            except AlreadyReceived as exc:
+                log.info("ignoring a message Telegram delivered again: %s", exc)
+                await stream.abort()
                 return
             except KoclawError as exc:  # storage trouble and the like: the model had nothing to do with it
                 log.warning("turn in chat %s failed: %s", chat_id, exc)

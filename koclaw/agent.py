@@ -80,6 +80,7 @@ class Inbound:
     speaker_id: str | None = None  # who wrote it, where `user_id` names a shared scope (a group chat)
     received_at: float = field(default_factory=time.perf_counter)
     inbox_id: int | None = None  # where it was kept on receipt (`Agent.receive`); None: not kept yet
+    source_id: str | None = None  # the channel's own id of the message: one delivered twice counts once
 
     @property
     def conversation_key(self) -> tuple[str, str, str]:
@@ -188,7 +189,8 @@ class Agent:
     def receive(self, inbound: Inbound) -> int:
         """Keep a message as it arrives, before it waits for its turn; returns its inbox id.
 
-        Raises `InputError` for a message with nothing to answer (nothing is kept then).
+        Raises `InputError` for a message with nothing to answer (nothing is kept then), and
+        `AlreadyReceived` for one whose `source_id` was kept before.
         """
         clean_input(inbound.text)
         return self.store.receive(
@@ -198,6 +200,7 @@ class Agent:
             inbound.text,
             user_name=inbound.user_name,
             speaker_id=inbound.speaker_id,
+            source_id=inbound.source_id,
         )
 
     def abandon(self, inbound: Inbound, why: str) -> None:

@@ -32,6 +32,11 @@ class InputError(KoclawError):
     """A user input was refused."""
 
 
+class AlreadyReceived(KoclawError):
+    """A message the channel delivered before (Telegram re-sends what it was not told was read, after
+    a crash): it is answered once, so the second delivery is dropped without a word."""
+
+
 class ModelError(KoclawError):
     """Base of model-server failures."""
 

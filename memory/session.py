@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from koclaw.errors import InputError, StorageError
+from koclaw.errors import AlreadyReceived, InputError, StorageError
 from memory.db import fetch_rows, open_db
 from memory.session_schema import migrations
 from memory.tokens import estimate_tokens
@@ -27,6 +27,10 @@ Role = Literal["user", "assistant", "tool", "system"]
 # Assistant rows: streaming -> ok | truncated | error | interrupted.
 # User rows: received -> answered | unanswered.
 FINAL_ASSISTANT_STATUSES = ("ok", "truncated", "error", "interrupted")
+_KEPT = (
+    "SELECT 1 WHERE EXISTS (SELECT 1 FROM inbox WHERE source_id = ?) "
+    "OR EXISTS (SELECT 1 FROM messages WHERE source_id = ?)"
+)
 
 
 def now_iso() -> str:
@@ -109,6 +113,7 @@ class Received:
     received_at: str
     user_name: str | None = None
     speaker_id: str | None = None
+    source_id: str | None = None  # the channel's own id of the message (`receive`)
 
 
 MESSAGE_UPDATABLE = frozenset(Message.__slots__) - {"id", "conversation_id", "role", "created_at"}
@@ -474,8 +479,12 @@ class SessionStore:
         *,
         user_name: str | None = None,
         speaker_id: str | None = None,
+        source_id: str | None = None,
     ) -> int:
-        """Keep a message the moment it arrives; returns its inbox id. Committed before this returns."""
+        """Keep a message the moment it arrives; returns its inbox id. Committed before this returns.
+
+        Raises `AlreadyReceived` when `source_id` (the channel's own id of the message) was kept before.
+        """
         row = {
             "channel": channel,
             "chat_id": chat_id,
@@ -484,8 +493,11 @@ class SessionStore:
             "speaker_id": speaker_id,
             "content": content,
             "received_at": now_iso(),
+            "source_id": source_id,
         }
         with self._write():
+            if source_id is not None and self._one(_KEPT, [source_id, source_id]):
+                raise AlreadyReceived(f"{channel} message {source_id} was received before")
             return self._insert("inbox", row)
 
     def take(self, inbox_id: int, *, status: str = "received", **fields: Any) -> tuple[Conversation, int]:
@@ -510,6 +522,7 @@ class SessionStore:
             "created_at": got.received_at,  # when the person said it, not when it was answered
             "status": status,
             "user_id": got.speaker_id or got.user_id,
+            "source_id": got.source_id,
             "tokens": estimate_tokens(content),
             **self._encode(fields),
         }

@@ -158,3 +158,13 @@ def m009_consolidation_state(db: sqlite_utils.Database) -> None:
         "CREATE TABLE IF NOT EXISTS consolidation (conversation_id INTEGER PRIMARY KEY, "
         "upto_message_id INTEGER, failures INTEGER, ran_at TEXT)"
     )
+
+
+@migrations
+def m010_message_sources(db: sqlite_utils.Database) -> None:
+    # The channel's own id of a received message (Telegram: "chat:message"). Telegram hands out again
+    # what it was not told was read; after a crash the same message could arrive while its first copy
+    # waits in the inbox (answered by recovery) or after it was answered. The id makes it count once.
+    for table in ("inbox", "messages"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN source_id TEXT")
+        db.execute(f"CREATE INDEX {table}_source ON {table} (source_id) WHERE source_id IS NOT NULL")

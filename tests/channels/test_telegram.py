@@ -616,6 +616,30 @@ def test_a_crashing_update_is_apologised_for_and_the_others_go_on(
     assert len(crash) == 1 and crash[0].exc_info and "a bug in the handler" in caplog.text
 
 
+def test_a_message_telegram_delivers_again_is_answered_once(
+    server: FakeOpenAIServer, bot_api: FakeBotAPI, koclaw_home: Path
+) -> None:
+    server.add(text_reply("</think>First answer."), text_reply("</think>Second answer."))
+
+    async def body(bot: Bot) -> None:
+        first = bot_api.push_message(ALICE, ALICE, "hello")
+        await bot.said(ALICE, "First answer.")
+        bot_api.redeliver(first)  # fetched, never confirmed, handed out again
+        bot_api.push_message(ALICE, ALICE, "and now?")
+        await bot.said(ALICE, "Second answer.")
+
+    assert run_bot(bot_api, body) == 0
+    assert bot_api.plain_texts(ALICE) == ["First answer.", "Second answer."]
+    assert len(server.chat_requests) == 2
+    _, messages = stored(koclaw_home)
+    assert [(m.role, m.content) for m in messages] == [
+        ("user", "hello"),
+        ("assistant", "First answer."),
+        ("user", "and now?"),
+        ("assistant", "Second answer."),
+    ]
+
+
 def test_two_chats_run_concurrently_and_each_stays_in_order(
     bot_api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:

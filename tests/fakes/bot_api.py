@@ -200,6 +200,13 @@ class FakeBotAPI:
             self._cond.notify_all()
         return message
 
+    def redeliver(self, message: dict[str, Any]) -> None:
+        """Hand a message out again, as Telegram does with updates a bot fetched but never confirmed
+        (it stopped before its next poll)."""
+        with self._cond:
+            self._updates.append({"update_id": next(self._update_ids), "message": message})
+            self._cond.notify_all()
+
     # -- what tests read -------------------------------------------------------------------------
     def calls_to(self, method: str, chat_id: int | None = None) -> list[ApiCall]:
         return [

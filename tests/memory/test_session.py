@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from koclaw.errors import InputError, StorageError
+from koclaw.errors import AlreadyReceived, InputError, StorageError
 from memory.db import MIGRATIONS_TABLE
 from memory.session import SessionStore
 from memory.tokens import estimate_tokens
@@ -34,8 +34,26 @@ def test_schema_is_migrated_once_and_wal(tmp_path: Path) -> None:
         "m007_identity_links",
         "m008_partial_replies",
         "m009_consolidation_state",
+        "m010_message_sources",
     ]
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_message_received_twice_is_kept_once_waiting_or_answered(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path / "s.db")
+    try:
+        first = store.receive("telegram", "7", "telegram:7", "hello", source_id="7:100")
+        with pytest.raises(AlreadyReceived):  # while it waits in the inbox
+            store.receive("telegram", "7", "telegram:7", "hello", source_id="7:100")
+        _, message_id = store.take(first)
+        with pytest.raises(AlreadyReceived):  # and once its turn took it
+            store.receive("telegram", "7", "telegram:7", "hello", source_id="7:100")
+        other = store.receive("telegram", "7", "telegram:7", "hello", source_id="7:101")  # another message
+        unkeyed = [store.receive("cli", "c", "cli:me", "hi") for _ in range(2)]  # no id: each is new
+        assert [r.id for r in store.inbox()] == [other, *unkeyed]
+        assert store.get_message(message_id).content == "hello"
+    finally:
+        store.close()
 
 
 def test_new_database_its_wal_files_and_folders_are_owner_only(tmp_path: Path) -> None:
