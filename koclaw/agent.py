@@ -12,9 +12,8 @@ The message is kept from the moment it is received (`Agent.receive`, in the sess
 reply row holds the text streamed so far (saved every `SAVE_EVERY_S` or `SAVE_EVERY_CHARS`), so
 neither a restart nor a kill -9 loses what was said or shown.
 
-After the reply is stored, a background task folds the turns that outgrew the session's share of the
-budget into the conversation's rolling summary (`memory.summary`; `Agent.drain` waits for it, until
-a deadline).
+What follows a turn (episodes, the rolling summary, consolidation) is the runtime's after-turn hook
+(`koclaw.remember`); the history a turn sends starts after the rolling summary (`memory.summary`).
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ from koclaw.tools import default_tools
 from memory import working
 from memory.session import Conversation, SessionStore, now_iso
 from memory.summary import SUMMARY_PROMPT as SUMMARY_PROMPT  # where it was first; tests read it here
-from memory.summary import Summaries, after_summary
+from memory.summary import after_summary
 
 log = logging.getLogger(__name__)
 LONG_TEXT = 4000  # characters: longer messages are analysed in a thread
@@ -143,12 +142,7 @@ class Agent:
         self.tools = registry if settings.llm.tools else ToolRegistry([])
         self.recall = recall
         self.native_tools = native_tools
-        self.budget = working.Budget(
-            context=settings.llm.context_tokens,
-            reply=settings.llm.max_reply_tokens,
-            history_share=settings.session.history_share,
-        )
-        self.summaries = Summaries(store, model, self.budget, settings.llm.turn_deadline_s)
+        self.budget = budget_for(settings)
 
     async def context_for(
         self,
@@ -279,8 +273,6 @@ class Agent:
             )
             answered = "answered" if status in ("ok", "truncated") else "unanswered"
             self.store.update_message(user_msg, status=answered)
-        if self.settings.session.summaries:
-            self.summaries.later(conv.id)
         shown_text = visible + (("\n\n" if visible else "") + notice if notice else "")
         return TurnResult(
             conversation_id=conv.id,
@@ -436,13 +428,14 @@ class Agent:
         except StorageError:  # the reply goes on; the write at its end tries again
             log.warning("saving the partial reply %s failed", reply.row_id, exc_info=True)
 
-    async def summarise(self, conversation_id: int) -> bool:
-        """Fold what outgrew the session's share into the rolling summary now; True if stored."""
-        return await self.summaries.summarise(conversation_id)
 
-    async def drain(self, timeout: float | None = None) -> None:
-        """Wait for the background summaries, at most `timeout` s, then cancel the rest (redone later)."""
-        await self.summaries.drain(timeout)
+def budget_for(settings: Settings) -> working.Budget:
+    """A turn's token shares, from the model's context size and the session's share of it."""
+    return working.Budget(
+        context=settings.llm.context_tokens,
+        reply=settings.llm.max_reply_tokens,
+        history_share=settings.session.history_share,
+    )
 
 
 async def _show(text: str, round_text: list[str], reply: _Reply, emit: EventHandler) -> None:

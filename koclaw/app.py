@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from koclaw.agent import Agent
+from koclaw.agent import Agent, budget_for
 from koclaw.checkins import CheckIns, CheckinStore
 from koclaw.config import Settings
 from koclaw.delivery import Deliveries
@@ -29,6 +29,7 @@ from memory.embeddings import make_embedder
 from memory.long_term import LongTermMemory
 from memory.session import SessionStore
 from memory.soul import SoulRegistry
+from memory.summary import Summaries
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,12 @@ async def open_app(settings: Settings, *, run_jobs: bool = True) -> AsyncIterato
         return LongTermMemory(settings.home, embedder, chroma_url=chroma_url)
 
     long_term = open_memory()
-    rememberer = Rememberer(settings.memory, store, long_term, model, open_memory)
+    summaries = (
+        Summaries(store, model, budget_for(settings), settings.llm.turn_deadline_s)
+        if settings.session.summaries
+        else None
+    )
+    rememberer = Rememberer(settings.memory, store, long_term, model, open_memory, summaries=summaries)
     scheduler = Scheduler(settings.scheduler_db)
     deliveries = Deliveries()
     reminder_store = ReminderStore(settings.reminders_db)
@@ -147,7 +153,8 @@ async def open_app(settings: Settings, *, run_jobs: bool = True) -> AsyncIterato
         await _within(retrainer.close(), left(), "the retrain stage")  # resumes at the next start
         await runtime.shutdown(SHUTDOWN_GRACE_S)
         await recovery.close(left())
-        await agent.drain(left())
+        if summaries is not None:  # what is cancelled is folded after the conversation's next turn
+            await summaries.drain(left())
         with contextlib.suppress(TimeoutError):  # what is left is indexed at the next start
             await asyncio.wait_for(rememberer.flush(), left())
         if queued := rememberer.backlog:

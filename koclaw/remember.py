@@ -1,8 +1,10 @@
-"""What happens around a turn for the long-term tier: recall before, episodes and consolidation after.
+"""What happens around a turn for memory: recall before; episodes, the summary and consolidation after.
 
 Recall feeds working memory; every stored user and assistant turn goes to the episode outbox
-(`memory.outbox`, a table) and from there, in batches, into the long-term tier; and when a
-conversation has been quiet for `consolidate_after_s`, its new turns are consolidated into facts.
+(`memory.outbox`, a table) and from there, in batches, into the long-term tier; the turns that
+outgrew the session's share are folded into the conversation's rolling summary (`memory.summary`);
+and when a conversation has been quiet for `consolidate_after_s`, its new turns are consolidated
+into facts.
 
 A person waiting for a reply comes first: recall has threads of its own, and episodes are embedded
 on one thread at the lowest CPU priority, so on a busy machine indexing takes what recall and the
@@ -33,6 +35,7 @@ from memory.long_term import LongTermMemory
 from memory.outbox import EpisodeOutbox, Queued
 from memory.records import EpisodeIn, Recalled
 from memory.session import SessionStore
+from memory.summary import Summaries
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -102,10 +105,14 @@ class Rememberer:
         long_term: LongTermMemory,
         model: ChatModel,
         open_memory: Callable[[], LongTermMemory],
+        *,
+        summaries: Summaries | None = None,
     ) -> None:
         """`long_term` is for reads on the event loop's thread (CLI and admin views); `open_memory`
-        opens the instances the recall, writer and indexing threads use."""
+        opens the instances the recall, writer and indexing threads use. `summaries`: the rolling
+        summaries to update after each turn (None: off)."""
         self.settings = settings
+        self.summaries = summaries
         self.store = store
         self.long_term = long_term
         self.outbox = EpisodeOutbox(store)
@@ -157,7 +164,8 @@ class Rememberer:
             log.warning("%s; turns go on without long-term memories while it is this slow", why)
 
     async def after_turn(self, inbound: Inbound, result: TurnResult) -> None:
-        """Queue the turn's two sides as episodes, and (re)start the conversation's idle timer."""
+        """Queue the turn's two sides as episodes, fold old turns into the summary (in the background),
+        and (re)start the conversation's idle timer."""
         if self.settings.episodes:
             self.outbox.put(
                 inbound.user_id, result.conversation_id, [result.user_message_id, result.reply_message_id]
@@ -165,6 +173,8 @@ class Rememberer:
             self._drained.clear()
             self._wake.set()
             self.start()
+        if self.summaries is not None:
+            self.summaries.later(result.conversation_id)
         previous = self._idle_timers.pop(result.conversation_id, None)
         if previous is not None:
             previous.cancel()

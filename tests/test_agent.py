@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 
 from koclaw import agent
-from koclaw.agent import Agent, Inbound, TurnResult
+from koclaw.agent import Agent, Inbound, TurnResult, budget_for
 from koclaw.config import load_settings
 from koclaw.errors import InputError
 from koclaw.events import ErrorEvent, Event, ReasoningDelta, TextDelta
 from koclaw.llm.openai_compat import OpenAICompatModel
 from koclaw.replies import fallback
 from memory.session import SessionStore
+from memory.summary import Summaries
 from tests.fakes.openai_server import FakeOpenAIServer, Reply, text_reply
 
 
@@ -235,13 +236,15 @@ TIME_CALL = '{"tool": "current_time", "arguments": {"timezone": "Asia/Tokyo"}}'
 def turns(
     texts: list[str], *, user: str = "alice", **env: Any
 ) -> tuple[list[TurnResult], list[list[Event]], SessionStore]:
-    """Several turns through one agent, waiting for its background summaries after each."""
+    """Several turns through one agent, each followed by its rolling summary (as the runtime's
+    after-turn hook starts it), waited for."""
 
     async def go() -> tuple[list[TurnResult], list[list[Event]], SessionStore]:
         settings = load_settings(**env)
         store = SessionStore(settings.session_db)
         model = OpenAICompatModel(settings.llm)
         agent = Agent(settings, store, model)
+        summaries = Summaries(store, model, budget_for(settings), settings.llm.turn_deadline_s)
         results, all_events = [], []
         try:
             for text in texts:
@@ -251,7 +254,9 @@ def turns(
                     events.append(event)
 
                 results.append(await agent.turn(Inbound("cli", f"cli:{user}", user, text), emit))
-                await agent.drain()
+                if settings.session.summaries:
+                    summaries.later(results[-1].conversation_id)
+                await summaries.drain()
                 all_events.append(events)
         finally:
             await model.aclose()

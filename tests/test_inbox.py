@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import pytest
 
 from koclaw import agent as agent_module
-from koclaw.agent import Agent, Inbound, TurnResult
+from koclaw.agent import Agent, Inbound, TurnResult, budget_for
 from koclaw.config import Settings, load_settings
 from koclaw.delivery import Deliveries
 from koclaw.events import Event, TextDelta
@@ -20,6 +20,7 @@ from koclaw.llm.openai_compat import OpenAICompatModel
 from koclaw.recovery import Recovery, sorry_text
 from koclaw.runtime import Runtime
 from memory.session import SessionStore
+from memory.summary import Summaries
 from tests.fakes.openai_server import FakeOpenAIServer, Reply, text_reply
 
 T = TypeVar("T")
@@ -40,18 +41,23 @@ async def until(condition: Callable[[], bool], what: str) -> None:
 
 
 class World:
-    """One process's worth: settings, the session store, a model client, agent and runtime."""
+    """One process's worth: settings, the session store, a model client, agent and runtime, with the
+    rolling summaries after each turn as `koclaw.app` wires them (through the after-turn hook)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = SessionStore(settings.session_db)
         self.model = OpenAICompatModel(settings.llm)
         self.agent = Agent(settings, self.store, self.model)
-        self.runtime = Runtime(self.agent)
+        self.summaries = Summaries(self.store, self.model, budget_for(settings), settings.llm.turn_deadline_s)
+        self.runtime = Runtime(self.agent, after_turn=self._after_turn)
+
+    async def _after_turn(self, inbound: Inbound, result: TurnResult) -> None:
+        self.summaries.later(result.conversation_id)
 
     async def close(self) -> None:
         await self.runtime.shutdown(grace_s=5)
-        await self.agent.drain(5)
+        await self.summaries.drain(5)
         await self.model.aclose()
         self.store.close()
 
@@ -274,16 +280,16 @@ def test_a_hung_summary_is_cancelled_at_the_deadline_and_redone_later(server: Fa
     async def body(world: World) -> tuple[float, str | None]:
         for text in LONG_TURNS:
             await world.runtime.submit(telegram(text), _noop)
-        await until(lambda: world.agent.summaries.running > 0, "a summary to start")
+        await until(lambda: world.summaries.running > 0, "a summary to start")
         started = time.monotonic()
-        await world.agent.drain(0.5)  # as shutdown does, with what is left of its grace period
+        await world.summaries.drain(0.5)  # as shutdown does, with what is left of its grace period
         took = time.monotonic() - started
-        assert world.agent.summaries.running == 0
+        assert world.summaries.running == 0
         conv = world.store.conversation("telegram", CHAT, CHAT)
         assert conv.summary is None  # nothing marked summarised: it is redone
         server.default = _summaries(text_reply("Sensei likes ramen with extra egg."))
         await world.runtime.submit(telegram("one more"), _noop)
-        await world.agent.drain()
+        await world.summaries.drain()
         return took, world.store.conversation("telegram", CHAT, CHAT).summary
 
     took, summary = run(body, **SMALL)
@@ -295,7 +301,7 @@ def test_one_summary_gives_up_at_its_own_deadline(server: FakeOpenAIServer) -> N
     server.default = _summaries(Reply(hang_s=120))
 
     async def body(world: World) -> None:
-        world.agent.summaries.deadline_s = 0.5
+        world.summaries.deadline_s = 0.5
         for text in LONG_TURNS:
             await world.runtime.submit(telegram(text), _noop)
         await until(
@@ -304,6 +310,6 @@ def test_one_summary_gives_up_at_its_own_deadline(server: FakeOpenAIServer) -> N
             ),
             "a summary request",
         )
-        await until(lambda: world.agent.summaries.running == 0, "the summary to give up by itself")
+        await until(lambda: world.summaries.running == 0, "the summary to give up by itself")
 
     run(body, **SMALL)
