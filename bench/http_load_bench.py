@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import re
@@ -153,6 +154,7 @@ async def load_in_process(
     """--in-process: the same conversations through `Runtime.submit`, no HTTP, to price the channel."""
     from koclaw.agent import Inbound
     from koclaw.events import Event, TextDelta
+    from koclaw.identities import identity
 
     async def one(i: int) -> tuple[float, float | None, bool]:
         await asyncio.sleep(max(0.0, t0 + i * ramp / n - time.monotonic()))
@@ -165,7 +167,8 @@ async def load_in_process(
 
         user = f"user-{i:04d}"
         text = f"Sensei, tell me a long story, please. ({i})"
-        result = await runtime.submit(Inbound("http", f"http:{user}", user, text, user_name=user), emit)
+        inbound = Inbound("http", f"http:{user}", identity("http", user), text, user_name=user)  # as HTTP's
+        result = await runtime.submit(inbound, emit)
         return start, first, result.status == "ok" and first is not None
 
     return list(await asyncio.gather(*(one(i) for i in range(n))))
@@ -173,13 +176,14 @@ async def load_in_process(
 
 async def seed_returning(app: Any) -> None:
     """--returning K: give each person K episodes before the load, so that recall has work to do."""
+    from koclaw.identities import identity
     from memory.records import EpisodeIn
 
     k, n = (int(x) for x in os.environ["BENCH_RETURNING"].split())
     for i in range(n if k else 0):
         said = [f"Last week ({j}) I told you about my garden and the tulips, number {i}." for j in range(k)]
         episodes = [EpisodeIn(text=t, speaker="Sensei", conversation_id=f"old-{i}") for t in said]
-        app.long_term.add_episodes(f"user-{i:04d}", episodes)
+        app.long_term.add_episodes(identity("http", f"user-{i:04d}"), episodes)  # as HTTP names them
 
 
 async def serve_koclaw(stats_path: str, before_exit: Any = None) -> None:
@@ -222,6 +226,7 @@ async def serve_koclaw(stats_path: str, before_exit: Any = None) -> None:
             "idle_rss_kb": idle_rss,
             "peak_rss_kb": peak_rss,
             "in_process": inproc,
+            "recalls": dataclasses.asdict(app.rememberer.recall_counts),
         }
         Path(stats_path).write_text(json.dumps(stats))
         if before_exit is not None:
@@ -531,6 +536,16 @@ def report(args: argparse.Namespace, run: dict[str, Any], wall: float, pinned: b
         ),
         ("load window / whole bench (s)", f"{end - t0:.1f} / {wall:.1f}", ""),
     ]
+    if not args.no_long_term:  # shed or late: that turn was answered without long-term memories
+        recalls = stats["recalls"]
+        rows.insert(
+            -3,
+            (
+                "recalls full / by words / shed / late",
+                f"{recalls['in_time']} / {recalls['by_words']} / {recalls['shed']} / {recalls['late']}",
+                "shed and late: no memories",
+            ),
+        )
     n, total = args.conversations, args.conversations * args.rate
     notes = [f"{os.cpu_count()} CPUs", "Koclaw on a CPU of its own" if pinned else "one CPU for all"]
     notes += ["long-term memory OFF (no recall, no episodes)"] * args.no_long_term

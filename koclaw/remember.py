@@ -8,7 +8,8 @@ into facts.
 
 A person waiting for a reply comes first: recall has threads of its own, and episodes are embedded
 on one thread at the lowest CPU priority, so on a busy machine indexing takes what recall and the
-event loop leave (and catches up when the load ends) instead of delaying anyone's first token.
+event loop leave (and catches up when the load ends) instead of delaying anyone's first token. When
+full recalls back up, a turn is recalled by the word index alone (`Rememberer.recall`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
@@ -41,10 +43,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 INDEX_BATCH = 8  # messages per batch: one embedding call per person, and a short wait at shutdown
 INDEX_NICE = 19  # the indexing thread's niceness: the lowest CPU priority
-RECALL_NICE = 5  # recall threads yield to the event loop, which streams every reply
+# Recall threads yield to the event loop, which streams every reply: at nice 5 a burst of returning
+# people (`bench/http_load_bench.py --returning 3`) held loop lag p99 at 40-53 ms; at 15, 14-17 ms.
+RECALL_NICE = 15
 RETRY_FIRST_S, RETRY_MAX_S = 1.0, 60.0  # backoff while the embedder is unreachable
 SLOW_WARN_EVERY_S = 60.0  # how often a recall past its deadline is logged
-MAX_RECALLS_WAITING = 8  # more would wait past their deadline anyway (2 threads, ~30-60 ms each)
+# Full recalls (each embeds the question: 17-40 ms of a core) waiting or running; past that a turn is
+# recalled by words alone (under a millisecond), so a burst costs quality, not everyone's first token.
+MAX_RECALLS_WAITING = 4
+MAX_WORD_RECALLS_WAITING = 64
 
 
 def _lower_priority(nice: int) -> None:
@@ -97,6 +104,26 @@ class _MemoryThreads:
         self._pool.shutdown(wait=True)
 
 
+@dataclass(slots=True)
+class RecallCounts:
+    """How recall went since the start: the price of load shedding is a turn without memories."""
+
+    in_time: int = 0  # searched within the turn's deadline (a person with nothing stored included)
+    by_words: int = 0  # the word index alone, in time: MAX_RECALLS_WAITING full recalls were waiting
+    shed: int = 0  # not started: both lanes were full
+    late: int = 0  # past the deadline, waiting or running: the turn went on without memories
+
+
+@dataclass(slots=True)
+class _Lane:
+    """Recall threads and how many recalls may wait for them (`dense`: the question is embedded)."""
+
+    threads: _MemoryThreads
+    limit: int
+    dense: bool
+    waiting: int = 0
+
+
 class Rememberer:
     def __init__(
         self,
@@ -117,6 +144,11 @@ class Rememberer:
         self.long_term = long_term
         self.outbox = EpisodeOutbox(store)
         self._readers = _MemoryThreads(open_memory, 2, "recall", nice=RECALL_NICE)
+        self._words = _MemoryThreads(open_memory, 1, "recall-words", nice=RECALL_NICE)
+        self._lanes = (  # the full recall first; the word index alone when it is backed up
+            _Lane(self._readers, MAX_RECALLS_WAITING, dense=True),
+            _Lane(self._words, MAX_WORD_RECALLS_WAITING, dense=False),
+        )
         self._writer = _MemoryThreads(open_memory, 1, "memory-writes")
         self._indexer = _MemoryThreads(open_memory, 1, "episodes", nice=INDEX_NICE)
         self.run_store = self._writer.run  # tools and consolidation share this writer
@@ -126,42 +158,65 @@ class Rememberer:
         self._drained = asyncio.Event()  # the outbox had nothing left to index
         self._draining: asyncio.Task[None] | None = None
         self._slow_warning = Every(SLOW_WARN_EVERY_S)
-        self._recalls = 0  # waiting or running
+        self.recall_counts = RecallCounts()
 
     def start(self) -> None:
         """Start indexing the outbox, including what an earlier run left there."""
         if self._draining is None or self._draining.done():
-            for threads in (self._readers, self._writer, self._indexer):
+            for threads in (self._readers, self._words, self._writer, self._indexer):
                 threads.warm()
             self._drained.clear()
             self._draining = asyncio.create_task(self._drain())
 
     async def recall(self, user_id: str, text: str) -> Sequence[working.MemoryRecord]:
+        """What she remembers that bears on `text`, within `recall_timeout_s`.
+
+        While MAX_RECALLS_WAITING full recalls wait (each embeds the question: ~30 ms of a core), a
+        turn is recalled by the word index alone, on a thread of its own (a few ms, no embedding):
+        fewer memories found, but some, and no one waits for the backlog."""
         if self.settings.recall_k <= 0:
             return []
+        counts = self.recall_counts
+        lane = next((lane for lane in self._lanes if lane.waiting < lane.limit), None)
+        if lane is None:
+            self._slow("recall cannot keep up; turns go on without long-term memories")
+            counts.shed += 1
+            return []
+        if not lane.dense:
+            self._slow(f"more than {MAX_RECALLS_WAITING} recalls are waiting; recalling by words alone")
+        hits = await self._within_deadline(lane, user_id, text)
+        if hits is None:
+            counts.late += 1
+            return []
+        if lane.dense:
+            counts.in_time += 1
+        else:
+            counts.by_words += 1
+        return [working.MemoryRecord(h.text, h.timestamp, h.kind, h.importance) for h in hits]
+
+    async def _within_deadline(self, lane: _Lane, user_id: str, text: str) -> list[Recalled] | None:
+        """The recall, or None when it passed the turn's deadline (waiting or running)."""
         k, timeout = self.settings.recall_k, self.settings.recall_timeout_s
         deadline = time.monotonic() + timeout
 
-        def recall(memory: LongTermMemory) -> list[Recalled]:
+        def recall(memory: LongTermMemory) -> list[Recalled] | None:
             # Work that waited past its turn's deadline is dropped: nobody is waiting for it any more.
-            return memory.recall(user_id, text, k=k) if time.monotonic() < deadline else []
+            if time.monotonic() >= deadline:
+                return None
+            return memory.recall(user_id, text, k=k, words_only=not lane.dense)
 
-        if self._recalls >= MAX_RECALLS_WAITING:  # overloaded: a reply now beats one 2 s late
-            self._slow(f"more than {MAX_RECALLS_WAITING} recalls are waiting")
-            return []
-        self._recalls += 1
+        lane.waiting += 1
         try:
-            hits = await asyncio.wait_for(self._readers.run(recall), timeout)
+            return await asyncio.wait_for(lane.threads.run(recall), timeout)
         except TimeoutError:  # a slow embedder or an overloaded machine: the reply goes first
             self._slow(f"recall took over {timeout:.1f} s (KOCLAW_MEMORY__RECALL_TIMEOUT_S)")
-            return []
+            return None
         finally:
-            self._recalls -= 1
-        return [working.MemoryRecord(h.text, h.timestamp, h.kind, h.importance) for h in hits]
+            lane.waiting -= 1
 
     def _slow(self, why: str) -> None:
         if self._slow_warning.due():
-            log.warning("%s; turns go on without long-term memories while it is this slow", why)
+            log.warning("%s", why)
 
     async def after_turn(self, inbound: Inbound, result: TurnResult) -> None:
         """Queue the turn's two sides as episodes, fold old turns into the summary (in the background),
@@ -268,6 +323,7 @@ class Rememberer:
         self._idle_timers.clear()
         self._draining = None
         await asyncio.to_thread(self._readers.close)
+        await asyncio.to_thread(self._words.close)
         await asyncio.to_thread(self._writer.close)
         await asyncio.to_thread(self._indexer.close)
 

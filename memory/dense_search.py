@@ -1,6 +1,6 @@
 """The dense half of recall: nearest vectors in one person's spaces (`memory.vector_index`), episodes
 scored with their neighbours (`memory.episode_context.scores`), within a scope built by
-`LongTermMemory._scope` and passed in.
+`memory.scope.for_person` and passed in.
 """
 
 from __future__ import annotations

