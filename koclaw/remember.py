@@ -49,7 +49,7 @@ RECALL_NICE = 15
 RETRY_FIRST_S, RETRY_MAX_S = 1.0, 60.0  # backoff while the embedder is unreachable
 SLOW_WARN_EVERY_S = 60.0  # how often a recall past its deadline is logged
 # Full recalls (each embeds the question: 17-40 ms of a core) waiting or running; past that a turn is
-# recalled by words alone (under a millisecond), so a burst costs quality, not everyone's first token.
+# recalled by words alone (about a millisecond), so a burst costs quality, not everyone's first token.
 MAX_RECALLS_WAITING = 4
 MAX_WORD_RECALLS_WAITING = 64
 
@@ -106,7 +106,7 @@ class _MemoryThreads:
 
 @dataclass(slots=True)
 class RecallCounts:
-    """How recall went since the start: the price of load shedding is a turn without memories."""
+    """How recall went since the start: what load shedding cost (turns by words alone, or without)."""
 
     in_time: int = 0  # searched within the turn's deadline (a person with nothing stored included)
     by_words: int = 0  # the word index alone, in time: MAX_RECALLS_WAITING full recalls were waiting
@@ -172,7 +172,7 @@ class Rememberer:
         """What she remembers that bears on `text`, within `recall_timeout_s`.
 
         While MAX_RECALLS_WAITING full recalls wait (each embeds the question: ~30 ms of a core), a
-        turn is recalled by the word index alone, on a thread of its own (a few ms, no embedding):
+        turn is recalled by the word index alone, on a thread of its own (no embedding, about 1 ms):
         fewer memories found, but some, and no one waits for the backlog."""
         if self.settings.recall_k <= 0:
             return []
