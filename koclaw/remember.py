@@ -48,9 +48,11 @@ INDEX_NICE = 19  # the indexing thread's niceness: the lowest CPU priority
 RECALL_NICE = 15
 RETRY_FIRST_S, RETRY_MAX_S = 1.0, 60.0  # backoff while the embedder is unreachable
 SLOW_WARN_EVERY_S = 60.0  # how often a recall past its deadline is logged
-# Full recalls (each embeds the question: 17-40 ms of a core) waiting or running; past that a turn is
+# Full recalls (each embeds the question: 17-40 ms of a core) running or waiting; past that a turn is
 # recalled by words alone (about a millisecond), so a burst costs quality, not everyone's first token.
-MAX_RECALLS_WAITING = 4
+# One per recall thread: none queues behind another (with 4, a burst's first token p99 was 578 ms
+# against 175, and fewer turns got a full recall: 25 of 201 against 33).
+MAX_RECALLS_WAITING = 2
 MAX_WORD_RECALLS_WAITING = 64
 
 
