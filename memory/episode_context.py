@@ -34,7 +34,7 @@ from memory.tokens import estimate_tokens
 
 COLLECTION = "contexts"
 SESSION_GAP = timedelta(hours=3)  # a longer silence inside one conversation starts a new session
-PAIR_SIDE_TOKENS = 64  # of each turn in a pair vector (`pair_text`)
+PAIR_SIDE_TOKENS = 128  # of each turn in a pair vector (`pair_text`)
 FORMAT = "2"  # how episodes are rendered for the indexes; an older store upgrades with reindex
 
 
@@ -83,8 +83,8 @@ def pair_text(previous: str, text: str) -> str:
 
     The pair is there for the topic a short turn leaves out, and the words nearest the seam carry it;
     a long turn's own vector already holds the rest. Chat turns fit whole (every turn of the dev sets
-    but one is under 64 tokens), while a 300-token reply's pair costs a third of the full pair's
-    embedding: embedding is what limits how fast one core indexes (`bench/http_load_bench.py`).
+    is under 128 tokens), while a 300-token reply's pair costs half of the full pair's embedding:
+    embedding is what limits how fast one core indexes (`bench/http_load_bench.py`).
     """
     return f"{clip(previous, PAIR_SIDE_TOKENS, keep='end')}\n{clip(text, PAIR_SIDE_TOKENS)}"
 

@@ -84,15 +84,21 @@ def test_a_long_reply_is_found_by_what_it_says_in_its_middle(mem: LongTermMemory
     """The pairs hold its start and its end; its own vector reads the whole reply (up to e5's 512
     tokens), so what it says between them is found too."""
     reply = (
-        "Here is the plan for the week, Sensei. On Monday you have the budget review at ten, and I have "
+        "Here is the plan for the week, Sensei. I went through your calendar, your mail and the notes "
+        "you left on the whiteboard, and I sorted everything by day so that nothing surprises you. "
+        "On Monday you have the budget review at ten, and I have "
         "put the printed reports on your desk. The finance office wants the signed forms back by noon, and "
         "the copier on the second floor is broken again, so please use the one in the staff room. "
-        "Tuesday is free in the morning, so I moved the dentist there. On Wednesday evening your "
+        "Tuesday is free in the morning, so I moved the dentist there; bring your insurance card. "
+        "On Wednesday evening your "
         "sister Mariko arrives from Osaka on the 18:40 shinkansen, so "
         "please do not stay late at the office that day. Thursday has the long meeting with the student "
         "council about the festival stalls and the electricity for the stage lights. On Friday you "
         "promised to help with the library inventory, and the librarian asked for an early start. I "
-        "will send you a reminder every morning at eight, so you do not need to remember all of this."
+        "will send you a reminder every morning at eight, so you do not need to remember all of this. "
+        "If anything changes, tell me and I will move the rest around it; that is what I am here for. "
+        "And please eat a proper lunch every day this week, not just bread from the convenience store "
+        "between two meetings."
     )
     assert estimate_tokens(reply) > 2 * episode_context.PAIR_SIDE_TOKENS
     other = (
