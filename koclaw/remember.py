@@ -159,7 +159,7 @@ class Rememberer:
         self._wake = asyncio.Event()  # new rows in the outbox
         self._drained = asyncio.Event()  # the outbox had nothing left to index
         self._draining: asyncio.Task[None] | None = None
-        self._slow_warning = Every(SLOW_WARN_EVERY_S)
+        self._slow_warnings: dict[str, Every] = {}  # one throttle per kind: none hides another
         self.recall_counts = RecallCounts()
 
     def start(self) -> None:
@@ -217,7 +217,7 @@ class Rememberer:
             lane.waiting -= 1
 
     def _slow(self, why: str) -> None:
-        if self._slow_warning.due():
+        if self._slow_warnings.setdefault(why, Every(SLOW_WARN_EVERY_S)).due():
             log.warning("%s", why)
 
     async def after_turn(self, inbound: Inbound, result: TurnResult) -> None:
