@@ -48,7 +48,7 @@ from koclaw.tools import default_tools
 from memory import working
 from memory.session import Conversation, SessionStore, now_iso
 from memory.summary import SUMMARY_PROMPT as SUMMARY_PROMPT  # where it was first; tests read it here
-from memory.summary import after_summary
+from memory.summary import Summaries, after_summary
 
 log = logging.getLogger(__name__)
 LONG_TEXT = 4000  # characters: longer messages are analysed in a thread
@@ -436,6 +436,12 @@ def budget_for(settings: Settings) -> working.Budget:
         reply=settings.llm.max_reply_tokens,
         history_share=settings.session.history_share,
     )
+
+
+def summaries_for(settings: Settings, store: SessionStore, model: ChatModel) -> Summaries:
+    """The rolling summaries of the agent's conversations: what outgrows the turn budget's session
+    share is folded, each fold within the turn deadline."""
+    return Summaries(store, model, budget_for(settings), settings.llm.turn_deadline_s)
 
 
 async def _show(text: str, round_text: list[str], reply: _Reply, emit: EventHandler) -> None:

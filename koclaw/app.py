@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from koclaw.agent import Agent, budget_for
+from koclaw.agent import Agent, summaries_for
 from koclaw.checkins import CheckIns, CheckinStore
 from koclaw.config import Settings
 from koclaw.delivery import Deliveries
@@ -29,7 +29,6 @@ from memory.embeddings import make_embedder
 from memory.long_term import LongTermMemory
 from memory.session import SessionStore
 from memory.soul import SoulRegistry
-from memory.summary import Summaries
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +82,7 @@ async def open_app(settings: Settings, *, run_jobs: bool = True) -> AsyncIterato
         return LongTermMemory(settings.home, embedder, chroma_url=chroma_url)
 
     long_term = open_memory()
-    summaries = (
-        Summaries(store, model, budget_for(settings), settings.llm.turn_deadline_s)
-        if settings.session.summaries
-        else None
-    )
+    summaries = summaries_for(settings, store, model) if settings.session.summaries else None
     rememberer = Rememberer(settings.memory, store, long_term, model, open_memory, summaries=summaries)
     scheduler = Scheduler(settings.scheduler_db)
     deliveries = Deliveries()

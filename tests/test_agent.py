@@ -8,14 +8,13 @@ from typing import Any
 import pytest
 
 from koclaw import agent
-from koclaw.agent import Agent, Inbound, TurnResult, budget_for
+from koclaw.agent import Agent, Inbound, TurnResult, summaries_for
 from koclaw.config import load_settings
 from koclaw.errors import InputError
 from koclaw.events import ErrorEvent, Event, ReasoningDelta, TextDelta
 from koclaw.llm.openai_compat import OpenAICompatModel
 from koclaw.replies import fallback
 from memory.session import SessionStore
-from memory.summary import Summaries
 from tests.fakes.openai_server import FakeOpenAIServer, Reply, text_reply
 
 
@@ -244,7 +243,7 @@ def turns(
         store = SessionStore(settings.session_db)
         model = OpenAICompatModel(settings.llm)
         agent = Agent(settings, store, model)
-        summaries = Summaries(store, model, budget_for(settings), settings.llm.turn_deadline_s)
+        summaries = summaries_for(settings, store, model)
         results, all_events = [], []
         try:
             for text in texts:

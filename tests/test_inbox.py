@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import pytest
 
 from koclaw import agent as agent_module
-from koclaw.agent import Agent, Inbound, TurnResult, budget_for
+from koclaw.agent import Agent, Inbound, TurnResult, summaries_for
 from koclaw.config import Settings, load_settings
 from koclaw.delivery import Deliveries
 from koclaw.events import Event, TextDelta
@@ -20,7 +20,6 @@ from koclaw.llm.openai_compat import OpenAICompatModel
 from koclaw.recovery import Recovery, sorry_text
 from koclaw.runtime import Runtime
 from memory.session import SessionStore
-from memory.summary import Summaries
 from tests.fakes.openai_server import FakeOpenAIServer, Reply, text_reply
 
 T = TypeVar("T")
@@ -49,7 +48,7 @@ class World:
         self.store = SessionStore(settings.session_db)
         self.model = OpenAICompatModel(settings.llm)
         self.agent = Agent(settings, self.store, self.model)
-        self.summaries = Summaries(self.store, self.model, budget_for(settings), settings.llm.turn_deadline_s)
+        self.summaries = summaries_for(settings, self.store, self.model)
         self.runtime = Runtime(self.agent, after_turn=self._after_turn)
 
     async def _after_turn(self, inbound: Inbound, result: TurnResult) -> None:
