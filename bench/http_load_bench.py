@@ -379,6 +379,12 @@ def main() -> None:
     parser.add_argument(
         "--drain-cap", type=float, default=300.0, help="seconds to wait for the episode queue to empty"
     )
+    parser.add_argument(
+        "--shared-cpus",
+        action="store_true",
+        help="no CPU of its own for Koclaw: every process shares every CPU, as Koclaw alone on a "
+        "machine would have them all (the load generator's work then shows in Koclaw's lag)",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile Koclaw (top functions to stderr)")
     parser.add_argument("--dump", help="write the raw samples and timings to this JSON file")
     parser.add_argument("--child", choices=["model", "koclaw"], help=argparse.SUPPRESS)
@@ -398,7 +404,8 @@ def main() -> None:
 
 def one_run(args: argparse.Namespace, cpus: list[int]) -> dict[str, float]:
     started = time.monotonic()
-    koclaw_cpus, other_cpus = ({cpus[-1]}, set(cpus[:-1])) if len(cpus) >= 2 else (set(cpus), set(cpus))
+    pin = len(cpus) >= 2 and not args.shared_cpus
+    koclaw_cpus, other_cpus = ({cpus[-1]}, set(cpus[:-1])) if pin else (set(cpus), set(cpus))
     os.sched_setaffinity(0, other_cpus)
     model_port, koclaw_port, embed_port = free_port(), free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -547,7 +554,7 @@ def report(args: argparse.Namespace, run: dict[str, Any], wall: float, pinned: b
             ),
         )
     n, total = args.conversations, args.conversations * args.rate
-    notes = [f"{os.cpu_count()} CPUs", "Koclaw on a CPU of its own" if pinned else "one CPU for all"]
+    notes = [f"{os.cpu_count()} CPUs", "Koclaw on a CPU of its own" if pinned else "all on all CPUs"]
     notes += ["long-term memory OFF (no recall, no episodes)"] * args.no_long_term
     notes += [f"embedder {args.embedder}"] * bool(args.embedder)
     notes += [f"each person has {args.returning} episodes already"] * bool(args.returning)
