@@ -25,12 +25,12 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from memory.lexical import index_words
 from memory.records import EpisodeIn, normalise_text, timestamp_iso
 from memory.session import now_iso
-from memory.tokens import estimate_tokens
+from memory.tokens import clip
 
 COLLECTION = "contexts"
 SESSION_GAP = timedelta(hours=3)  # a longer silence inside one conversation starts a new session
@@ -87,20 +87,6 @@ def pair_text(previous: str, text: str) -> str:
     embedding is what limits how fast one core indexes (`bench/http_load_bench.py`).
     """
     return f"{clip(previous, PAIR_SIDE_TOKENS, keep='end')}\n{clip(text, PAIR_SIDE_TOKENS)}"
-
-
-def clip(text: str, max_tokens: int, *, keep: Literal["start", "end"] = "start") -> str:
-    """The start (or end) of `text` within about `max_tokens` (`memory.tokens.estimate_tokens`'s count:
-    a quarter token for an ASCII character, about one for a CJK one)."""
-    if estimate_tokens(text) <= max_tokens:
-        return text
-    budget, used, kept = 4 * max_tokens, 0, 0
-    for ch in text if keep == "start" else reversed(text):
-        used += 1 if ch < "\x80" else 2 if ch < "\u0800" else 4
-        if used > budget:
-            break
-        kept += 1
-    return text[:kept] if keep == "start" else text[len(text) - kept :]
 
 
 def scores(

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from koclaw.errors import InputError
 from memory.session import now_iso
-from memory.tokens import estimate_tokens
+from memory.tokens import clip
 
 EMBED_MAX_TOKENS = 480  # e5 reads at most 512 tokens
 MAX_QUERY_CHARS = 2000  # longer queries are cut: their head says what they are about
@@ -241,9 +241,4 @@ def clean_query(query: str) -> str:
 def embeddable(text: str, max_tokens: int = EMBED_MAX_TOKENS) -> str:
     """The head of `text` that the embedder reads: e5 stops at 512 tokens anyway, and a 300 KB
     paste would otherwise cost a minute of CPU for the same vector."""
-    if estimate_tokens(text) <= max_tokens:
-        return text
-    keep = len(text)
-    while keep > 1 and estimate_tokens(text[:keep]) > max_tokens:
-        keep = keep * 3 // 4
-    return text[:keep]
+    return clip(text, max_tokens)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from memory.session import Message
-from memory.tokens import estimate_tokens
+from memory.tokens import clip, estimate_tokens
 
 SOUL_HEADER = "# Who you are (Soul)"
 TOOLS_HEADER = "# Tools"
@@ -124,10 +124,9 @@ def fit_text(text: str, max_tokens: int, max_chars: int) -> tuple[str, int]:
     """Cut an over-long message in the middle, keeping its start and end; returns (text, chars cut)."""
     if len(text) <= max_chars and estimate_tokens(text) <= max_tokens:
         return text, 0
-    keep = min(max_chars, len(text))
-    while keep > 0 and estimate_tokens(text[: keep // 2] + text[-(keep - keep // 2) :]) > max_tokens - 16:
-        keep = int(keep * 0.8)
-    head, tail = text[: keep // 2], text[len(text) - (keep - keep // 2) :]
+    side = max(0, max_tokens - 24) // 2  # the note about the cut takes the rest
+    head = clip(text[: max_chars // 2], side)
+    tail = clip(text[len(text) - (max_chars - max_chars // 2) :], side, keep="end")
     cut = len(text) - len(head) - len(tail)
     return f"{head}\n[... {cut} characters omitted: the message was too long to read whole ...]\n{tail}", cut
 

@@ -11,7 +11,7 @@ import pytest
 from memory import episode_context
 from memory.long_term import LongTermMemory
 from memory.records import EpisodeIn
-from memory.tokens import estimate_tokens
+from memory.tokens import clip, estimate_tokens
 from tests.memory.test_long_term import EMBEDDER
 
 
@@ -76,7 +76,7 @@ def test_a_pair_holds_the_end_of_the_turn_before_and_the_start_of_this_one() -> 
     assert tail.startswith("the opening words") and "Closing" not in tail
     assert estimate_tokens(head) <= episode_context.PAIR_SIDE_TOKENS + 1
     assert estimate_tokens(tail) <= episode_context.PAIR_SIDE_TOKENS + 1
-    cjk = episode_context.clip("老师" * 100 + "最后", 64, keep="end")
+    cjk = clip("老师" * 100 + "最后", 64, keep="end")
     assert cjk.endswith("最后") and estimate_tokens(cjk) <= 65
 
 

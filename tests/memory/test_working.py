@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from koclaw.tools import default_tools
 from memory import working
 from memory.session import Message
-from memory.tokens import estimate_tokens
+from memory.tokens import clip, estimate_tokens
+from memory.working import fit_text
 
 SPECS = default_tools().specs()
 
@@ -145,3 +148,35 @@ def test_assemble_gives_the_turns_what_the_other_tiers_leave_and_never_more_than
     assert with_summary.total_tokens <= budget.context - budget.reply
     long, cut = assemble("harbour " * 5000, None)  # the message alone is over the context
     assert cut > 0 and asked[2] < asked[0] and long.total_tokens <= budget.context - budget.reply
+
+
+SCRIPTS = [
+    "Sensei, " * 800,
+    "老师今天辛苦了。" * 600,
+    "Привет, учитель! " * 400,
+    "🌸✨" * 900,
+    "先生、ok, ж🌸" * 500,
+]
+
+
+@pytest.mark.parametrize("text", SCRIPTS, ids=["ascii", "cjk", "cyrillic", "emoji", "mixed"])
+def test_a_clipped_text_keeps_its_start_or_end_within_the_budget_in_any_script(text: str) -> None:
+    for max_tokens in (16, 128, 480):
+        head, tail = clip(text, max_tokens), clip(text, max_tokens, keep="end")
+        assert text.startswith(head) and text.endswith(tail)
+        for part in (head, tail):
+            assert max_tokens - 4 <= estimate_tokens(part) <= max_tokens + 1
+    assert clip("short", 16) == "short"
+
+
+@pytest.mark.parametrize("text", SCRIPTS, ids=["ascii", "cjk", "cyrillic", "emoji", "mixed"])
+def test_an_over_long_message_keeps_its_start_and_end_within_the_budget(text: str) -> None:
+    for max_tokens, max_chars in ((200, 100_000), (100_000, 600)):
+        shown, cut = fit_text(text, max_tokens, max_chars)
+        head, _, rest = shown.partition("\n[... ")
+        note, _, tail = rest.partition(" ...]\n")
+        assert note == f"{cut} characters omitted: the message was too long to read whole"
+        assert text.startswith(head) and text.endswith(tail) and head and tail
+        assert len(head) + cut + len(tail) == len(text)
+        assert estimate_tokens(shown) <= max_tokens and len(head) + len(tail) <= max_chars
+    assert fit_text("short", 200, 600) == ("short", 0)
