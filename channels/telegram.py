@@ -7,9 +7,7 @@
 * Only `allowed_users` (and `admin_users`) reach the model or memory. Anyone else gets one
   polite refusal per cooldown, then silence.
 * Replies stream (see `telegram_stream`) as escaped HTML; thinking is never shown.
-* The token never reaches a log line: the HTTP and PTB loggers are raised to WARNING and every
-  log record is redacted while the channel runs (PTB puts the token in URLs and in the
-  text of `InvalidToken`).
+* The token never reaches a log line while the channel runs (`telegram_logs`).
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from telegram import BotCommand, Chat, Message, ReplyParameters, Update, User
 from telegram.constants import ChatType, MessageEntityType, ParseMode
@@ -42,6 +39,7 @@ from telegram.ext import (
 
 from channels.base import Channel
 from channels.telegram_format import escape, split_text
+from channels.telegram_logs import guard_logs
 from channels.telegram_stream import Pacing, ReplyStream
 from koclaw import phrases, soul
 from koclaw.agent import Inbound, TurnResult
@@ -64,8 +62,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-MASK = "<telegram-token>"
-QUIET_LOGGERS = ("httpx", "httpcore", "telegram")
 MEDIA_KINDS = (
     "animation",  # before document: an animation also carries a document
     "photo",
@@ -85,76 +81,6 @@ MEDIA_KINDS = (
 
 Ctx = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Update, Ctx], Coroutine[Any, Any, None]]
-
-
-# -- the token stays out of logs -----------------------------------------------------------------
-class TokenRedactor(logging.Filter):
-    """Replaces the token (raw or URL-quoted) in a record's message, traceback and stack."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.secrets = sorted({token, quote(token, safe="")} - {""}, key=len, reverse=True)
-
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, MASK)
-        return text
-
-    def _leaks(self, text: str | None) -> bool:
-        return bool(text) and any(secret in text for secret in self.secrets)  # type: ignore[operator]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):  # a malformed call; still redact what is there
-            message = str(record.msg)
-        if self._leaks(message):
-            record.msg, record.args = self.redact(message), None
-        if record.exc_info and not record.exc_text:
-            text = logging.Formatter().formatException(record.exc_info)
-            if self._leaks(text):
-                record.exc_text = text  # formatters print exc_text instead of re-formatting
-        if self._leaks(record.exc_text):
-            record.exc_text = self.redact(record.exc_text or "")
-        if self._leaks(record.stack_info):
-            record.stack_info = self.redact(record.stack_info or "")
-        return True
-
-
-class _HandledRetryAfter(logging.Filter):
-    """AIORateLimiter logs every flood wait at ERROR before raising it; the stream handles those."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Rate limit hit after maximum of")
-
-
-def guard_logs(token: str) -> Callable[[], None]:
-    """Redact `token` from every log record and quiet the URL-logging libraries; returns an undo."""
-    redactor = TokenRedactor(token)
-    previous = logging.getLogRecordFactory()
-
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
-        redactor.filter(record)
-        return record
-
-    logging.setLogRecordFactory(factory)
-    levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
-    for name, level in levels.items():
-        if level < logging.WARNING:
-            logging.getLogger(name).setLevel(logging.WARNING)
-    limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
-    quiet_limiter = _HandledRetryAfter()
-    limiter_log.addFilter(quiet_limiter)
-
-    def undo() -> None:
-        if logging.getLogRecordFactory() is factory:
-            logging.setLogRecordFactory(previous)
-        for name, level in levels.items():
-            logging.getLogger(name).setLevel(level)
-        limiter_log.removeFilter(quiet_limiter)
-
-    return undo
 
 
 # -- message helpers -----------------------------------------------------------------------------

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from channels.telegram import MASK, TelegramChannel, TokenRedactor
+from channels.telegram import TelegramChannel
 from channels.telegram_format import MAX_MESSAGE, escape, split_text, telegram_length
+from channels.telegram_logs import MASK, TokenRedactor
 from channels.telegram_stream import Pacing
 from koclaw import phrases, soul
 from koclaw.app import App, open_app
