@@ -29,28 +29,39 @@ class Migrations:
         return fn
 
     def apply(self, db: sqlite_utils.Database) -> list[str]:
+        """Run the steps not yet recorded, each in its own write transaction.
+
+        Each step takes the write lock first (BEGIN IMMEDIATE) and checks again that it is still to
+        do: two processes opening a new store at once (two CLI commands, a command beside `koclaw
+        run`) apply each step once instead of both running it. Its schema changes roll back with
+        it when it fails, so a step killed halfway is simply run again on the next open.
+        """
         db.execute(
             f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} "
             "(migration_set TEXT, name TEXT, applied_at TEXT, PRIMARY KEY (migration_set, name))"
         )
-        done = {
-            row[0]
-            for row in db.execute(
-                f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?", [self.name]
-            ).fetchall()
-        }
+        if not self._pending(db):
+            return []
         applied = []
         for name, fn in self.steps:
-            if name in done:
-                continue
-            with db.conn:
-                fn(db)
-                db.execute(
-                    f"INSERT INTO {MIGRATIONS_TABLE} VALUES (?, ?, ?)",
-                    [self.name, name, datetime.now(UTC).isoformat()],
-                )
-            applied.append(name)
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                if name in self._pending(db):
+                    fn(db)
+                    db.execute(
+                        f"INSERT INTO {MIGRATIONS_TABLE} VALUES (?, ?, ?)",
+                        [self.name, name, datetime.now(UTC).isoformat()],
+                    )
+                    applied.append(name)
+            except BaseException:
+                db.conn.rollback()
+                raise
+            db.conn.commit()
         return applied
+
+    def _pending(self, db: sqlite_utils.Database) -> set[str]:
+        rows = db.execute(f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?", [self.name])
+        return {name for name, _ in self.steps} - {row[0] for row in rows.fetchall()}
 
 
 def open_db(path: Path, migrations: Migrations) -> sqlite_utils.Database:
