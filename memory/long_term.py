@@ -90,7 +90,13 @@ class LongTermMemory:
         if rebuild_index:
             reindex.rebuild(self.db, self._rows, self.index, self.embedder)
         reindex.check_embedder(self.db, self.embedder)
-        if self.needs_reindex and self._rows("SELECT 1 FROM memories WHERE kind = 'episode' LIMIT 1", []):
+        if reindex.index_format(self._rows) == reindex.REBUILDING:
+            log.warning(
+                "Rebuilding the long-term index at %s did not finish: recall misses what it had not "
+                "re-embedded yet. Run 'koclaw memory long-term reindex' again.",
+                self.path,
+            )
+        elif self.needs_reindex and self._rows("SELECT 1 FROM memories WHERE kind = 'episode' LIMIT 1", []):
             log.warning(
                 "The long-term index at %s was built before episodes were embedded with who said them; "
                 "recall works, but run 'koclaw memory long-term reindex' once to upgrade it.",
@@ -642,7 +648,7 @@ class LongTermMemory:
     # -- the index's embedder and format ------------------------------------------------------------
     @property
     def needs_reindex(self) -> bool:
-        """True for an index built before episodes were embedded with who said them."""
+        """True for an index built in an older format, or whose rebuild did not finish."""
         return reindex.needs_reindex(self._rows)
 
     # -- listing (last: `list` would shadow the builtin in later annotations) ----------------

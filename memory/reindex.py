@@ -15,6 +15,8 @@ from memory.long_term_schema import search_text
 from memory.records import embeddable
 from memory.vector_index import COLLECTIONS, VectorIndex, row_metadata
 
+REBUILDING = "rebuilding"  # the index format while `rebuild` runs, and after it was stopped halfway
+
 
 def expect_recorded_dim(db: sqlite_utils.Database, embedder: Embedder) -> None:
     """An embedding server's dimension, taken from the index it built: Koclaw then starts (recall
@@ -28,11 +30,7 @@ def check_embedder(db: sqlite_utils.Database, embedder: Embedder) -> None:
     """Refuse to mix embedders: the index records which one built it (and in which format)."""
     meta = dict(db.execute("SELECT key, value FROM index_meta").fetchall())
     if not meta:
-        with db.conn:
-            db.execute(
-                "INSERT INTO index_meta VALUES ('embedder', ?), ('dim', ?), ('format', ?)",
-                [embedder.name, str(embedder.dim), episode_context.FORMAT],
-            )
+        _record(db, embedder, episode_context.FORMAT)
         return
     if meta.get("embedder") != embedder.name or meta.get("dim") != str(embedder.dim):
         raise StorageError(
@@ -44,10 +42,25 @@ def check_embedder(db: sqlite_utils.Database, embedder: Embedder) -> None:
         )
 
 
-def needs_reindex(rows: Rows) -> bool:
-    """True for an index built before episodes were embedded with who said them."""
+def index_format(rows: Rows) -> str | None:
+    """The format the index was built in: `episode_context.FORMAT` when current, REBUILDING while
+    (or after an interrupted) `rebuild`, older formats for stores from before."""
     found = rows("SELECT value FROM index_meta WHERE key = 'format'", [])
-    return not found or found[0]["value"] != episode_context.FORMAT
+    return str(found[0]["value"]) if found else None
+
+
+def needs_reindex(rows: Rows) -> bool:
+    """True for an index built in an older format, or whose rebuild did not finish."""
+    return index_format(rows) != episode_context.FORMAT
+
+
+def _record(db: sqlite_utils.Database, embedder: Embedder, index_format: str) -> None:
+    with db.conn:
+        db.execute("DELETE FROM index_meta")
+        db.execute(
+            "INSERT INTO index_meta VALUES ('embedder', ?), ('dim', ?), ('format', ?)",
+            [embedder.name, str(embedder.dim), index_format],
+        )
 
 
 def rebuild(
@@ -57,10 +70,9 @@ def rebuild(
 
     Episodes are first re-linked (`relink`), so an older store gets who-and-when, pairs and sessions.
     """
+    _record(db, embedder, REBUILDING)  # first: a rebuild killed halfway is then known as unfinished
     index.drop_all()
     relink(db, rows)
-    with db.conn:
-        db.execute("DELETE FROM index_meta")
     last = 0
     while batch := rows(
         "SELECT m.rowid AS r, m.*, p.text AS prev_text, p.speaker AS prev_speaker FROM memories m "
@@ -93,6 +105,7 @@ def rebuild(
                 [vectors[i] for i in idx],
                 [row_metadata(batch[i]) for i in idx],
             )
+    _record(db, embedder, episode_context.FORMAT)
 
 
 def relink(db: sqlite_utils.Database, rows: Rows) -> None:

@@ -191,6 +191,31 @@ def test_embedder_mismatch_refused_then_rebuilt(tmp_path: Path) -> None:
         LongTermMemory(home, EMBEDDER)
 
 
+class DiesHalfway(OtherEmbedder):
+    """Stands for a reindex stopped by Ctrl-C (or kill -9) once the old vectors are gone."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        raise KeyboardInterrupt
+
+
+def test_a_rebuild_stopped_halfway_is_known_as_unfinished_until_it_is_run_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    home = tmp_path / "lt"
+    first = LongTermMemory(home, EMBEDDER)
+    first.import_episodes("u", [{"text": f"turn {i}", "speaker": "Aiko"} for i in range(5)])
+    first.close()
+    with pytest.raises(KeyboardInterrupt):
+        LongTermMemory(home, DiesHalfway(), rebuild_index=True)  # what `reindex` runs
+    # before, the next open found no record of the index, took it for new, and said nothing
+    with caplog.at_level("WARNING"):
+        reopened = LongTermMemory(home, OtherEmbedder())
+    assert reopened.needs_reindex and "did not finish" in caplog.text and "reindex' again" in caplog.text
+    reopened.close()
+    done = LongTermMemory(home, OtherEmbedder(), rebuild_index=True)
+    assert not done.needs_reindex and done.index_count("episode") == 5
+
+
 # -- scoping: one person's memories never reach another ---------------------------------------
 
 
