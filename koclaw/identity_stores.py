@@ -21,7 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from koclaw.config import Settings
-from koclaw.errors import InputError
+from koclaw.errors import InputError, StorageError
 from koclaw.identities import CHANNELS, checked, identity
 from memory import long_term_schema, session_schema
 from memory.db import Migrations, open_db
@@ -165,8 +165,9 @@ def namespace_once(settings: Settings) -> dict[str, Any] | None:
             finally:
                 stores.close()
             marker.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    except OSError as exc:  # a read-only or foreign home: the store that opens it says what to do
-        log.warning("Could not check identities in %s: %s", settings.home, exc)
+    except (OSError, StorageError) as exc:  # a read-only home, a damaged store: the store that
+        # opens it says what to do; `doctor` and the commands on the other stores still run
+        log.warning("Could not check identities in %s (tried again next time): %s", settings.home, exc)
         return None
     if report["renamed"]:
         log.warning(

@@ -80,10 +80,21 @@ def open_db(path: Path, migrations: Migrations) -> sqlite_utils.Database:
         db.execute("PRAGMA foreign_keys=ON")
         migrations.apply(db)
     except (OSError, sqlite3.Error) as exc:
-        raise StorageError(
-            f"Cannot open the database {path}: {exc}. Check that KOCLAW_HOME points to a writable folder."
-        ) from exc
+        raise StorageError(f"Cannot open the database {path}: {exc}. {_advice(exc)}") from exc
     return db
+
+
+def _advice(exc: Exception) -> str:
+    """What to do: a damaged file needs another remedy than a folder Koclaw may not write."""
+    damaged = ("file is not a database", "malformed", "corrupt")
+    if isinstance(exc, sqlite3.DatabaseError) and any(word in str(exc) for word in damaged):
+        return (
+            "The file is damaged or is not one of Koclaw's databases: restore it from a backup, or "
+            "move it aside and Koclaw starts an empty one (what it held is then not available)."
+        )
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return "Another Koclaw process holds it busy: try again in a moment."
+    return "Check that KOCLAW_HOME points to a writable folder."
 
 
 def _private_parents(folder: Path) -> None:

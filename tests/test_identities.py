@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from koclaw.checkins import CheckinSettings, CheckinStore
 from koclaw.cli import app as koclaw_app
 from koclaw.config import load_settings
-from koclaw.errors import InputError
+from koclaw.errors import InputError, StorageError
 from koclaw.identities import channel_of, terminal_identity
 from koclaw.identity_stores import MARKER, link, namespace_once, unlink
 from koclaw.reminders import ReminderStore
@@ -108,6 +108,21 @@ def test_a_fresh_home_gets_only_the_marker(koclaw_home: Path) -> None:
     report = namespace_once(load_settings())
     assert report is not None and report["renamed"] == {} and report["shared"] == {}
     assert sorted(p.name for p in koclaw_home.iterdir()) == [MARKER, "identities.lock"]
+
+
+def test_a_damaged_store_does_not_stop_the_commands_that_do_not_need_it(koclaw_home: Path) -> None:
+    """Before, `namespace_once` let the damaged file's error through and every command, `doctor`
+    included, stopped on it, with advice about a writable folder."""
+    koclaw_home.mkdir(parents=True, mode=0o700)
+    (koclaw_home / "checkins.db").write_bytes(b"SQLite format 3\0garbage")
+    runner = CliRunner()
+    listed = runner.invoke(koclaw_app, ["memory", "session", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert not (koclaw_home / MARKER).exists()  # tried again next time
+    shown = runner.invoke(koclaw_app, ["checkins", "show", "--user", "alice"])
+    message = str(shown.exception)  # `koclaw.cli.main` prints it as one line
+    assert isinstance(shown.exception, StorageError) and "checkins.db" in message and "damaged" in message
+    assert "writable folder" not in message
 
 
 def test_identity_forms() -> None:
