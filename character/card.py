@@ -18,13 +18,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
 import json
 import re
 import struct
 import zlib
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
@@ -157,16 +158,29 @@ class CharacterCard(_Open):
 
 
 def read_card(path: Path) -> CharacterCard:
-    """Read a card from a ``.json`` file or a PNG with a ``chara``/``ccv3`` chunk (told by content)."""
+    """Read a card from a ``.json`` file or a PNG with a ``chara``/``ccv3`` chunk (told by content).
+
+    Memory stays bounded whatever the file's size: a PNG is read chunk by chunk (pictures skipped,
+    not read), and a JSON card over :data:`MAX_CARD_TEXT` is refused before it is read whole.
+    """
     source = str(path)
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as handle:
+            head = handle.read(len(PNG_SIGNATURE))
+            if head == PNG_SIGNATURE:
+                text = _png_card_text(_text_chunks(handle, source, CARD_CHUNKS), source)
+                return parse_card(_json(text, source, "the PNG's card chunk"), source)
+            if Path(path).suffix.lower() == ".png":
+                raise CardError(source, "not a PNG file (the PNG signature is missing)")
+            raw = head + handle.read(MAX_CARD_TEXT + 1 - len(head))
     except OSError as exc:
         raise CardError(source, f"cannot read the file: {exc.strerror or exc}") from None
-    if raw.startswith(PNG_SIGNATURE):
-        return parse_card(_json(_png_card_text(raw, source), source, "the PNG's card chunk"), source)
-    if Path(path).suffix.lower() == ".png":
-        raise CardError(source, "not a PNG file (the PNG signature is missing)")
+    if len(raw) > MAX_CARD_TEXT:
+        raise CardError(
+            source,
+            f"the file is larger than {MAX_CARD_TEXT // 2**20} MB, far more than any character card; "
+            "it is not imported. Check that it is the card (a .json or .png from a character app).",
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -186,39 +200,64 @@ def _json(text: str, source: str, what: str) -> Any:
 
 
 def png_text_chunks(
-    raw: bytes, source: str = "<png>", keywords: Collection[str] | None = CARD_CHUNKS
+    png: bytes | BinaryIO, source: str = "<png>", keywords: Collection[str] | None = CARD_CHUNKS
 ) -> dict[str, str]:
     """The PNG's tEXt/zTXt/iTXt chunks named in `keywords` (all if None) as ``{keyword (lower case): text}``.
 
-    The first chunk of a keyword wins. Other chunks are skipped unread: a compressed chunk can inflate a
-    thousandfold (a zip bomb), so only the card's own chunks are inflated, and only up to
-    :data:`MAX_CARD_TEXT`.
+    `png` is the file's bytes or an open binary file at its start. The first chunk of a keyword wins.
+    Other chunks are only checksummed, a block at a time: a picture can be hundreds of MB and a
+    compressed chunk can inflate a thousandfold (a zip bomb), so only the card's own chunks are kept
+    and inflated, and only up to :data:`MAX_CARD_TEXT`.
     """
-    if not raw.startswith(PNG_SIGNATURE):
+    handle = io.BytesIO(png) if isinstance(png, bytes) else png
+    if handle.read(len(PNG_SIGNATURE)) != PNG_SIGNATURE:
         raise CardError(source, "not a PNG file (the PNG signature is missing)")
+    return _text_chunks(handle, source, keywords)
+
+
+def _text_chunks(handle: BinaryIO, source: str, keywords: Collection[str] | None) -> dict[str, str]:
+    """:func:`png_text_chunks` from just after the signature."""
     wanted = None if keywords is None else {key.lower() for key in keywords}
     found: dict[str, str] = {}
-    pos = len(PNG_SIGNATURE)
-    while pos < len(raw):
-        if pos + 12 > len(raw):
+    while header := handle.read(8):
+        if len(header) < 8:
             raise CardError(source, "the PNG is cut short (a chunk header is incomplete)")
-        length, kind = struct.unpack(">I4s", raw[pos : pos + 8])
-        end = pos + 12 + length
-        if end > len(raw):
-            raise CardError(
-                source, f"the PNG is cut short (the {kind.decode('latin-1')} chunk is incomplete)"
-            )
-        body = raw[pos + 8 : end - 4]
-        if zlib.crc32(kind + body) != struct.unpack(">I", raw[end - 4 : end])[0]:
-            raise CardError(source, f"the PNG is damaged (bad checksum on a {kind.decode('latin-1')} chunk)")
+        length, kind = struct.unpack(">I4s", header)
+        name = kind.decode("latin-1")
+        head = b""
         if kind in (b"tEXt", b"zTXt", b"iTXt"):
-            key = body.partition(b"\0")[0].decode("latin-1").lower()
+            head = _read_exactly(handle, min(length, _KEYWORD_BYTES), source, name)
+            key = head.partition(b"\0")[0].decode("latin-1").lower()
             if key not in found and (wanted is None or key in wanted):
+                if length > MAX_CARD_TEXT + _KEYWORD_BYTES + 2**16:  # headers and deflate's overhead
+                    raise _too_big(key, source)
+                body = head + _read_exactly(handle, length - len(head), source, name)
+                _check_crc(handle, zlib.crc32(kind + body), source, name)
                 found[key] = _text_chunk(kind, body, source)
+                continue
+        crc = zlib.crc32(kind + head)
+        for left in range(length - len(head), 0, -_BLOCK):  # the rest, never held whole
+            crc = zlib.crc32(_read_exactly(handle, min(left, _BLOCK), source, name), crc)
+        _check_crc(handle, crc, source, name)
         if kind == b"IEND":
             break
-        pos = end
     return found
+
+
+_KEYWORD_BYTES = 80  # a PNG keyword is 1-79 bytes, then a NUL
+_BLOCK = 2**20
+
+
+def _read_exactly(handle: BinaryIO, size: int, source: str, name: str) -> bytes:
+    data = handle.read(size)
+    if len(data) < size:
+        raise CardError(source, f"the PNG is cut short (the {name} chunk is incomplete)")
+    return data
+
+
+def _check_crc(handle: BinaryIO, crc: int, source: str, name: str) -> None:
+    if struct.unpack(">I", _read_exactly(handle, 4, source, name))[0] != crc:
+        raise CardError(source, f"the PNG is damaged (bad checksum on a {name} chunk)")
 
 
 def _text_chunk(kind: bytes, body: bytes, source: str) -> str:
@@ -247,17 +286,20 @@ def _inflate(data: bytes, name: str, source: str) -> bytes:
 
 def _capped(text: bytes, name: str, source: str) -> bytes:
     if len(text) > MAX_CARD_TEXT:
-        raise CardError(
-            source,
-            f"the PNG's {name!r} chunk unpacks to more than {MAX_CARD_TEXT // 2**20} MB, far more than any "
-            "character card; it is not imported. If the card is genuine, export it from its app as JSON "
-            "and import that.",
-        )
+        raise _too_big(name, source)
     return text
 
 
-def _png_card_text(raw: bytes, source: str) -> str:
-    chunks = png_text_chunks(raw, source)
+def _too_big(name: str, source: str) -> CardError:
+    return CardError(
+        source,
+        f"the PNG's {name!r} chunk unpacks to more than {MAX_CARD_TEXT // 2**20} MB, far more than any "
+        "character card; it is not imported. If the card is genuine, export it from its app as JSON "
+        "and import that.",
+    )
+
+
+def _png_card_text(chunks: Mapping[str, str], source: str) -> str:
     keys = [key for key in CARD_CHUNKS if key in chunks]
     if not keys:
         raise CardError(source, "a PNG without a character card: it has no 'chara' or 'ccv3' text chunk")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from .profile import BASE_LANGS, BigFive, Profile, _forbidden_hit
 __all__ = [
     "DEFAULT_MARK",
     "STARTER_NOTES",
+    "NotAFileError",
     "ProfileExistsError",
     "atomic_write_text",
     "dump_profile",
@@ -53,6 +55,33 @@ _LANG_NAMES = {"zh": "Chinese", "ja": "Japanese", "en": "English"}
 
 class ProfileExistsError(FileExistsError):
     """The target file exists and overwriting was not asked for."""
+
+
+class NotAFileError(OSError):
+    """The target exists but is not a regular file (a link, a FIFO, a device, a folder): writing
+    through it or replacing it would change something else than the file the user meant."""
+
+
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def _refuse_special(path: Path) -> None:
+    """Raise :class:`NotAFileError` when `path` exists and is not a regular file (links not followed)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(mode):
+        return
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    raise NotAFileError(f"{path} is {kind}, not a regular file; it was left as it is. Choose another path.")
 
 
 def profile_data(profile: Profile) -> dict[str, Any]:
@@ -92,9 +121,12 @@ def atomic_write_text(path: Path, text: str, *, overwrite: bool = True) -> None:
     """Write `text` (UTF-8) to `path` through a temp file in the same folder and ``os.replace``.
 
     Without `overwrite` the final step is a hard link, which fails if the name appeared meanwhile;
-    where links are unsupported it falls back to an existence check just before the rename.
+    where links are unsupported it falls back to an existence check just before the rename. An
+    existing `path` that is not a regular file (a symlink, a FIFO, a device) is refused with
+    :class:`NotAFileError`, never followed nor replaced.
     """
     path = Path(path)
+    _refuse_special(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or Path("."))
     tmp = Path(tmp_name)
     try:

@@ -41,6 +41,9 @@ JOB_KIND = "checkin"
 JOB_ID = "checkin:tick"
 DEFAULT_CAP = 2
 DEFAULT_GAP_S = 4 * 3600
+MAX_CAP = 48  # per window: she is asked at most every 30 minutes, so more could never be sent
+MAX_GAP_S = 30 * 86400  # a month; far past any real wish, and timedelta (in `decide`) has a limit
+CHANNELS = ("cli", "telegram")  # where a check-in can be written (http has no chat to write into)
 CONSIDER_EVERY = timedelta(minutes=30)  # ask the model at most this often per person
 HISTORY_MESSAGES, HISTORY_TOKENS, MEMORY_TOKENS, MAX_TOKENS = 12, 2000, 400, 200
 SILENT = "<silent>"
@@ -131,15 +134,24 @@ def validated(s: CheckinSettings) -> CheckinSettings:
     """The settings, normalised; `InputError` saying what to change."""
     try:
         ZoneInfo(s.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
         raise InputError(f"Unknown time zone {s.timezone!r}; use an IANA name such as Asia/Tokyo.") from None
     start, end = parse_clock(s.start).strftime("%H:%M"), parse_clock(s.end).strftime("%H:%M")
     if start == end:
         raise InputError(f"The active hours start and end at {start}; give a real window, e.g. 09:00-22:00.")
     if s.daily_cap < 1:
         raise InputError("The daily cap must be at least 1; to stop check-ins, turn them off instead.")
+    if s.daily_cap > MAX_CAP:
+        raise InputError(f"The daily cap is at most {MAX_CAP} (one every 30 minutes); use e.g. 2.")
     if s.min_gap_s < 0:
         raise InputError("The minimum gap between check-ins cannot be negative; use e.g. 4h.")
+    if s.min_gap_s > MAX_GAP_S:
+        raise InputError(
+            f"The minimum gap between check-ins is at most {MAX_GAP_S // 86400} days "
+            f"({MAX_GAP_S // 3600}h); use e.g. 4h."
+        )
+    if s.channel not in CHANNELS:
+        raise InputError(f"Check-ins cannot be written on {s.channel!r}; use one of: {', '.join(CHANNELS)}.")
     if s.language not in LANGUAGE_NAMES:
         raise InputError(f"Unknown language {s.language!r}; use zh, ja or en.")
     if not (s.user_id and s.channel and s.chat_id):
@@ -200,7 +212,7 @@ def decide(
 ) -> Decision:
     """Whether to ask the model for a check-in now, and the first reason not to."""
     window = window_for(settings, now)
-    gap = timedelta(seconds=settings.min_gap_s)
+    gap = timedelta(seconds=min(settings.min_gap_s, MAX_GAP_S))  # a row stored before the bound
 
     def within(at: datetime | None, span: timedelta) -> bool:
         return at is not None and now - at < span

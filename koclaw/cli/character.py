@@ -16,6 +16,7 @@ from character.card import CardError, card_to_profile, profile_to_card, read_car
 from character.profile import ProfileError, load_profile
 from character.profile_io import ProfileExistsError, write_profile
 from koclaw.cli.common import fail
+from koclaw.terminal import terminal_safe
 
 app = typer.Typer(help="Kokoron's character: export and import character cards.", no_args_is_help=True)
 
@@ -34,7 +35,7 @@ def export_card(
         write_card(card, output)
     except (CardError, ProfileError) as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"Wrote {card['data']['name']}'s card to {output}.")
+    typer.echo(f"Wrote {terminal_safe(card['data']['name'])}'s card to {output}.")
 
 
 @app.command("import-card")
@@ -58,10 +59,11 @@ def import_card(
         raise fail(f"{output} already exists; pass --force to replace it") from None
     except OSError as exc:
         raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
+    name = terminal_safe(profile.name.en)  # the card's own text: no escape reaches the terminal
     if not notes:
-        typer.echo(f"Imported {profile.name.en} exactly (a Koclaw card) into {output}.")
+        typer.echo(f"Imported {name} exactly (a Koclaw card) into {output}.")
         return
-    typer.echo(f"Imported {profile.name.en} into {output}. Check these sections:")
+    typer.echo(f"Imported {name} into {output}. Check these sections:")
     for note in notes:
-        typer.echo(f"  - {note}")
+        typer.echo(f"  - {terminal_safe(note)}")
     typer.echo(f"Then use it with: koclaw character export-card --profile {output}")

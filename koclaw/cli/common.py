@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,10 @@ from rich.markup import escape
 
 from koclaw.config import Settings, load_settings
 from koclaw.errors import ConfigError, InputError, KoclawError
-from koclaw.identities import terminal_identity
+from koclaw.identities import MAX_IDENTITY, terminal_identity
 from koclaw.identity_stores import namespace_once
 from koclaw.terminal import control_characters, terminal_safe
+from memory.session import SessionStore
 
 # The exit status, decided here only (README "Exit codes"): 0 done; 1 the work could not be done or
 # there was nothing to do (a message not answered, a failed check, an alias that was not linked);
@@ -86,22 +88,70 @@ def shown(text: object, *, multiline: bool = False) -> str:
     return escape(terminal_safe(str(text), multiline=multiline))
 
 
+def text_problem(value: str, what: str, *, max_chars: int = MAX_IDENTITY) -> str | None:
+    """Why `value` cannot be used as `what` (None when it can): bytes that are not UTF-8 (Python
+    passes them on as lone surrogates, which SQLite and the terminal cannot take), control
+    characters, or more than `max_chars` characters. The message says what to give instead."""
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        return (
+            f"{what} is not valid UTF-8 text (the shell passed bytes that are not UTF-8); "
+            "type it again in a UTF-8 terminal (a UTF-8 locale such as LANG=C.UTF-8)."
+        )
+    if bad := control_characters(value):
+        return f"{what} cannot contain control characters (found {', '.join(bad)}); give it as plain text."
+    if len(value) > max_chars:
+        return f"{what} is {len(value):,} characters long; at most {max_chars:,} are allowed."
+    return None
+
+
+def plain_text(what: str, *, max_chars: int = MAX_IDENTITY) -> Callable[[str | None], str | None]:
+    """A typer callback for a free-text option or argument: refuses (exit 2) what :func:`text_problem`
+    refuses, so bad bytes never reach a store and an escape never reaches a terminal."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and (problem := text_problem(value, what, max_chars=max_chars)):
+            raise typer.BadParameter(problem)
+        return value
+
+    return check
+
+
 def user_id(value: str | None) -> str | None:
     """A `--user` value as an identity (`koclaw.identities`): `telegram:222` as it is, a bare `alice` as
-    the terminal's `cli:alice`. Control characters (an escape, a newline) are refused, exit 2."""
+    the terminal's `cli:alice`. Bytes that are not UTF-8, control characters (an escape, a newline)
+    and identities over :data:`MAX_IDENTITY` characters are refused, exit 2."""
     if value is None:
         return None
-    if bad := control_characters(value):
-        raise typer.BadParameter(
-            f"a user id cannot contain control characters (found {', '.join(bad)}); "
-            "give the id as plain text, e.g. --user cli:alice."
-        )
+    if problem := text_problem(value, "a user id", max_chars=MAX_IDENTITY):
+        raise typer.BadParameter(f"{problem} E.g. --user cli:alice.")
     try:
-        return terminal_identity(value)
+        found = terminal_identity(value)
     except InputError as exc:
         raise typer.BadParameter(str(exc)) from None
+    if len(found) > MAX_IDENTITY:  # `alice` becomes `cli:alice`
+        raise typer.BadParameter(
+            f"a user id is at most {MAX_IDENTITY} characters with its channel; give a shorter one."
+        )
+    return found
 
 
 def user_option(default: Any, help: str) -> Any:
     """A `--user/-u` option taking an identity (see :func:`user_id`)."""
     return typer.Option(default, "--user", "-u", help=help, callback=user_id)
+
+
+def person(settings: Settings, user: str, whose: str) -> str:
+    """The person `user` stands for, as the runtime answers them (`koclaw identity link`): a linked
+    alias's reminders and check-ins are the person's. Says so on stderr when they differ (stdout stays
+    JSON for --json). `whose` names what is acted on, e.g. "reminders"."""
+    if not settings.session_db.exists():  # no links yet; do not create the session store for a lookup
+        return user
+    store = SessionStore(settings.session_db)
+    try:
+        found = store.resolve_identity(user)
+    finally:
+        store.close()
+    if found != user:
+        shown_as = terminal_safe(found)
+        typer.echo(f"{user} is linked to {shown_as}; acting on {shown_as}'s {whose}.", err=True)
+    return found
