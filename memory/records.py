@@ -22,6 +22,9 @@ from memory.tokens import clip
 
 EMBED_MAX_TOKENS = 480  # e5 reads at most 512 tokens
 MAX_QUERY_CHARS = 2000  # longer queries are cut: their head says what they are about
+MAX_METADATA_DEPTH = 16  # levels of nesting; deeper breaks listing and export (recursion)
+MAX_METADATA_CHARS = 10_000  # as JSON; metadata tags a turn, it is not a second text
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
@@ -67,6 +70,16 @@ class EpisodeIn(BaseModel):
             raise ValueError("must not be blank")
         return value
 
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _text_or_datetime(cls, value: Any) -> Any:
+        """A number is refused, not read as Unix time: the README promises ISO 8601 or nothing."""
+        if value is None or isinstance(value, str | datetime):
+            return value
+        raise ValueError(
+            f"{repr(value)[:40]} is not a time: give it as ISO 8601 text, e.g. 2024-05-01T12:00:00Z"
+        )
+
     @field_validator("timestamp")
     @classmethod
     def _iso(cls, value: datetime | str | None) -> str | None:
@@ -80,7 +93,39 @@ class EpisodeIn(BaseModel):
     @field_validator("conversation_id", "message_id", mode="before")
     @classmethod
     def _as_str(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            _no_surrogates(value)
         return str(value) if isinstance(value, int) else value
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        """Small, shallow and encodable: storing, listing and exporting it must not fail later."""
+        _check_json(value, 1)
+        if len(json.dumps(value, ensure_ascii=False, default=str)) > MAX_METADATA_CHARS:
+            raise ValueError(f"longer than {MAX_METADATA_CHARS:,} characters as JSON; keep the tags short")
+        return value
+
+
+def _no_surrogates(text: str) -> None:
+    if _SURROGATE.search(text):
+        raise ValueError("contains a lone surrogate (not valid Unicode); re-encode the file as UTF-8")
+
+
+def _check_json(value: Any, depth: int) -> None:
+    """Refuse nesting deeper than MAX_METADATA_DEPTH and lone surrogates in keys and strings."""
+    if isinstance(value, dict | list | tuple) and depth > MAX_METADATA_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_METADATA_DEPTH} levels; flatten it")
+    if isinstance(value, str):
+        _no_surrogates(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                _no_surrogates(key)
+            _check_json(item, depth + 1)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_json(item, depth + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +170,8 @@ class Memory:
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Shallow, unlike `asdict`: deep metadata stored before it was bounded must not recurse."""
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,14 +233,72 @@ def parse_episode(row: dict[str, Any], number: int, *, strict: bool = False) -> 
         try:
             return EpisodeIn.model_validate(row)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg'].removeprefix('Value error, ')}"
-                for e in exc.errors()
-            )
+            problems = _problems(exc)
     raise InputError(
         f"Line {number}: {problems}. Each line needs at least {need}; optional "
         '"timestamp" (ISO 8601), "speaker", "conversation_id", "message_id", "metadata" (object).'
     )
+
+
+class FactIn(BaseModel):
+    """A fact as `koclaw memory long-term export` writes it, to restore with `LongTermMemory.save_fact`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=100_000)
+    importance: int = Field(default=3, ge=1, le=5, strict=True)
+    category: str = Field(default="general", min_length=1, max_length=100)
+    language: str | None = Field(default=None, max_length=35)
+    source_ids: list[str] = Field(default_factory=list, max_length=10_000)
+
+    @field_validator("text", "category", "language", "source_ids")
+    @classmethod
+    def _plain(cls, value: Any) -> Any:
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str):
+                _no_surrogates(text)
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+# What an export row carries besides an episode's own fields; a restore ignores it (new ids, --user).
+EXPORT_ONLY = (
+    "id",
+    "user_id",
+    "kind",
+    "importance",
+    "category",
+    "language",
+    "source_ids",
+    "created_at",
+    "updated_at",
+)
+_FACT_FIELDS = ("text", "importance", "category", "language", "source_ids")
+
+
+def parse_row(row: dict[str, Any], number: int) -> EpisodeIn | FactIn:
+    """An import line: a turn, or a row of an export (it has a "kind"), so an export restores."""
+    if "kind" not in row:
+        return parse_episode(row, number, strict=True)
+    if row["kind"] == "episode":
+        return parse_episode({k: v for k, v in row.items() if k not in EXPORT_ONLY}, number, strict=True)
+    if row["kind"] != "fact":
+        raise InputError(f'Line {number}: kind: {str(row["kind"])[:40]!r} is not "episode" or "fact".')
+    try:
+        return FactIn.model_validate({k: row[k] for k in _FACT_FIELDS if k in row and row[k] is not None})
+    except ValidationError as exc:
+        raise InputError(
+            f'Line {number}: {_problems(exc)}. An exported fact needs "text"; optional "importance" '
+            '(1 to 5), "category", "language", "source_ids" (list of text).'
+        ) from None
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors()
+    ).rstrip(" .")
 
 
 def import_key(item: EpisodeIn) -> str:

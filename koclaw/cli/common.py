@@ -116,6 +116,10 @@ def plain_text(what: str, *, max_chars: int = MAX_IDENTITY) -> Callable[[str | N
     return check
 
 
+free_text = plain_text("the text", max_chars=100_000)
+"""The callback for a free-text argument (a search, a forget target): longer is not a query."""
+
+
 def user_id(value: str | None) -> str | None:
     """A `--user` value as an identity (`koclaw.identities`): `telegram:222` as it is, a bare `alice` as
     the terminal's `cli:alice`. Bytes that are not UTF-8, control characters (an escape, a newline)

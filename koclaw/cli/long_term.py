@@ -3,29 +3,44 @@
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 import sys
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from koclaw.cli.common import JsonOption, plain_console, print_json, settings_or_exit, shown, user_option
-from koclaw.errors import InputError
+from koclaw.cli.common import (
+    EXIT_FAILED,
+    JsonOption,
+    free_text,
+    person,
+    plain_console,
+    print_json,
+    settings_or_exit,
+    shown,
+    user_option,
+)
+from koclaw.errors import InputError, StorageError
 from memory.embeddings import make_embedder
 from memory.lexical import has_cjk
 from memory.long_term import LongTermMemory
 from memory.outbox import EpisodeOutbox
-from memory.records import Recalled, clean_query, parse_episode, timestamp_iso
+from memory.records import EpisodeIn, FactIn, Recalled, clean_query, parse_row, timestamp_iso
 from memory.session import SessionStore
 
 app = typer.Typer(help="The long-term tier: episodes and facts (Chroma + SQLite FTS5).", no_args_is_help=True)
 
 UserOption = user_option(..., "whose memories")
 KindOption = typer.Option(None, "--kind", help="'fact' or 'episode' (default: both)")
+MAX_LISTED = 100_000  # rows one listing shows (-n); 'export' writes them all
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _memory(*, rebuild_index: bool = False) -> LongTermMemory:
@@ -60,10 +75,11 @@ def _print_hits(hits: list[Recalled]) -> None:
 def lt_list(
     user: str = UserOption,
     kind: str | None = KindOption,
-    n: int = typer.Option(50, "-n", min=1, help="how many"),
+    n: int = typer.Option(50, "-n", min=1, max=MAX_LISTED, help="how many"),
     as_json: bool = JsonOption,
 ) -> None:
     """List a person's memories, newest first."""
+    user = person(settings_or_exit(), user, "memories")
     rows = _memory().list(user, kind=kind, limit=n)
     if as_json:
         print_json([m.to_dict() for m in rows])
@@ -125,23 +141,10 @@ def lt_search(
     """Hybrid recall (meaning + words + who and when); exact matches first."""
     kinds = (kind,) if kind else ("fact", "episode")
     asked = _when(now)
+    user = person(settings_or_exit(), user, "memories")
     memory = _memory()
     if queries is not None:
-        try:
-            lines = queries.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"Cannot read {queries} as UTF-8 text: {exc}") from exc
-        for line in lines:
-            if not line.strip():
-                continue
-            out: dict[str, Any] = {"query": line}
-            try:
-                text, when = _query_line(line, asked)
-                out["query"] = text
-                out["hits"] = [_hit(h) for h in memory.recall(user, _query(text), k=k, kinds=kinds, now=when)]
-            except InputError as exc:  # one bad line must not shift the answers of the others
-                out.update(hits=[], error=str(exc))
-            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        _answer_file(queries, lambda text, when: memory.recall(user, text, k=k, kinds=kinds, now=when), asked)
         return
     if query is None:
         raise InputError("Give a query, or --queries FILE.")
@@ -154,14 +157,76 @@ def lt_search(
         _print_hits(hits)
 
 
+MAX_QUERY_LINE = 200_000  # characters in one --queries line; recall reads the head anyway
+MAX_QUERIES = 10_000  # queries in one --queries file
+MAX_QUERIES_FILE = 50_000_000  # characters read from a --queries file, over-long lines included
+ECHOED = 200  # characters of a refused line written back with its error
+
+
+def _answer_file(
+    path: Path, recall: Callable[[str, datetime | None], list[Recalled]], asked: datetime | None
+) -> None:
+    """One JSON line per query of `path`, read a line at a time; one bad line must not shift the
+    answers of the others."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"Cannot read {path}: {exc}") from exc
+    answered = 0
+    with handle:
+        try:
+            for number, line, whole in _lines(handle, MAX_QUERY_LINE, MAX_QUERIES_FILE, path):
+                if whole and not line.strip():
+                    continue
+                answered += 1
+                if answered > MAX_QUERIES:
+                    raise InputError(
+                        f"{path} has more than {MAX_QUERIES:,} queries: the first {MAX_QUERIES:,} were "
+                        "answered. Put the rest in another file."
+                    )
+                out: dict[str, Any] = {"query": line}
+                try:
+                    if not whole:
+                        raise InputError(
+                            f"Line {number} is longer than {MAX_QUERY_LINE:,} characters: shorten it "
+                            "(recall reads only the first few thousand)."
+                        )
+                    text, when = _query_line(line, asked)
+                    out["query"] = _SURROGATE.sub("\ufffd", text)
+                    out["hits"] = [_hit(h) for h in recall(_query(text), when)]
+                except InputError as exc:
+                    out.update(query=out["query"][:ECHOED], hits=[], error=str(exc))
+                sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path} is not UTF-8 text ({exc.reason}); save it as UTF-8.") from exc
+
+
+def _lines(handle: TextIO, limit: int, total: int, path: Path) -> Iterator[tuple[int, str, bool]]:
+    """(number, line, whole) for each line, cut to `limit` characters: `whole` is False for a longer
+    one, whose rest is then read in pieces and dropped, never held. More than `total` characters in
+    all is refused: /dev/zero or a 200 MB line must not fill the memory."""
+    read = number = 0
+    while line := handle.readline(limit + 1):
+        number += 1
+        read += len(line)
+        whole = len(line) <= limit or line.endswith("\n")
+        yield number, (line.removesuffix("\n") if whole else line[:limit]), whole
+        while not whole and read <= total and (piece := handle.readline(limit + 1)):
+            read += len(piece)
+            whole = piece.endswith("\n")
+        if read > total:
+            raise InputError(f"{path} is longer than {total:,} characters: split it into smaller files.")
+
+
 @app.command("similar")
 def lt_similar(
-    text: str = typer.Argument(..., help="find memories close in meaning to this"),
+    text: str = typer.Argument(..., help="find memories close in meaning to this", callback=free_text),
     user: str = UserOption,
-    n: int = typer.Option(8, "-n", "-k", min=1),
+    n: int = typer.Option(8, "-n", "-k", min=1, max=100),
     as_json: bool = JsonOption,
 ) -> None:
     """Dense-only neighbours; score is the cosine similarity."""
+    user = person(settings_or_exit(), user, "memories")
     hits = _memory().similar(user, text, n)
     if as_json:
         print_json([_hit(h) for h in hits])
@@ -173,12 +238,14 @@ def lt_similar(
 
 @app.command("forget")
 def lt_forget(
-    target: str = typer.Argument(..., help="a memory id, or text: every memory containing it goes"),
+    target: str = typer.Argument(
+        ..., help="a memory id, or text: every memory containing it goes", callback=free_text
+    ),
     user: str = UserOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Delete memories from both indexes for good."""
-    ids = _memory().forget(user, target)
+    ids = _memory().forget(person(settings_or_exit(), user, "memories"), target)
     if as_json:
         print_json({"forgotten": ids})
     else:
@@ -187,12 +254,30 @@ def lt_forget(
 
 @app.command("export")
 def lt_export(user: str = UserOption) -> None:
-    """Every memory of a person as JSON lines (stdout)."""
+    """Every memory of a person as JSON lines (stdout), which `import` restores. A row that cannot be
+    written is named on stderr (exit 1) and the rest are still written."""
+    user = person(settings_or_exit(), user, "memories")
+    unwritten = []
     for row in _memory().export(user):
-        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        try:
+            line = json.dumps(row, ensure_ascii=False)
+            line.encode("utf-8")  # a lone surrogate stored before imports refused them
+        except (ValueError, TypeError, RecursionError):
+            unwritten.append(str(row.get("id")))
+            continue
+        sys.stdout.write(line + "\n")
+    if unwritten:
+        typer.echo(
+            f"Error: {len(unwritten)} memories could not be written as JSON (their metadata is nested too "
+            f"deeply or is not valid Unicode) and are missing from the export: {', '.join(unwritten[:20])}. "
+            "Every other memory was exported.",
+            err=True,
+        )
+        raise typer.Exit(EXIT_FAILED)
 
 
 MAX_IMPORT_LINE = 1_000_000  # characters; a turn is far shorter
+MAX_IMPORT_FILE = 200_000_000  # characters in one file; every row is held until it is all checked
 
 
 @app.command("import")
@@ -203,54 +288,94 @@ def lt_import(
     as_json: bool = JsonOption,
 ) -> None:
     """Import turns as episodes, in one transaction: every line is checked first, and one bad line
-    imports nothing. Lines imported before are skipped, so running the same file again is safe."""
-    rows: list[dict[str, Any]] = []
-    numbers: list[int] = []
+    imports nothing. Lines imported before are skipped, so running the same file again is safe. The
+    output of `export` restores too: its episodes as episodes, its facts as facts."""
+    rows = _read_import(file)
+    try:
+        items = [(row, parse_row(row, number)) for number, row in rows]
+    except InputError as exc:
+        raise InputError(f"{file}: {exc} Nothing was imported.") from exc
+    user = person(settings_or_exit(), user, "memories")
+    memory = _memory()
+    todo = [item for row, item in items if not _exported_here(memory, user, row)]
+    episodes = [item for item in todo if isinstance(item, EpisodeIn)]
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("Embedding", total=len(episodes))
+        try:
+            ids = memory.import_episodes(
+                user, episodes, batch_size=batch_size, progress=lambda n: progress.advance(task, n)
+            )
+        except StorageError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError) and "UNIQUE" in str(exc.__cause__):
+                raise StorageError(
+                    "Another import for this person ran at the same time and stored some of these rows "
+                    "first, so this one stored nothing. Run the command again: it skips what is there."
+                ) from exc
+            raise
+    facts = [_restore_fact(memory, user, item) for item in todo if isinstance(item, FactIn)]
+    added = len(ids) + sum(facts)
+    skipped = len(items) - added
+    if as_json:
+        print_json({"imported": added, "already_there": skipped})
+    else:
+        again = f" ({skipped} already there)" if skipped else ""
+        restored = f" and {sum(facts)} facts" if facts else ""
+        typer.echo(f"Imported {len(ids)} episodes{restored} for {user!r}{again}.")
+
+
+def _read_import(file: Path) -> list[tuple[int, dict[str, Any]]]:
     try:
         handle = file.open(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"Cannot read {file}: {exc}") from exc
+    rows: list[tuple[int, dict[str, Any]]] = []
     with handle:
         try:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                rows.append(_import_row(file, number, line))
-                numbers.append(number)
+            for number, line, whole in _lines(handle, MAX_IMPORT_LINE, MAX_IMPORT_FILE, file):
+                if not whole:
+                    raise InputError(f"{file} line {number}: longer than {MAX_IMPORT_LINE:,} characters.")
+                if line.strip():
+                    rows.append((number, _import_row(file, number, line)))
         except UnicodeDecodeError as exc:
             raise InputError(f"{file} is not UTF-8 text ({exc.reason}). Nothing was imported.") from exc
-    try:
-        items = [parse_episode(row, number, strict=True) for row, number in zip(rows, numbers, strict=True)]
-    except InputError as exc:
-        raise InputError(f"{file}: {exc} Nothing was imported.") from exc
-    memory = _memory()
-    with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("Embedding", total=len(items))
-        ids = memory.import_episodes(
-            user, items, batch_size=batch_size, progress=lambda n: progress.advance(task, n)
-        )
-    skipped = len(items) - len(ids)
-    if as_json:
-        print_json({"imported": len(ids), "already_there": skipped})
-    else:
-        again = f" ({skipped} already there)" if skipped else ""
-        typer.echo(f"Imported {len(ids)} episodes for {user!r}{again}.")
+        except InputError as exc:
+            raise InputError(f"{exc} Nothing was imported.") from exc
+    return rows
 
 
 def _import_row(file: Path, number: int, line: str) -> dict[str, Any]:
-    if len(line) > MAX_IMPORT_LINE:
-        raise InputError(
-            f"{file} line {number}: longer than {MAX_IMPORT_LINE:,} characters. Nothing was imported."
-        )
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{file} line {number}: not JSON ({exc.msg}). Nothing was imported.") from exc
+        raise InputError(f"{file} line {number}: not JSON ({exc.msg}).") from exc
     except RecursionError as exc:
-        raise InputError(f"{file} line {number}: JSON nested too deeply. Nothing was imported.") from exc
+        raise InputError(f"{file} line {number}: JSON nested too deeply.") from exc
     if not isinstance(row, dict):
-        raise InputError(f"{file} line {number}: expected a JSON object. Nothing was imported.")
+        raise InputError(f"{file} line {number}: expected a JSON object.")
     return row
+
+
+def _exported_here(memory: LongTermMemory, user: str, row: dict[str, Any]) -> bool:
+    """An export row whose memory this person still has (restoring into the same store)."""
+    if "kind" not in row or not isinstance(row.get("id"), str) or _SURROGATE.search(row["id"]):
+        return False
+    try:
+        return bool(memory.get(user, row["id"]).kind == row["kind"])
+    except StorageError:
+        return False
+
+
+def _restore_fact(memory: LongTermMemory, user: str, fact: FactIn) -> bool:
+    """Save an exported fact; False when it merged into one the person has (restored before)."""
+    saved = memory.save_fact(
+        user,
+        fact.text,
+        importance=fact.importance,
+        category=fact.category,
+        source_ids=fact.source_ids,
+        language=fact.language,
+    )
+    return not saved.merged
 
 
 @app.command("reindex")

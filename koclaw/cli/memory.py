@@ -15,12 +15,15 @@ from koclaw.agent import Inbound
 from koclaw.cli.common import (
     JsonOption,
     fail,
+    free_text,
+    person,
     plain_console,
     print_json,
     settings_or_exit,
     shown,
     user_option,
 )
+from koclaw.cli.long_term import MAX_LISTED
 from koclaw.cli.long_term import app as long_term_app
 from koclaw.config import Settings
 from koclaw.inputs import clean_input
@@ -36,6 +39,7 @@ app.add_typer(session_app, name="session")
 app.add_typer(long_term_app, name="long-term")
 
 UserFilter = user_option(None, "only this user's conversations")
+SQLITE_MAX_INT = 2**63 - 1  # a larger id cannot be stored, so cannot be looked up
 
 
 def _store() -> SessionStore:
@@ -50,15 +54,22 @@ def session_path() -> None:
 
 @session_app.command("list")
 def session_list(
-    n: int = typer.Option(20, "-n", min=1, help="how many conversations"),
-    q: str | None = typer.Option(None, "-q", help="only conversations with a message containing this"),
+    n: int = typer.Option(20, "-n", min=1, max=MAX_LISTED, help="how many conversations"),
+    q: str | None = typer.Option(
+        None, "-q", help="only conversations with a message containing this", callback=free_text
+    ),
     user: str | None = UserFilter,
     as_json: bool = JsonOption,
 ) -> None:
     """List conversations, newest first."""
+    user = person(settings_or_exit(), user, "conversations") if user else None
     rows = _store().list_conversations(limit=n, user_id=user, query=q)
     if as_json:
         print_json(rows)
+        return
+    if not rows and (q or user):
+        who = f" of {user}" if user else ""
+        typer.echo(f"No conversation{who}" + (f" has a message containing {q!r}." if q else "."))
         return
     if not rows:
         typer.echo("No conversations yet. Start one with: koclaw chat")
@@ -79,8 +90,10 @@ def session_list(
 
 @session_app.command("show")
 def session_show(
-    conversation_id: int = typer.Argument(..., help="a conversation id from 'koclaw memory session list'"),
-    n: int | None = typer.Option(None, "-n", min=1, help="only the last N messages"),
+    conversation_id: int = typer.Argument(
+        ..., help="a conversation id from 'koclaw memory session list'", min=1, max=SQLITE_MAX_INT
+    ),
+    n: int | None = typer.Option(None, "-n", min=1, max=MAX_LISTED, help="only the last N messages"),
     reasoning: bool = typer.Option(False, "--reasoning", "-r", help="include Kokoron's hidden thinking"),
     as_json: bool = JsonOption,
 ) -> None:
@@ -104,12 +117,15 @@ def session_show(
 
 @session_app.command("search")
 def session_search(
-    query: str = typer.Argument(..., help="text to find (any language; 3+ characters use the index)"),
-    n: int = typer.Option(20, "-n", min=1),
+    query: str = typer.Argument(
+        ..., help="text to find (any language; 3+ characters use the index)", callback=free_text
+    ),
+    n: int = typer.Option(20, "-n", min=1, max=MAX_LISTED),
     user: str | None = UserFilter,
     as_json: bool = JsonOption,
 ) -> None:
     """Find messages containing some text, newest first."""
+    user = person(settings_or_exit(), user, "conversations") if user else None
     found = _store().search(query, limit=n, user_id=user)
     if as_json:
         print_json([m.to_dict() for m in found])
@@ -212,6 +228,7 @@ def training_consent(
     """Whether this person's own messages may be used to retrain the Soul (off unless turned on)."""
     if answer not in ("on", "off", "show"):
         raise fail(f"{answer!r}: use on, off or show.")
+    user = person(settings_or_exit(), user, "conversations")
     store = _store()
     try:
         if answer != "show":
