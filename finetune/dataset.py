@@ -23,7 +23,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from character.conversation import Conversation
-from finetune.validate import Problem, Verdict, validate_data
+from finetune.validate import (
+    MAX_CONVERSATION_CHARS,
+    Problem,
+    Verdict,
+    conversation_chars,
+    surrogate_problem,
+    validate_data,
+)
 from koclaw.errors import InputError
 
 
@@ -63,6 +70,8 @@ class Record:
 def _schema_only(raw: Any, where: str) -> Verdict:
     """Parse without the content checks: cheap enough for merging many thousands of lines."""
     fallback = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") else where
+    if problem := surrogate_problem(raw):
+        return Verdict(where, (problem,))
     try:
         conversation = Conversation.model_validate(raw)
     except ValidationError as exc:
@@ -71,6 +80,9 @@ def _schema_only(raw: Any, where: str) -> Verdict:
             for err in exc.errors(include_url=False)[:5]
         )
         return Verdict(fallback, problems)
+    if (chars := conversation_chars(conversation)) > MAX_CONVERSATION_CHARS:  # bounds dedupe's memory
+        detail = f"{chars:,} characters (limit {MAX_CONVERSATION_CHARS:,}); split or shorten it"
+        return Verdict(conversation.id, (Problem("runaway", detail),))
     return Verdict(conversation.id, (), conversation)
 
 

@@ -37,7 +37,7 @@ NUM_PERM = 64
 THRESHOLD = 0.8
 SEED = 20240611
 _BASE = np.uint64(0x100000001B3)  # FNV-64 prime: odd, many set bits
-_CHUNK = 1 << 15  # shingles hashed per block: (num_perm x chunk) uint64 stays ~16 MB
+_CHUNK = 1 << 15  # shingles hashed per block: (num_perm x chunk) uint64 stays ~16 MB, long texts too
 _PAD = "\x00"
 _SPACE = re.compile(r"\s+")
 
@@ -104,6 +104,15 @@ def signatures(texts: Sequence[str], num_perm: int = NUM_PERM, seed: int = SEED)
     first = 0
     while first < len(texts):
         last = max(first + 1, int(np.searchsorted(ends, offsets[first] + _CHUNK, side="right")))
+        if last == first + 1 and ends[first] - offsets[first] > _CHUNK:  # one long text: a chunk at a time
+            lowest = np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint64)
+            for start in range(int(offsets[first]), int(ends[first]), _CHUNK):
+                block = shingles[start : min(start + _CHUNK, int(ends[first]))]
+                hashed = (a[:, None] * block[None, :] + b[:, None]) >> np.uint64(32)
+                lowest = np.minimum(lowest, hashed.min(axis=1))
+            out[:, first] = lowest
+            first = last
+            continue
         block = shingles[offsets[first] : ends[last - 1]]
         hashed = (a[:, None] * block[None, :] + b[:, None]) >> np.uint64(32)
         out[:, first:last] = np.minimum.reduceat(hashed, offsets[first:last] - offsets[first], axis=1)

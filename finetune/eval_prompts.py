@@ -23,7 +23,12 @@ from character import BaseLang, analyse_language
 from character.conversation import Conversation, MemoryNote
 from finetune.metrics import invalid_file, load_yaml
 from finetune.render import Setting, SystemMode, TurnSample, samples_of, setting_for, turn_samples
-from finetune.validate import tool_argument_models
+from finetune.validate import (
+    MAX_CONVERSATION_CHARS,
+    conversation_chars,
+    surrogate_problem,
+    tool_argument_models,
+)
 from koclaw.errors import InputError
 
 PROBES_FILE = Path(__file__).with_name("probes.yaml")
@@ -219,7 +224,12 @@ def read_heldout(path: Path) -> list[Conversation]:
                     "held-out conversations (adapter/heldout.jsonl from a current `koclaw finetune train`, "
                     "one Conversation per line), or retrain to get one."
                 )
-            out.append(Conversation.model_validate(row) if "language" in row else _from_trl(row, number))
+            if problem := surrogate_problem(row):
+                raise ValueError(str(problem))
+            conversation = Conversation.model_validate(row) if "language" in row else _from_trl(row, number)
+            if (chars := conversation_chars(conversation)) > MAX_CONVERSATION_CHARS:  # before tokenizing
+                raise ValueError(f"{chars:,} characters, over validate's limit of {MAX_CONVERSATION_CHARS:,}")
+            out.append(conversation)
         except (ValueError, TypeError, KeyError) as exc:
             raise InputError(
                 f"{path}:{number} is not a held-out conversation ({type(exc).__name__}: {str(exc)[:300]}); "

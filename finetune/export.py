@@ -28,6 +28,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import secrets
+import shutil
+import stat
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -152,12 +156,51 @@ def export(
     samples = {part: samples_of(items, mode, setting, history_turns) for part, items in parts}
     result.samples = {part: len(found) for part, found in samples.items()}
     writers = {"trl": (".jsonl", trl_row), "sharegpt": (".sharegpt.jsonl", sharegpt_row)}
-    for name in ("trl", "sharegpt"):
-        if fmt not in (name, "both"):
-            continue
-        suffix, row = writers[name]
-        for part, found in samples.items():
-            path = out_dir / f"{part}{suffix}"
-            write_lines_atomic(path, (json.dumps(row(s), ensure_ascii=False) for s in found))
-            result.files.append(path)
+    staged = _staging(out_dir)
+    try:
+        for name in ("trl", "sharegpt"):
+            if fmt not in (name, "both"):
+                continue
+            suffix, row = writers[name]
+            for part, found in samples.items():
+                path = staged / f"{part}{suffix}"
+                write_lines_atomic(path, (json.dumps(row(s), ensure_ascii=False) for s in found))
+                result.files.append(out_dir / path.name)
+        _swap_in(staged, out_dir)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
     return result
+
+
+SET_FILES = ("train.jsonl", "heldout.jsonl", "train.sharegpt.jsonl", "heldout.sharegpt.jsonl")
+"""Every file an export may write: one export's set is never mixed with another's."""
+
+
+def _staging(out_dir: Path) -> Path:
+    """An empty folder beside `out_dir` (same file system, so the swap is renames only)."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staged = out_dir.parent / f".{out_dir.name}.export-{os.getpid()}-{secrets.token_hex(4)}"
+    staged.mkdir()
+    return staged
+
+
+def _swap_in(staged: Path, out_dir: Path) -> None:
+    """Put the staged set in place of the old one, so a held-out file of an earlier export never sits
+    beside this export's train file: the whole folder is swapped when it holds nothing but a set;
+    otherwise the old set's files are removed and the new ones renamed in (a window of renames only)."""
+    if not out_dir.is_dir():
+        staged.rename(out_dir)
+        return
+    if not out_dir.is_symlink() and all(p.name in SET_FILES for p in out_dir.iterdir()):
+        staged.chmod(stat.S_IMODE(out_dir.stat().st_mode))
+        old = staged.with_name(staged.name + ".old")
+        out_dir.rename(old)
+        staged.rename(out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    written = {p.name for p in staged.iterdir()}
+    for name in SET_FILES:
+        if name not in written:
+            (out_dir / name).unlink(missing_ok=True)
+    for name in written:
+        os.replace(staged / name, out_dir / name)

@@ -350,6 +350,8 @@ def load_yaml(path: Path, what: str) -> Any:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"Cannot read the {what} file {path}: {exc.strerror or exc}.") from None
+    except UnicodeDecodeError:
+        raise InputError(f"The {what} file {path} is not UTF-8 text: save it as UTF-8 YAML.") from None
     except yaml.YAMLError as exc:
         raise InputError(f"The {what} file {path} is not valid YAML: {exc}") from None
 

@@ -80,6 +80,8 @@ def load_targets(path: Path | None = None) -> Targets:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"Cannot read targets file {path}: {exc.strerror or exc}.") from exc
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not UTF-8 text: save it as UTF-8 YAML or JSON.") from None
     try:
         data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:

@@ -58,6 +58,7 @@ class TeacherSettings:
     backoff_s: float = 0.5
     max_backoff_s: float = 30.0
     requests_per_minute: float = 60.0
+    max_unreachable: int = 3  # connection refused / unknown host this many times in a row: stop the run
     tokens_per_minute: float = 0.0  # prompt + completion tokens; 0: no token budget
     json_mode: bool = False  # OpenAI only (Anthropic has no response_format)
     anthropic_version: str = ANTHROPIC_VERSION
@@ -188,6 +189,7 @@ class Teacher:
         self.limiter = RateLimiter(settings.requests_per_minute)
         self.tokens = TokenBudget(settings.tokens_per_minute) if settings.tokens_per_minute else None
         self._client = httpx.AsyncClient(timeout=settings.timeout_s)
+        self._unreachable = 0  # connection failures in a row, across every worker
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -270,8 +272,19 @@ class Teacher:
             response = await self._client.post(url, headers=headers, json=body)
         except httpx.TimeoutException:
             raise _Retry("timeout") from None
+        except httpx.ConnectError as exc:
+            # Nothing listens (or no such host): a restart is worth a few tries, not a run of retries.
+            self._unreachable += 1
+            if self._unreachable >= self.settings.max_unreachable:
+                why = (str(exc).strip().splitlines() or ["connection refused"])[0][:200]
+                raise TeacherUnusable(
+                    f"cannot reach the teacher at {self.settings.base_url}: {why}; "
+                    "start it or fix --teacher-url"
+                ) from None
+            raise _Retry("connection") from None
         except httpx.TransportError:
             raise _Retry("connection") from None
+        self._unreachable = 0
         status = response.status_code
         if status in (401, 403, 404):
             raise TeacherUnusable(_unusable(status, self.settings)) from None

@@ -37,18 +37,18 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import math
 import os
+import re
+import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from character.conversation import Conversation
 from finetune.hf import TINY, Dtype
@@ -73,7 +73,7 @@ IDENTITY = ("base_model", "data", "system", "heldout", "lora_r", "lora_alpha", "
 class TrainConfig(BaseModel):
     """Every training setting; YAML keys and ``--set`` keys are these field names."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     base_model: str = "Qwen/Qwen3.5-27B"
     data: list[Path] = Field(default_factory=list, description="conversation files (JSONL)")
@@ -108,6 +108,31 @@ class TrainConfig(BaseModel):
     logging_steps: int = Field(10, ge=1)
     eval_before: bool = Field(True, description="held-out loss of the untrained base, for comparison")
     assistant_only_loss: bool = Field(True, description="loss on her rounds (completions) only")
+
+    @field_validator("target_modules")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression ({exc}); give one matching module names") from None
+        return value
+
+    @field_validator("lr_scheduler", "optim")
+    @classmethod
+    def _known(cls, value: str, info: ValidationInfo) -> str:
+        """Names transformers knows, checked here: after the model loads, a typo is a traceback."""
+        try:
+            from transformers.trainer_utils import SchedulerType
+            from transformers.training_args import OptimizerNames
+        except ImportError:  # no training stack: `koclaw finetune train` says what to install
+            return value
+        names = [m.value for m in (SchedulerType if info.field_name == "lr_scheduler" else OptimizerNames)]
+        if info.field_name == "optim":
+            names.insert(0, "auto")
+        if value not in names:
+            raise ValueError(f"{value!r} is not one of {', '.join(names)}")
+        return value
 
 
 # fmt: off
@@ -166,6 +191,8 @@ def load_config(
     if file is not None:
         try:
             loaded = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
+        except UnicodeDecodeError:
+            raise InputError(f"The config {file} is not UTF-8 text: save it as UTF-8 YAML.") from None
         except (OSError, yaml.YAMLError) as exc:
             raise InputError(f"Cannot read the config {file}: {exc}") from None
         if not isinstance(loaded, dict):
@@ -240,7 +267,8 @@ def prepare_data(config: TrainConfig) -> Prepared:
     records = read_records(config.data)
     accepted = [r.conversation for r in records if r.ok and r.conversation is not None]
     if not accepted:
-        raise InputError("Every conversation was rejected; see why with: koclaw finetune validate FILES")
+        names = " ".join(shlex.quote(str(p)) for p in config.data)
+        raise InputError(f"Every conversation was rejected; see why with: koclaw finetune validate {names}")
     train, heldout = split(accepted, config.heldout, threshold=config.dedupe_threshold)
     if not train:
         raise InputError("The held-out split took every conversation; add data or lower heldout.")
@@ -376,6 +404,11 @@ def build_trainer(
         ) from None
     chat_template(tokenizer, config.base_model)
     model = load_base(config.base_model, dtype=config.dtype, int8=config.int8, device=device)
+    if not any(re.fullmatch(config.target_modules, name) for name, _ in model.named_modules()):
+        raise InputError(  # how PEFT matches a string; its own error comes as a traceback
+            f"target_modules {config.target_modules!r} matches no module of {config.base_model}: "
+            "leave it out for every linear layer of the text model, or fix the pattern."
+        )
     args = SFTConfig(
         output_dir=str(output),
         per_device_train_batch_size=config.batch_size,
@@ -470,8 +503,10 @@ def train(config: TrainConfig, *, resume: bool = False, progress: Progress | Non
     base = config.base_model
     if base != TINY and not Path(base).expanduser().exists() and (base[0] in "/.~" or base.count("/") != 1):
         raise InputError(f"No base model at {base!r}: pass a model folder, a hub name (org/name) or --tiny.")
+    from finetune.train_output import check_output, default_output, not_finite
+
     output = (config.output or default_output(config)).expanduser()
-    checkpoint = _check_output(config, output, resume)
+    checkpoint = check_output(config, output, resume)
     if config.base_model == TINY:
         from finetune.tiny import ensure_tiny
 
@@ -488,10 +523,15 @@ def train(config: TrainConfig, *, resume: bool = False, progress: Progress | Non
     result = trainer.train(resume_from_checkpoint=checkpoint)
     runtime = time.monotonic() - started
     after, held_tokens = heldout_loss(trainer, held, config.max_length) if held else (None, 0)
-    if not trainer.is_world_process_zero():
-        return output / "adapter"
     state = trainer.state
     losses = [e["loss"] for e in state.log_history if "loss" in e]
+    if broken := not_finite(trainer.model, [result.training_loss, *losses[-1:], after]):
+        raise InputError(
+            f"Training diverged: {broken} is not finite (NaN or inf), so no adapter was written; "
+            f"lower learning_rate and train again into a new --output (not {output})."
+        )
+    if not trainer.is_world_process_zero():
+        return output / "adapter"
     speed = [c for c in trainer.callback_handler.callbacks if hasattr(c, "seconds")]
     # Tokens/s of the training loop alone (the progress callback's clock), not of the evaluations around it.
     trained = speed[0].tokens if speed else state.num_input_tokens_seen
@@ -515,35 +555,6 @@ def train(config: TrainConfig, *, resume: bool = False, progress: Progress | Non
     from finetune.train_output import save_run
 
     return save_run(trainer, config, data, output, metrics)
-
-
-def default_output(config: TrainConfig) -> Path:
-    from koclaw.config import koclaw_home
-
-    name = "tiny" if config.base_model == TINY else "kokoron"
-    return koclaw_home() / "runs" / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-
-
-def _check_output(config: TrainConfig, output: Path, resume: bool) -> str | None:
-    """The checkpoint to resume from (or None); refuses to mix two runs in one folder."""
-    saved = output / "train_config.json"
-    steps = [int(p.name[11:]) for p in output.glob("checkpoint-*") if p.is_dir() and p.name[11:].isdigit()]
-    last = str(output / f"checkpoint-{max(steps)}") if steps else None
-    if not resume:
-        if last is not None:
-            raise InputError(
-                f"{output} already holds {Path(last).name}: add --resume, or pick a new --output."
-            )
-        output.mkdir(parents=True, exist_ok=True)
-        saved.write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        return None
-    if last is None:
-        raise InputError(f"Nothing to resume in {output}: no checkpoint-N folder. Run without --resume.")
-    if saved.is_file():
-        before, now = json.loads(saved.read_text(encoding="utf-8")), json.loads(config.model_dump_json())
-        if changed := [k for k in IDENTITY if before.get(k) != now.get(k)]:
-            raise InputError(f"--resume with other {', '.join(changed)} than {output} was started with.")
-    return last
 
 
 def parser() -> argparse.ArgumentParser:

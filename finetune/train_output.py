@@ -1,18 +1,24 @@
 """What a training run leaves behind: the adapter with its manifest, the held-out set and the loss curve.
 
 Why a module of its own: :mod:`finetune.train` runs the trainer; this writes down what the run was made of
-(data, config, code, environment) and how it went, which the Soul registry and the retrain report read.
+(data, config, code, environment) and how it went, which the Soul registry and the retrain report read;
+and before a run, which folder it may write to (never over another run's adapter).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from finetune.hf import TINY
+from koclaw.errors import InputError
 
 if TYPE_CHECKING:
     from finetune.train import Prepared, TrainConfig
@@ -65,14 +71,86 @@ def save_run(
         "code": code_version(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
-    (adapter / "manifest.json").write_text(text, encoding="utf-8")
+    (adapter / "manifest.json").write_text(manifest_json(manifest), encoding="utf-8")
     if vllm_copy is not None:
         copy = {**manifest, "naming": "wrapper", "for": "vllm", "transformers_adapter": str(adapter)}
-        (vllm_copy / "manifest.json").write_text(
-            json.dumps(copy, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
+        (vllm_copy / "manifest.json").write_text(manifest_json(copy), encoding="utf-8")
     return adapter
+
+
+def manifest_json(data: dict[str, Any]) -> str:
+    """Strict JSON (NaN and inf as null): a bare NaN is not JSON, and the registry and tools must read it."""
+    return json.dumps(_finite(data), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def not_finite(model: Any, losses: Sequence[float | None]) -> str | None:
+    """What of a finished run is NaN or inf (a loss, or a trained weight), or None when all is finite:
+    such an adapter loads without error and answers garbage, so it must never be saved as done."""
+    import torch
+
+    if any(loss is not None and not math.isfinite(loss) for loss in losses):
+        return "the loss"
+    for name, param in model.named_parameters():
+        if param.requires_grad and not bool(torch.isfinite(param).all()):
+            return f"the weight {name}"
+    return None
+
+
+def default_output(config: TrainConfig) -> Path:
+    from koclaw.config import koclaw_home
+
+    name = "tiny" if config.base_model == TINY else "kokoron"
+    return koclaw_home() / "runs" / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def check_output(config: TrainConfig, output: Path, resume: bool) -> str | None:
+    """The checkpoint to resume from (or None); refuses to mix two runs in one folder, or to write
+    over a finished run's adapter (a registered Soul may be serving it)."""
+    from finetune.train import IDENTITY
+
+    saved = output / "train_config.json"
+    steps = [int(p.name[11:]) for p in output.glob("checkpoint-*") if p.is_dir() and p.name[11:].isdigit()]
+    last = str(output / f"checkpoint-{max(steps)}") if steps else None
+    if not resume:
+        if last is not None:
+            raise InputError(
+                f"{output} already holds {Path(last).name}: add --resume, or pick a new --output."
+            )
+        if held := finished_run(output):  # a finished run's adapter may be a registered Soul's weights
+            raise InputError(f"{output} already holds {held}: pick a new --output.")
+        output.mkdir(parents=True, exist_ok=True)
+        saved.write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        return None
+    if last is None:
+        raise InputError(f"Nothing to resume in {output}: no checkpoint-N folder. Run without --resume.")
+    if saved.is_file():
+        before, now = json.loads(saved.read_text(encoding="utf-8")), json.loads(config.model_dump_json())
+        if changed := [k for k in IDENTITY if before.get(k) != now.get(k)]:
+            raise InputError(f"--resume with other {', '.join(changed)} than {output} was started with.")
+    return last
+
+
+RUN_FILES = ("adapter_model.safetensors", "adapter_config.json", "manifest.json")
+
+
+def finished_run(output: Path) -> str | None:
+    """The adapter file of an earlier run that `output` holds, or None. A lone train_config.json is a
+    run that stopped before its first checkpoint: running again into it is how retrain recovers."""
+    for folder in (output, output / "adapter", output / "adapter-vllm"):
+        for name in RUN_FILES:
+            if (folder / name).exists():
+                return str((folder / name).relative_to(output))
+    return None
 
 
 def environment(trainer: Any, config: TrainConfig) -> dict[str, Any]:

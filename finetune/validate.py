@@ -40,6 +40,7 @@ from character.conversation import Conversation, Message
 
 MAX_REPLY_CHARS = 1200
 MAX_MESSAGES = 40
+MAX_CONVERSATION_CHARS = 8 * MAX_MESSAGES * MAX_REPLY_CHARS  # thinking and tool results included
 MIN_CHECKED_CHARS = 6  # shorter replies ("OK!", "好") carry too little signal to judge the language
 MIN_THINK_CHARS = 12  # shorter thinking ("好。", "OK, Sensei.") is not judged for its language
 
@@ -60,6 +61,7 @@ _WRONG_ADDRESS: dict[BaseLang, re.Pattern[str]] = {
 }
 _REPEAT = re.compile(r"(.{6,80}?)\1{3,}", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _CJK_CODECS = ("shift_jis", "gbk", "big5")
 _LOST_CHARS = re.compile(r"\?{3,}")  # characters an encoder could not represent
 # UTF-8 read as Latin-1/cp1252: a lead byte (Â-ß for 2-byte, à-ï for 3-byte sequences) followed by
@@ -121,6 +123,8 @@ def validate_line(line: str, *, where: str = "") -> Verdict:
 
 def validate_data(raw: Any, *, where: str = "") -> Verdict:
     fallback_id = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") else (where or "?")
+    if problem := surrogate_problem(raw):
+        return Verdict(where or "?", (problem,))  # not the id: it may be the bad text itself
     try:
         conversation = Conversation.model_validate(raw)
     except ValidationError as exc:
@@ -140,6 +144,32 @@ def validate(conversation: Conversation) -> Verdict:
         *check_tools(conversation),
     ]
     return Verdict(conversation.id, tuple(problems), conversation)
+
+
+def surrogate_problem(raw: Any) -> Problem | None:
+    """An ``encoding`` problem when parsed JSON holds a lone surrogate (a ``\\ud800`` escape): no UTF-8
+    file, tokenizer or terminal can take it, so it must never get past reading. Iterative: any depth."""
+    stack = [raw]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                detail = "a lone surrogate escape (\\ud800-\\udfff) is not text; fix the line"
+                return Problem("encoding", detail)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+def conversation_chars(conversation: Conversation) -> int:
+    """Characters of every turn and tool call: what reading, dedupe and tokenizing cost grows with."""
+    return sum(
+        len(m.content) + sum(len(json.dumps(c.arguments, ensure_ascii=False)) for c in m.tool_calls or ())
+        for m in conversation.messages
+    )
 
 
 def _schema_problems(exc: ValidationError) -> list[Problem]:
@@ -225,6 +255,8 @@ def check_length(conversation: Conversation) -> list[Problem]:
     problems: list[Problem] = []
     if len(conversation.messages) > MAX_MESSAGES:
         problems.append(Problem("runaway", f"{len(conversation.messages)} messages (limit {MAX_MESSAGES})"))
+    if (chars := conversation_chars(conversation)) > MAX_CONVERSATION_CHARS:
+        problems.append(Problem("runaway", f"{chars:,} characters (limit {MAX_CONVERSATION_CHARS:,})"))
     for where, message in _turns(conversation):
         visible = split_think(message.content)[1] if message.role == "assistant" else message.content
         if not visible.strip() and not message.tool_calls:

@@ -89,9 +89,24 @@ def read_header(path: Path) -> tuple[dict[str, Any], int]:
             if not 0 < size < 100_000_000:
                 raise ValueError(f"header size {size}")
             header: dict[str, Any] = json.loads(handle.read(size))
+            _check_offsets(header, path.stat().st_size - 8 - size)
     except (OSError, ValueError) as exc:
         raise InputError(f"{path} is not a readable safetensors file ({exc}); retrain the adapter.") from None
     return header, 8 + size
+
+
+def _check_offsets(header: Any, data_bytes: int) -> None:
+    """Every tensor's bytes lie within the file: a cut copy has an intact header and missing weights."""
+    if not isinstance(header, dict):
+        raise ValueError("the header is not a JSON object")
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
+            raise ValueError(f"tensor {name[:200]!r} has no data_offsets")
+        if not 0 <= offsets[0] <= offsets[1] <= data_bytes:
+            raise ValueError(f"tensor {name[:200]!r} ends past the end of the file (truncated)")
 
 
 def module_name(key: str) -> str:
@@ -177,7 +192,7 @@ def check_adapter_keys(
     if not weights.is_file():
         raise InputError(f"{folder} holds no {WEIGHTS}; only safetensors adapters can be checked.")
     header, _ = read_header(weights)
-    modules = sorted({module_name(k) for k in header if k != "__metadata__"})
+    modules = sorted({module_name(k) for k in header if ".lora_" in k})  # the weights a server applies
     if architecture is not None:
         arch, source = architecture, "given"
     else:

@@ -77,9 +77,8 @@ class SoulRegistry:
             raise InputError(
                 f"Bad adapter name {name!r}: use 1-64 letters, digits, '.', '_' or '-', e.g. kokoron-v2."
             )
-        folder = adapter_dir.expanduser().resolve()
-        if not (folder / "adapter_config.json").is_file():
-            raise InputError(f"{folder} holds no adapter_config.json: point at a PEFT adapter folder.")
+        # The same check `activate` runs: a folder it would refuse is never listed or served.
+        folder = check_adapter_files(adapter_dir).resolve()
         if self._row(name) is not None:
             raise InputError(f"An adapter named {name!r} is already registered; pick another name.")
         manifest = _read_manifest(folder)

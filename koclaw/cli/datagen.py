@@ -35,7 +35,9 @@ def generate(
         help="the teacher's API: openai (chat completions) or anthropic",
     ),
     concurrency: int = typer.Option(8, min=1, help="conversations in flight"),
-    rpm: float = typer.Option(60.0, help="requests per minute to the teacher (two per conversation)"),
+    rpm: float = typer.Option(
+        60.0, min=0.01, help="requests per minute to the teacher (two per conversation)"
+    ),
     tpm: float = typer.Option(
         0.0, min=0.0, help="tokens per minute to the teacher (prompt + output; 0: no limit)"
     ),
@@ -62,7 +64,7 @@ def generate(
     tool_share: float = typer.Option(0.12, min=0.0, max=1.0, help="share of conversations with a tool call"),
     max_attempts: int = typer.Option(3, min=1, help="tries per conversation before it is given up"),
     shard_size: int = typer.Option(25, min=1, help="conversations per atomically written shard"),
-    timeout: float = typer.Option(120.0, help="seconds per teacher request"),
+    timeout: float = typer.Option(120.0, min=1.0, help="seconds per teacher request"),
     retries: int = typer.Option(6, min=0, help="retries per request on 429/5xx/timeouts"),
     price_in: float = typer.Option(0.0, help="price per million prompt tokens, for the cost tally"),
     price_out: float = typer.Option(0.0, help="price per million completion tokens"),

@@ -72,15 +72,29 @@ def merge(
     files: list[Path] = FilesArgument,
     output: Path = typer.Option(..., "-o", "--output", help="the merged JSONL file to write"),
     threshold: float = ThresholdOption,
+    force: bool = typer.Option(False, "--force", help="replace an existing output file"),
     as_json: bool = JsonOption,
 ) -> None:
-    """Merge partial files, drop exact and near duplicates, keep every source in provenance.sources."""
+    """Merge partial files, drop exact and near duplicates, keep every source in provenance.sources.
+
+    The output is never one of the inputs, and an existing output is replaced only with --force:
+    merge leaves out lines it cannot parse, so writing over a source would lose them for good.
+    """
     from finetune.dataset import merge as merge_records
     from finetune.dataset import to_json_line, write_lines_atomic
 
+    if any(output.resolve() == f.resolve() for f in files):
+        raise InputError(f"-o {output} is one of the files to merge: write the merge to a new file.")
+    if output.is_dir():
+        raise InputError(f"-o {output} is a folder: give the merged file's path, e.g. {output}/merged.jsonl.")
+    if output.exists() and not force:
+        raise InputError(f"{output} already exists: add --force to replace it, or pick a new -o.")
     records = _read(files, check=False)
     result = merge_records(records, threshold=threshold)
-    write_lines_atomic(output, (to_json_line(c) for c in result.kept))
+    try:
+        write_lines_atomic(output, (to_json_line(c) for c in result.kept))
+    except OSError as exc:
+        raise InputError(f"Cannot write {output}: {exc.strerror or exc}. Pick a writable -o path.") from exc
     counts = result.counts()
     if as_json:
         dropped = [
@@ -168,7 +182,14 @@ def export(
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir} is a file; -o takes a folder to write train/heldout files into.")
     records = _read(files)
-    result = export_records(records, out_dir, fmt=fmt, heldout=heldout, system=system, threshold=threshold)
+    try:
+        result = export_records(
+            records, out_dir, fmt=fmt, heldout=heldout, system=system, threshold=threshold
+        )
+    except OSError as exc:
+        raise InputError(
+            f"Cannot write the export to {out_dir}: {exc.strerror or exc}. Pick a writable -o folder."
+        ) from exc
     if as_json:
         print_json(result.as_dict())
         return

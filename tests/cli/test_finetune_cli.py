@@ -84,7 +84,7 @@ def test_merge_counts_and_provenance(tmp_path: Path, distinct: list[dict[str, An
         {"file": str(a), "line": 4, "id": "ja-1"},
         {"file": str(b), "line": 1, "id": "ja-1"},
     ]
-    as_json = json.loads(finetune("merge", str(a), str(b), "-o", str(out), "--json").stdout)
+    as_json = json.loads(finetune("merge", str(a), str(b), "-o", str(out), "--force", "--json").stdout)
     assert {k: as_json[k] for k in ("read", "invalid_lines", "exact_dups", "near_dups", "kept")} == {
         "read": 12,
         "invalid_lines": 1,
