@@ -144,13 +144,16 @@ RUN_FILES = ("adapter_model.safetensors", "adapter_config.json", "manifest.json"
 
 
 def finished_run(output: Path) -> str | None:
-    """The adapter file of an earlier run that `output` holds, or None. A lone train_config.json is a
-    run that stopped before its first checkpoint: running again into it is how retrain recovers."""
-    for folder in (output, output / "adapter", output / "adapter-vllm"):
-        for name in RUN_FILES:
-            if (folder / name).exists():
-                return str((folder / name).relative_to(output))
-    return None
+    """The adapter file of an earlier run that `output` holds, or None.
+
+    `output` itself holding adapter files is someone's adapter folder. In the run's own `adapter/`,
+    only the manifest (written last) says the run finished: weights without it are a run killed while
+    saving, and a lone train_config.json one killed before its first checkpoint; running again into
+    either is how retrain recovers.
+    """
+    found = [output / name for name in RUN_FILES]
+    found += [output / sub / "manifest.json" for sub in ("adapter", "adapter-vllm")]
+    return next((str(p.relative_to(output)) for p in found if p.exists()), None)
 
 
 def environment(trainer: Any, config: TrainConfig) -> dict[str, Any]:

@@ -56,6 +56,10 @@ def test_a_finished_adapter_is_never_trained_over(tiny_dir: Path, data_file: Pat
     assert (adapter / "adapter_model.safetensors").read_bytes() == weights
     with pytest.raises(InputError, match=r"already holds adapter_model\.safetensors"):
         train(small(tiny_dir, data_file, adapter))  # -o the adapter folder itself
+    for manifest in first.glob("adapter*/manifest.json"):  # a run killed while saving: weights, no manifest
+        manifest.unlink()
+    assert train(small(tiny_dir, data_file, first)) == adapter  # retrain's recovery runs it again
+    assert (adapter / "manifest.json").is_file()
 
 
 def test_a_diverged_run_writes_no_adapter(tiny_dir: Path, data_file: Path, tmp_path: Path) -> None:
