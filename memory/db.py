@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,13 +76,28 @@ def open_db(path: Path, migrations: Migrations) -> sqlite_utils.Database:
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # an empty file is an empty database
         conn = sqlite3.connect(path, timeout=10.0)
         db = sqlite_utils.Database(conn)
-        db.execute("PRAGMA journal_mode=WAL")
+        _wal(conn)
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         migrations.apply(db)
     except (OSError, sqlite3.Error) as exc:
         raise StorageError(f"Cannot open the database {path}: {exc}. {_advice(exc)}") from exc
     return db
+
+
+def _wal(conn: sqlite3.Connection, wait_s: float = 10.0) -> None:
+    """Switch to WAL. SQLite answers "locked" at once, without its busy timeout, while another
+    connection opens the same new file (two commands started together on a new home): wait for it."""
+    deadline, pause = time.monotonic() + wait_s, 0.01
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL").fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def _advice(exc: Exception) -> str:
