@@ -9,6 +9,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -189,6 +190,17 @@ class Settings(BaseSettings):
     retrain: RetrainSettings = RetrainSettings()
     log_level: str = "WARNING"
     timezone: str = Field("", description="Sensei's IANA zone for reminders; empty = this machine's")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        """Checked at start: a typo would otherwise surface only when a reminder is set."""
+        if value.strip():
+            try:
+                ZoneInfo(value.strip())
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                raise ValueError(f"unknown time zone {value!r}; use an IANA name, e.g. Asia/Tokyo") from None
+        return value.strip()
 
     @property
     def config_file(self) -> Path:

@@ -116,10 +116,11 @@ def link(settings: Settings, alias: str, person: str, *, by: str) -> dict[str, A
     try:
         session = stores.dbs.get("session") or open_db(settings.session_db, session_schema.migrations)
         stores.dbs["session"] = session
+        asked = person
         found = session.execute("SELECT person FROM identity_links WHERE alias = ?", [person]).fetchone()
         person = found[0] if found else person  # link to whom `person` already stands for
         if alias == person:
-            raise InputError(f"{alias} and {person} are already one person.")
+            raise InputError(f"{alias} and {asked} are already one person.")
         current = session.execute("SELECT person FROM identity_links WHERE alias = ?", [alias]).fetchone()
         if current and current[0] != person:
             raise InputError(

@@ -33,6 +33,7 @@ def test_toml_file_is_read_and_env_wins(monkeypatch: pytest.MonkeyPatch, koclaw_
         ("KOCLAW_LLM__THINKING", "maybe"),
         ("KOCLAW_LLM__BASE_URL", "localhost:8000"),
         ("KOCLAW_LLM__CONTEXT_TOKENS", "lots"),
+        ("KOCLAW_TIMEZONE", "Mars/Olympus_Mons"),  # was taken, and failed only when a reminder was set
     ],
 )
 def test_bad_value_names_the_key(monkeypatch: pytest.MonkeyPatch, key: str, value: str) -> None:

@@ -164,7 +164,7 @@ def test_a_link_moves_the_alias_into_the_person_and_answers_it_as_them(koclaw_ho
     ]
     assert recalled(koclaw_home, "telegram:222", "cat") == []
 
-    with pytest.raises(InputError, match="already one person"):
+    with pytest.raises(InputError, match="cli:alice and telegram:222 are already one person"):
         link(settings, "cli:alice", "telegram:222", by="test")  # telegram:222 stands for cli:alice
     with pytest.raises(InputError, match="unlink"):
         link(settings, "telegram:222", "http:bob", by="test")
