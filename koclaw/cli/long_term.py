@@ -169,7 +169,7 @@ def _answer_file(
     """One JSON line per query of `path`, read a line at a time; one bad line must not shift the
     answers of the others."""
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(f"Cannot read {path}: {exc}") from exc
     answered = 0
@@ -325,7 +325,7 @@ def lt_import(
 
 def _read_import(file: Path) -> list[tuple[int, dict[str, Any]]]:
     try:
-        handle = file.open(encoding="utf-8")
+        handle = file.open(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(f"Cannot read {file}: {exc}") from exc
     rows: list[tuple[int, dict[str, Any]]] = []

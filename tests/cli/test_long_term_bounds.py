@@ -107,6 +107,14 @@ def test_a_number_is_not_a_timestamp(tmp_path: Path) -> None:
     assert rc == 2 and "12:00:00Z. Each line" in err and refused(err), err
 
 
+def test_a_file_saved_with_a_byte_order_mark_imports(tmp_path: Path) -> None:
+    """Notepad and Excel write one; it was refused with Python's "decode using utf-8-sig"."""
+    path = tmp_path / "bom.jsonl"
+    path.write_text(json.dumps({"text": "BOM turn", "speaker": "Aiko"}) + "\n", encoding="utf-8-sig")
+    rc, out, err = import_file(path, "bom")
+    assert rc == 0 and "Imported 1" in out, err
+
+
 def test_impossible_numbers_and_unmatched_queries() -> None:
     huge = "99999999999999999999"
     for args in (
