@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -232,8 +233,8 @@ def rename_adapter(adapter_dir: Path, out_dir: Path, to: Naming) -> Path:
     out = Path(out_dir).expanduser()
     if out.resolve() == source.resolve():
         raise InputError("Write the converted adapter to another folder; the original is kept as it is.")
-    if out.exists() and any(out.iterdir()):
-        raise InputError(f"{out} is not empty: pick a new folder for the converted adapter.")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"{out} is not an empty folder: pick a new folder for the converted adapter.")
     header, start = read_header(weights)
     renamed = {k if k == "__metadata__" else rename_key(k, to): v for k, v in header.items()}
     if len(renamed) != len(header):
@@ -242,17 +243,30 @@ def rename_adapter(adapter_dir: Path, out_dir: Path, to: Naming) -> Path:
     config["target_modules"] = _renamed_targets(config.get("target_modules"), renamed, to)
     if isinstance(config.get("modules_to_save"), list):
         config["modules_to_save"] = [rename_module(m, to) for m in config["modules_to_save"]]
-    out.mkdir(parents=True, exist_ok=True)
-    for item in source.iterdir():
-        if item.is_file() and item.name not in (WEIGHTS, "adapter_config.json"):
-            shutil.copy2(item, out / item.name)
-    (out / "adapter_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     data = json.dumps(renamed, separators=(",", ":")).encode("utf-8")
     data += b" " * (-len(data) % 8)  # safetensors pads the header to 8 bytes
-    with weights.open("rb") as src, (out / WEIGHTS).open("wb") as dst:
-        dst.write(len(data).to_bytes(8, "little") + data)
-        src.seek(start)
-        shutil.copyfileobj(src, dst)
+    try:  # into a folder beside `out`, renamed at the end: an interrupted copy is never taken for one
+        out.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            for item in source.iterdir():
+                if item.is_file() and item.name not in (WEIGHTS, "adapter_config.json"):
+                    shutil.copy2(item, work / item.name)
+            (work / "adapter_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+            with weights.open("rb") as src, (work / WEIGHTS).open("wb") as dst:
+                dst.write(len(data).to_bytes(8, "little") + data)
+                src.seek(start)
+                shutil.copyfileobj(src, dst)
+            if out.exists():
+                out.rmdir()  # empty, checked above
+            work.rename(out)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+    except OSError as exc:
+        raise InputError(
+            f"Cannot write the converted adapter to {out}: {exc}. Pick a writable folder."
+        ) from None
     return out
 
 

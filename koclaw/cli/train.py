@@ -87,7 +87,9 @@ def check_adapter(
         adapter, "vllm" if target == "vllm" else "causal-lm", architecture=architecture
     )
     reports = [report]
-    if convert is not None:
+    if convert is not None and report.ok and target == "vllm":
+        typer.echo(f"{adapter} already fits vLLM: nothing converted, nothing written to {convert}.", err=True)
+    elif convert is not None:
         out = convert_for_vllm(adapter, convert)
         reports.append(check_adapter_keys(out, "vllm", architecture=report.architecture))
     if as_json:

@@ -442,5 +442,13 @@ def test_check_adapter_cli(run: Path, tmp_path: Path) -> None:
     out = tmp_path / "for-vllm"
     proc = run_koclaw("finetune", "check-adapter", str(run / "adapter"), "--convert", str(out))
     assert proc.returncode == 0 and "ok: all" in proc.stdout and (out / "adapter_model.safetensors").is_file()
+    again = tmp_path / "again"  # it fits vLLM already: converting it once more would break it
+    proc = run_koclaw("finetune", "check-adapter", str(out), "--convert", str(again))
+    assert proc.returncode == 0 and "nothing converted" in proc.stderr and not again.exists()
+    (tmp_path / "a-file").write_text("x")
+    for target in (tmp_path / "a-file", Path("/proc/for-vllm")):  # a file; a place nobody can write
+        proc = run_koclaw("finetune", "check-adapter", str(run / "adapter"), "--convert", str(target))
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "for-vllm"]  # no half-written copy
     proc = run_koclaw("finetune", "check-adapter", str(tmp_path / "nothing"))
     assert proc.returncode == 2 and "not a folder" in proc.stderr and "Traceback" not in proc.stderr
