@@ -7,6 +7,7 @@ import getpass
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -71,8 +72,14 @@ def default_user() -> str:
         return "sensei"
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    """JSON on stdout; a lone surrogate (stored before inputs were checked) is written as U+FFFD, as
+    no UTF-8 output can hold it."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    sys.stdout.write(_LONE_SURROGATE.sub("\ufffd", text) + "\n")
 
 
 JsonOption = typer.Option(False, "--json", help="print JSON")

@@ -274,3 +274,12 @@ def test_the_losing_side_of_two_imports_is_told_to_run_again(tmp_path: Path) -> 
     assert all("ran at the same time" in err and "Run the command again" in err for err in lost), done
     again = run_koclaw("memory", "long-term", "import", str(data), "--user", "u", "--json")
     assert json.loads(again.stdout) == {"imported": 0, "already_there": 80}
+
+
+def test_json_output_survives_a_lone_surrogate_stored_before_inputs_were_checked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from koclaw.cli.common import print_json
+
+    print_json({"metadata": {"k": "a\udc80b"}})
+    assert json.loads(capsys.readouterr().out) == {"metadata": {"k": "a\ufffdb"}}
