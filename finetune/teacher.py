@@ -58,7 +58,10 @@ class TeacherSettings:
     backoff_s: float = 0.5
     max_backoff_s: float = 30.0
     requests_per_minute: float = 60.0
-    max_unreachable: int = 3  # connection refused / unknown host this many times in a row: stop the run
+    # Connection refused / unknown host this many times in a row, for this long: stop the run. Both,
+    # so that a network blip that fails every worker at once is retried, and a dead URL is not for long.
+    max_unreachable: int = 3
+    unreachable_s: float = 10.0
     tokens_per_minute: float = 0.0  # prompt + completion tokens; 0: no token budget
     json_mode: bool = False  # OpenAI only (Anthropic has no response_format)
     anthropic_version: str = ANTHROPIC_VERSION
@@ -190,6 +193,7 @@ class Teacher:
         self.tokens = TokenBudget(settings.tokens_per_minute) if settings.tokens_per_minute else None
         self._client = httpx.AsyncClient(timeout=settings.timeout_s)
         self._unreachable = 0  # connection failures in a row, across every worker
+        self._unreachable_since = 0.0  # time.monotonic() of the streak's first
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -275,7 +279,12 @@ class Teacher:
         except httpx.ConnectError as exc:
             # Nothing listens (or no such host): a restart is worth a few tries, not a run of retries.
             self._unreachable += 1
-            if self._unreachable >= self.settings.max_unreachable:
+            if self._unreachable == 1:
+                self._unreachable_since = time.monotonic()
+            if (
+                self._unreachable >= self.settings.max_unreachable
+                and time.monotonic() - self._unreachable_since >= self.settings.unreachable_s
+            ):
                 why = (str(exc).strip().splitlines() or ["connection refused"])[0][:200]
                 raise TeacherUnusable(
                     f"cannot reach the teacher at {self.settings.base_url}: {why}; "
