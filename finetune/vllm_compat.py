@@ -59,10 +59,11 @@ class KeyReport:
     matched: int
     vision_modules: int
     unmatched_examples: list[str] = field(default_factory=list)
+    non_finite: list[str] = field(default_factory=list)  # tensors holding NaN or inf (first few)
 
     @property
     def ok(self) -> bool:
-        return self.modules > 0 and self.matched == self.modules
+        return self.modules > 0 and self.matched == self.modules and not self.non_finite
 
     @property
     def advice(self) -> str:
@@ -70,6 +71,11 @@ class KeyReport:
             return f"ok: all {self.modules} LoRA modules match {self.architecture} ({self.target})."
         if self.modules == 0:
             return "no LoRA weights found: retrain."
+        if self.non_finite:
+            return (
+                f"weights hold NaN or inf (e.g. {self.non_finite[0]}): the adapter would load and answer "
+                "garbage; retrain it with a lower learning_rate."
+            )
         if self.expected == "wrapper" and self.naming == "text":
             return (
                 f"{self.modules - self.matched} of {self.modules} modules would load with no error and "
@@ -192,7 +198,7 @@ def check_adapter_keys(
     weights = folder / WEIGHTS
     if not weights.is_file():
         raise InputError(f"{folder} holds no {WEIGHTS}; only safetensors adapters can be checked.")
-    header, _ = read_header(weights)
+    header, start = read_header(weights)
     modules = sorted({module_name(k) for k in header if ".lora_" in k})  # the weights a server applies
     if architecture is not None:
         arch, source = architecture, "given"
@@ -211,7 +217,39 @@ def check_adapter_keys(
         matched=len(fits),
         vision_modules=sum(1 for m in modules if m.startswith(VISION_PREFIX)),
         unmatched_examples=[m for m in modules if m not in set(fits)][:5],
+        non_finite=non_finite_tensors(weights, header, start)[:5],
     )
+
+
+# Float types by the bits that are all ones in an IEEE inf or NaN (the exponent), read as unsigned ints.
+_EXPONENT = {"F64": ("<u8", 0x7FF0000000000000), "F32": ("<u4", 0x7F800000), "F16": ("<u2", 0x7C00),
+             "BF16": ("<u2", 0x7F80)}  # fmt: skip
+
+
+def non_finite_tensors(path: Path, header: dict[str, Any], start: int, block: int = 2**24) -> list[str]:
+    """Tensors holding a NaN or an inf, read a block at a time without torch: a diverged run's adapter
+    loads without error everywhere and makes the model answer garbage."""
+    import numpy as np
+
+    bad = []
+    with path.open("rb") as handle:
+        for name, entry in header.items():
+            kind = _EXPONENT.get(entry.get("dtype", "")) if name != "__metadata__" else None
+            if kind is None:
+                continue
+            dtype, mask = np.dtype(kind[0]), kind[1]
+            first, last = entry["data_offsets"]
+            handle.seek(start + first)
+            for left in range(last - first, 0, -block):
+                chunk = handle.read(min(left, block))
+                if len(chunk) % dtype.itemsize:  # not whole numbers: damaged
+                    bad.append(name)
+                    break
+                data = np.frombuffer(chunk, dtype=dtype)
+                if bool(((data & dtype.type(mask)) == dtype.type(mask)).any()):
+                    bad.append(name)
+                    break
+    return bad
 
 
 def _fits(module: str, expected: Naming) -> bool:

@@ -89,7 +89,7 @@ def check_adapter(
     reports = [report]
     if convert is not None and report.ok and target == "vllm":
         typer.echo(f"{adapter} already fits vLLM: nothing converted, nothing written to {convert}.", err=True)
-    elif convert is not None:
+    elif convert is not None and not report.non_finite:  # converting a diverged adapter helps nobody
         out = convert_for_vllm(adapter, convert)
         reports.append(check_adapter_keys(out, "vllm", architecture=report.architecture))
     if as_json:

@@ -183,3 +183,27 @@ def test_check_adapter_refuses_cut_weights_and_files_without_lora(tmp_path: Path
     safetensors(folder / "adapter_model.safetensors", {"base_model.model.lm_head.weight": 4})
     proc = run_koclaw("finetune", "check-adapter", str(folder))
     assert proc.returncode == 1 and "no LoRA weights" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("dtype", "poison"), [("F32", b"\x00\x00\xc0\x7f"), ("BF16", b"\x80\x7f"), ("F16", b"\x00\x7c")]
+)
+def test_check_adapter_refuses_weights_that_hold_nan_or_inf(
+    tmp_path: Path, dtype: str, poison: bytes
+) -> None:
+    """A diverged run made elsewhere: it loads everywhere without error and answers garbage."""
+    folder = tmp_path / "nan"
+    folder.mkdir()
+    (folder / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "tiny"}))
+    names = [f"base_model.model.model.layers.0.mlp.up_proj.lora_{x}.weight" for x in "AB"]
+    size = len(poison) * 64
+    header = {
+        n: {"dtype": dtype, "shape": [64], "data_offsets": [i * size, (i + 1) * size]}
+        for i, n in enumerate(names)
+    }
+    raw = json.dumps(header).encode()
+    data = b"\0" * size + b"\0" * (size - len(poison)) + poison  # the last value of lora_B is NaN / inf
+    (folder / "adapter_model.safetensors").write_bytes(struct.pack("<Q", len(raw)) + raw + data)
+    proc = run_koclaw("finetune", "check-adapter", str(folder), "--convert", str(tmp_path / "out"))
+    assert proc.returncode == 1 and "NaN or inf" in proc.stdout and "lora_B" in proc.stdout, proc.stdout
+    assert not (tmp_path / "out").exists() and no_traceback(proc)
