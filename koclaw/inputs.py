@@ -9,6 +9,7 @@ from koclaw.errors import InputError
 
 # C0/C1 controls, DEL, and lone surrogates; newline and tab are kept.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # bytes that were not UTF-8, or a bare \ud800 escape
 _ESCAPE_SEQ = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
 
@@ -33,3 +34,10 @@ def clean_input(raw: str) -> CleanInput:
 def safe_for_terminal(text: str) -> str:
     """Model output shown in a terminal must not carry escape sequences that move or recolour it."""
     return _CONTROL.sub("", _ESCAPE_SEQ.sub("", text))
+
+
+def repair_text(text: str) -> str:
+    """`text` with lone surrogates replaced by U+FFFD: no UTF-8 store, stream or terminal can take them."""
+    if LONE_SURROGATE.search(text) is None:
+        return text
+    return LONE_SURROGATE.sub("\ufffd", text)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from koclaw.errors import InputError
+from koclaw.inputs import LONE_SURROGATE
 from memory.session import now_iso
 from memory.tokens import clip
 
@@ -24,7 +25,6 @@ EMBED_MAX_TOKENS = 480  # e5 reads at most 512 tokens
 MAX_QUERY_CHARS = 2000  # longer queries are cut: their head says what they are about
 MAX_METADATA_DEPTH = 16  # levels of nesting; deeper breaks listing and export (recursion)
 MAX_METADATA_CHARS = 10_000  # as JSON; metadata tags a turn, it is not a second text
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
@@ -108,7 +108,7 @@ class EpisodeIn(BaseModel):
 
 
 def _no_surrogates(text: str) -> None:
-    if _SURROGATE.search(text):
+    if LONE_SURROGATE.search(text):
         raise ValueError("contains a lone surrogate (not valid Unicode); re-encode the file as UTF-8")
 
 

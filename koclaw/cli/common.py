@@ -7,7 +7,6 @@ import getpass
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ from koclaw.config import Settings, load_settings
 from koclaw.errors import ConfigError, InputError, KoclawError
 from koclaw.identities import MAX_IDENTITY, terminal_identity
 from koclaw.identity_stores import namespace_once
+from koclaw.inputs import LONE_SURROGATE, repair_text
 from koclaw.terminal import control_characters, terminal_safe
 from memory.session import SessionStore
 
@@ -72,14 +72,11 @@ def default_user() -> str:
         return "sensei"
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def print_json(data: Any) -> None:
     """JSON on stdout; a lone surrogate (stored before inputs were checked) is written as U+FFFD, as
     no UTF-8 output can hold it."""
     text = json.dumps(data, ensure_ascii=False, indent=2)
-    sys.stdout.write(_LONE_SURROGATE.sub("\ufffd", text) + "\n")
+    sys.stdout.write(repair_text(text) + "\n")
 
 
 JsonOption = typer.Option(False, "--json", help="print JSON")
@@ -99,7 +96,7 @@ def text_problem(value: str, what: str, *, max_chars: int = MAX_IDENTITY) -> str
     """Why `value` cannot be used as `what` (None when it can): bytes that are not UTF-8 (Python
     passes them on as lone surrogates, which SQLite and the terminal cannot take), control
     characters, or more than `max_chars` characters. The message says what to give instead."""
-    if any("\ud800" <= ch <= "\udfff" for ch in value):
+    if LONE_SURROGATE.search(value):
         return (
             f"{what} is not valid UTF-8 text (the shell passed bytes that are not UTF-8); "
             "type it again in a UTF-8 terminal (a UTF-8 locale such as LANG=C.UTF-8)."

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from koclaw.cli.common import (
     user_option,
 )
 from koclaw.errors import InputError, StorageError
+from koclaw.inputs import LONE_SURROGATE, repair_text
 from memory.embeddings import make_embedder
 from memory.lexical import has_cjk
 from memory.long_term import LongTermMemory
@@ -40,7 +40,6 @@ app = typer.Typer(help="The long-term tier: episodes and facts (Chroma + SQLite 
 UserOption = user_option(..., "whose memories")
 KindOption = typer.Option(None, "--kind", help="'fact' or 'episode' (default: both)")
 MAX_LISTED = 100_000  # rows one listing shows (-n); 'export' writes them all
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _memory(*, rebuild_index: bool = False) -> LongTermMemory:
@@ -192,7 +191,7 @@ def _answer_file(
                             "(recall reads only the first few thousand)."
                         )
                     text, when = _query_line(line, asked)
-                    out["query"] = _SURROGATE.sub("\ufffd", text)
+                    out["query"] = repair_text(text)
                     out["hits"] = [_hit(h) for h in recall(_query(text), when)]
                 except InputError as exc:
                     out.update(query=out["query"][:ECHOED], hits=[], error=str(exc))
@@ -357,7 +356,7 @@ def _import_row(file: Path, number: int, line: str) -> dict[str, Any]:
 
 def _exported_here(memory: LongTermMemory, user: str, row: dict[str, Any]) -> bool:
     """An export row whose memory this person still has (restoring into the same store)."""
-    if "kind" not in row or not isinstance(row.get("id"), str) or _SURROGATE.search(row["id"]):
+    if "kind" not in row or not isinstance(row.get("id"), str) or LONE_SURROGATE.search(row["id"]):
         return False
     try:
         return bool(memory.get(user, row["id"]).kind == row["kind"])

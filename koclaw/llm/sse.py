@@ -9,23 +9,15 @@ with `[DONE]` is recorded, because a stream that just stops may have been cut an
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
 import httpx2
 
 from koclaw.errors import ModelStreamBroken, ModelUnavailable
+from koclaw.inputs import repair_text
 
-_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 _SNIPPET_CHARS: Final = 200
-
-
-def repair_text(text: str) -> str:
-    """`text` with lone surrogates replaced by U+FFFD (json.loads already joins valid pairs)."""
-    if _SURROGATE.search(text) is None:
-        return text
-    return _SURROGATE.sub("\ufffd", text)
 
 
 def repair(value: Any) -> Any:
