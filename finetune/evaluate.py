@@ -139,14 +139,18 @@ def transformers_folder(folder: Path) -> tuple[Path, str | None]:
     back to the folder its manifest names (``transformers_adapter``), else to ``adapter/`` beside it."""
     from finetune.vllm_compat import check_adapter_keys
 
-    if check_adapter_keys(folder, "causal-lm").ok:
+    if check_adapter_keys(folder, "causal-lm", non_finite=[]).ok:  # names only: fit_check reads the values
         return folder, None
     manifest: Any = {}
     with suppress(OSError, ValueError):
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     named = manifest.get("transformers_adapter") if isinstance(manifest, dict) else None
     twin = Path(named) if named else folder.parent / "adapter"
-    fits = twin.is_dir() and twin.resolve() != folder.resolve() and check_adapter_keys(twin, "causal-lm").ok
+    fits = (
+        twin.is_dir()
+        and twin.resolve() != folder.resolve()
+        and check_adapter_keys(twin, "causal-lm", non_finite=[]).ok
+    )
     return (
         (twin, f"{folder} is a vLLM copy: evaluated its transformers folder {twin}")
         if fits
@@ -156,11 +160,13 @@ def transformers_folder(folder: Path) -> tuple[Path, str | None]:
 
 def fit_check(folder: Path, what: str) -> Path:
     """`folder` (or its transformers twin) when every LoRA key fits the evaluation model class; else an
-    InputError saying what to do. Reads key names only (no torch)."""
+    InputError saying what to do. Reads key names and scans the values for NaN and inf (no torch)."""
     from finetune.vllm_compat import check_adapter_keys
 
     chosen, _ = transformers_folder(folder)
     report = check_adapter_keys(chosen, "causal-lm")
+    if report.non_finite:
+        raise InputError(f"{what} {chosen}: {report.advice}")
     if not report.ok:
         examples = ", ".join(report.unmatched_examples[:3])
         raise InputError(

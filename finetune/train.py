@@ -496,6 +496,13 @@ def heldout_loss(trainer: Any, samples: Sequence[TurnSample], max_length: int) -
     return loss, tokens
 
 
+def _diverged(what: str, output: Path) -> InputError:
+    return InputError(
+        f"Training diverged: {what} is not finite (NaN or inf), so no adapter was written; "
+        f"lower learning_rate and train again into a new --output (not {output})."
+    )
+
+
 def train(config: TrainConfig, *, resume: bool = False, progress: Progress | None = None) -> Path:
     """Train, save the adapter with its manifest, and return the adapter folder."""
     say = progress or (lambda _m: None)
@@ -520,16 +527,18 @@ def train(config: TrainConfig, *, resume: bool = False, progress: Progress | Non
     if before is not None:
         say(f"Held-out loss before training: {before:.4f}")
     started = time.monotonic()
-    result = trainer.train(resume_from_checkpoint=checkpoint)
+    try:
+        result = trainer.train(resume_from_checkpoint=checkpoint)
+    except RuntimeError as exc:  # torch's optimizers refuse a step too big for a float
+        if "overflow" not in str(exc):
+            raise
+        raise _diverged("the optimizer's step", output) from None
     runtime = time.monotonic() - started
     after, held_tokens = heldout_loss(trainer, held, config.max_length) if held else (None, 0)
     state = trainer.state
     losses = [e["loss"] for e in state.log_history if "loss" in e]
     if broken := not_finite(trainer.model, [result.training_loss, *losses[-1:], after]):
-        raise InputError(
-            f"Training diverged: {broken} is not finite (NaN or inf), so no adapter was written; "
-            f"lower learning_rate and train again into a new --output (not {output})."
-        )
+        raise _diverged(broken, output)
     if not trainer.is_world_process_zero():
         return output / "adapter"
     speed = [c for c in trainer.callback_handler.callbacks if hasattr(c, "seconds")]

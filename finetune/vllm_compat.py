@@ -189,9 +189,15 @@ def expected_naming(architecture: str, target: Target) -> Naming:
 
 
 def check_adapter_keys(
-    adapter_dir: Path, target: Target = "vllm", *, architecture: str | None = None
+    adapter_dir: Path,
+    target: Target = "vllm",
+    *,
+    architecture: str | None = None,
+    non_finite: list[str] | None = None,
 ) -> KeyReport:
-    """Would the target model use every LoRA weight in `adapter_dir`? Reads names only (no torch)."""
+    """Would the target model use every LoRA weight in `adapter_dir`? Reads the names, then every value
+    for NaN and inf (no torch) unless `non_finite` gives that scan's result for the same weights already:
+    a 27B adapter is gigabytes, and a renamed copy holds the same numbers."""
     from finetune.hf import adapter_base, check_adapter
 
     folder = check_adapter(Path(adapter_dir))
@@ -217,7 +223,7 @@ def check_adapter_keys(
         matched=len(fits),
         vision_modules=sum(1 for m in modules if m.startswith(VISION_PREFIX)),
         unmatched_examples=[m for m in modules if m not in set(fits)][:5],
-        non_finite=non_finite_tensors(weights, header, start)[:5],
+        non_finite=non_finite_tensors(weights, header, start)[:5] if non_finite is None else non_finite,
     )
 
 
@@ -333,13 +339,14 @@ def serving_checks(adapter_dir: Path, vllm_dir: Path) -> tuple[dict[str, Any], P
 
     Returns the reports (for the manifest) and the copy's folder, or None when the adapter serves as it is.
     """
-    checks = {"causal-lm": check_adapter_keys(adapter_dir, "causal-lm").as_dict()}
-    vllm = check_adapter_keys(adapter_dir, "vllm")
-    checks["vllm"] = vllm.as_dict()
+    causal = check_adapter_keys(adapter_dir, "causal-lm")
+    vllm = check_adapter_keys(adapter_dir, "vllm", non_finite=causal.non_finite)
+    checks = {"causal-lm": causal.as_dict(), "vllm": vllm.as_dict()}
     if vllm.ok or vllm.naming != "text" or vllm.expected != "wrapper":
         return checks, None
     convert_for_vllm(adapter_dir, vllm_dir)
-    checks["vllm_copy"] = check_adapter_keys(vllm_dir, "vllm", architecture=vllm.architecture).as_dict()
+    copy = check_adapter_keys(vllm_dir, "vllm", architecture=vllm.architecture, non_finite=vllm.non_finite)
+    checks["vllm_copy"] = copy.as_dict()
     return checks, vllm_dir
 
 

@@ -91,7 +91,7 @@ def check_adapter(
         typer.echo(f"{adapter} already fits vLLM: nothing converted, nothing written to {convert}.", err=True)
     elif convert is not None and not report.non_finite:  # converting a diverged adapter helps nobody
         out = convert_for_vllm(adapter, convert)
-        reports.append(check_adapter_keys(out, "vllm", architecture=report.architecture))
+        reports.append(check_adapter_keys(out, "vllm", architecture=report.architecture, non_finite=[]))
     if as_json:
         print_json([r.as_dict() for r in reports])
     else:

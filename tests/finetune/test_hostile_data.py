@@ -185,14 +185,8 @@ def test_check_adapter_refuses_cut_weights_and_files_without_lora(tmp_path: Path
     assert proc.returncode == 1 and "no LoRA weights" in proc.stdout
 
 
-@pytest.mark.parametrize(
-    ("dtype", "poison"), [("F32", b"\x00\x00\xc0\x7f"), ("BF16", b"\x80\x7f"), ("F16", b"\x00\x7c")]
-)
-def test_check_adapter_refuses_weights_that_hold_nan_or_inf(
-    tmp_path: Path, dtype: str, poison: bytes
-) -> None:
-    """A diverged run made elsewhere: it loads everywhere without error and answers garbage."""
-    folder = tmp_path / "nan"
+def poisoned_adapter(folder: Path, dtype: str = "F32", poison: bytes = b"\x00\x00\xc0\x7f") -> Path:
+    """A text-class adapter for the tiny base whose last lora_B value is `poison` (a NaN or an inf)."""
     folder.mkdir()
     (folder / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "tiny"}))
     names = [f"base_model.model.model.layers.0.mlp.up_proj.lora_{x}.weight" for x in "AB"]
@@ -202,8 +196,46 @@ def test_check_adapter_refuses_weights_that_hold_nan_or_inf(
         for i, n in enumerate(names)
     }
     raw = json.dumps(header).encode()
-    data = b"\0" * size + b"\0" * (size - len(poison)) + poison  # the last value of lora_B is NaN / inf
+    data = b"\0" * size + b"\0" * (size - len(poison)) + poison
     (folder / "adapter_model.safetensors").write_bytes(struct.pack("<Q", len(raw)) + raw + data)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("dtype", "poison"), [("F32", b"\x00\x00\xc0\x7f"), ("BF16", b"\x80\x7f"), ("F16", b"\x00\x7c")]
+)
+def test_check_adapter_refuses_weights_that_hold_nan_or_inf(
+    tmp_path: Path, dtype: str, poison: bytes
+) -> None:
+    """A diverged run made elsewhere: it loads everywhere without error and answers garbage."""
+    folder = poisoned_adapter(tmp_path / "nan", dtype, poison)
     proc = run_koclaw("finetune", "check-adapter", str(folder), "--convert", str(tmp_path / "out"))
     assert proc.returncode == 1 and "NaN or inf" in proc.stdout and "lora_B" in proc.stdout, proc.stdout
     assert not (tmp_path / "out").exists() and no_traceback(proc)
+
+
+def test_serving_checks_read_the_values_once_and_report_them_everywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 27B adapter is gigabytes: its transformers and vLLM checks share one scan."""
+    from finetune import vllm_compat
+
+    scans: list[Path] = []
+    real = vllm_compat.non_finite_tensors
+
+    def counted(path: Path, header: dict[str, Any], start: int, block: int = 2**24) -> list[str]:
+        scans.append(path)
+        return real(path, header, start, block)
+
+    monkeypatch.setattr(vllm_compat, "non_finite_tensors", counted)
+    checks, _ = vllm_compat.serving_checks(poisoned_adapter(tmp_path / "nan"), tmp_path / "vllm")
+    assert len(scans) == 1
+    assert all(c["non_finite"] and not c["ok"] for c in checks.values()), checks
+
+
+def test_eval_names_nan_weights_not_a_key_mismatch(tmp_path: Path) -> None:
+    from finetune.evaluate import fit_check
+
+    with pytest.raises(InputError, match="NaN or inf") as caught:
+        fit_check(poisoned_adapter(tmp_path / "nan"), "candidate")
+    assert "unmatched" not in str(caught.value)
