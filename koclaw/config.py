@@ -5,13 +5,23 @@ Environment names nest with a double underscore: `KOCLAW_LLM__BASE_URL` sets `[l
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -23,6 +33,23 @@ from pydantic_settings import (
 from koclaw.errors import ConfigError
 
 ENV_PREFIX = "KOCLAW_"
+MAX_CONFIG_BYTES = 1024 * 1024  # a config file is a few KB; a device or a runaway file is refused
+USERINFO = re.compile(r"(?<=//)[^/@]*@")  # the user:password part of a URL
+
+
+def plain_url(value: str, key: str) -> str:
+    """An http(s) URL without credentials in it (they would reach logs, `doctor` and error lines)."""
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    if USERINFO.search(value.split("?", 1)[0]):
+        raise ValueError(f"must not hold a user or password (user:pass@); put the key in {key}")
+    return value.rstrip("/")
+
+
+class Section(BaseModel):
+    """A settings table: an inf or NaN number is refused here, not met later as a traceback."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
 
 def koclaw_home() -> Path:
@@ -30,20 +57,20 @@ def koclaw_home() -> Path:
     return Path(os.environ.get("KOCLAW_HOME") or "~/.koclaw").expanduser()
 
 
-class LLMSettings(BaseModel):
+class LLMSettings(Section):
     """The OpenAI-compatible model server (vLLM in production)."""
 
     base_url: str = "http://127.0.0.1:8000/v1"
     model: str = Field("", description="served model or adapter name; empty = the first one the server lists")
     api_key: SecretStr = SecretStr("EMPTY")
     thinking: bool = True
-    connect_timeout_s: float = Field(5.0, gt=0)
-    read_timeout_s: float = Field(120.0, gt=0, description="longest silence between two chunks")
+    connect_timeout_s: float = Field(5.0, gt=0, le=3600)
+    read_timeout_s: float = Field(120.0, gt=0, le=86_400, description="longest silence between two chunks")
     max_retries: int = Field(
         2, ge=0, le=10, description="retries before the first token only; a refused connection is final"
     )
     turn_deadline_s: float = Field(
-        600.0, gt=0, description="longest one turn may take, every tool round included"
+        600.0, gt=0, le=86_400, description="longest one turn may take, every tool round included"
     )
     context_tokens: int = Field(32768, ge=512)
     max_reply_tokens: int = Field(2048, ge=16)
@@ -61,12 +88,10 @@ class LLMSettings(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return plain_url(value, "KOCLAW_LLM__API_KEY")
 
 
-class SessionSettings(BaseModel):
+class SessionSettings(Section):
     """How much of the conversation goes back to the model each turn, and how fast one person may
     send (every channel together; more is refused with a clear line, so one person cannot crowd out
     the rest)."""
@@ -84,7 +109,7 @@ class SessionSettings(BaseModel):
     per_minute: int = Field(30, ge=1, le=100_000, description="messages one person may send a minute")
 
 
-class MemorySettings(BaseModel):
+class MemorySettings(Section):
     """The long-term tier."""
 
     embedder: str = Field(
@@ -99,8 +124,22 @@ class MemorySettings(BaseModel):
     recall_timeout_s: float = Field(
         2.0, gt=0, le=60, description="a turn waits this long for recall, then goes on without it"
     )
-    consolidate_after_s: float = Field(600.0, ge=1, description="idle time before facts are consolidated")
+    consolidate_after_s: float = Field(
+        600.0, ge=1, le=30 * 86_400, description="idle time before facts are consolidated"
+    )
     episodes: bool = Field(True, description="store every turn as an episode in long-term memory")
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma(cls, value: str) -> str:
+        return plain_url(value, "the Chroma server's own auth settings") if value else value
+
+    @field_validator("embedder")
+    @classmethod
+    def _no_credentials(cls, value: str) -> str:
+        if "//" in value and USERINFO.search(value.split("#", 1)[0]):
+            raise ValueError("must not hold a user or password (user:pass@) in its URL")
+        return value
 
 
 def _id_list(value: Any) -> Any:
@@ -115,7 +154,7 @@ def _id_list(value: Any) -> Any:
 UserIds = Annotated[list[int], NoDecode, BeforeValidator(_id_list)]
 
 
-class TelegramSettings(BaseModel):
+class TelegramSettings(Section):
     """The Telegram channel; on whenever a token is set."""
 
     token: SecretStr = SecretStr("")
@@ -123,12 +162,17 @@ class TelegramSettings(BaseModel):
     allowed_users: UserIds = Field(default_factory=list, description="empty: nobody may talk to her")
     admin_users: UserIds = Field(default_factory=list)
 
+    @field_validator("base_url")
+    @classmethod
+    def _bot_api(cls, value: str) -> str:
+        return plain_url(value, "KOCLAW_TELEGRAM__TOKEN")
+
     @property
     def enabled(self) -> bool:
         return bool(self.token.get_secret_value())
 
 
-class HTTPSettings(BaseModel):
+class HTTPSettings(Section):
     """The OpenAI-compatible HTTP channel; on whenever an API key is set."""
 
     api_key: SecretStr = SecretStr("")
@@ -139,7 +183,7 @@ class HTTPSettings(BaseModel):
         400, ge=1, description="open connections past this are refused (503); each holds a model stream too"
     )
     header_timeout_s: float = Field(
-        10.0, gt=0, description="time to send a request's headers, and each part of its body"
+        10.0, gt=0, le=3600, description="time to send a request's headers, and each part of its body"
     )
 
     @property
@@ -147,7 +191,7 @@ class HTTPSettings(BaseModel):
         return bool(self.api_key.get_secret_value())
 
 
-class RetrainSettings(BaseModel):
+class RetrainSettings(Section):
     """Scheduled Soul retraining (`koclaw.retrain`): the teacher, the base, the data and the gate."""
 
     teacher_url: str = Field("", description="OpenAI-compatible base URL of the teacher model")
@@ -168,8 +212,15 @@ class RetrainSettings(BaseModel):
     eval_thinking: bool = True
     eval_args: list[str] = Field(default_factory=list, description="more `finetune eval` flags")
     concurrency: int = Field(8, ge=1)
-    rpm: float = Field(60.0, gt=0, description="teacher requests per minute")
-    poll_s: float = Field(60.0, gt=0, description="how often a running Koclaw looks for due retrains")
+    rpm: float = Field(60.0, gt=0, le=1_000_000, description="teacher requests per minute")
+    poll_s: float = Field(
+        60.0, gt=0, le=86_400, description="how often a running Koclaw looks for due retrains"
+    )
+
+    @field_validator("teacher_url")
+    @classmethod
+    def _teacher(cls, value: str) -> str:
+        return plain_url(value, "KOCLAW_RETRAIN__TEACHER_API_KEY") if value else value
 
     @property
     def gpu_required(self) -> bool:
@@ -178,7 +229,11 @@ class RetrainSettings(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="ignore", validate_default=True
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="ignore",
+        validate_default=True,
+        allow_inf_nan=False,
     )
 
     home: Path = Field(default_factory=koclaw_home)
@@ -190,6 +245,14 @@ class Settings(BaseSettings):
     retrain: RetrainSettings = RetrainSettings()
     log_level: str = "WARNING"
     timezone: str = Field("", description="Sensei's IANA zone for reminders; empty = this machine's")
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        names = [n for n in logging.getLevelNamesMapping() if n not in ("NOTSET", "WARN", "FATAL")]
+        if value.strip().upper() not in names:
+            raise ValueError(f"unknown log level {value!r}; use one of {', '.join(names)}")
+        return value.strip().upper()
 
     @field_validator("timezone")
     @classmethod
@@ -248,14 +311,32 @@ def _env_name(loc: tuple[int | str, ...]) -> str:
     return ENV_PREFIX + "__".join(part.upper() for part in loc if isinstance(part, str))
 
 
+def read_config_text(path: Path) -> str:
+    """The config file's text, checked: a regular file (a FIFO would hang every command, /dev/zero fill
+    the memory), at most MAX_CONFIG_BYTES, UTF-8 TOML."""
+    if not path.is_file():
+        raise ConfigError(f"{path} is not a regular file: replace it with a TOML file or remove it.")
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path} is over {MAX_CONFIG_BYTES:,} bytes: a config is a few lines; fix it.")
+        text = raw.decode("utf-8")
+        tomllib.loads(text)
+    except OSError as exc:
+        raise ConfigError(
+            f"{path} cannot be read ({exc.strerror}): fix its permissions or remove it."
+        ) from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it.") from exc
+    return text
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings, turning any problem into one `ConfigError` line per bad key."""
     path = koclaw_home() / "config.toml"
-    if path.exists():
-        try:
-            tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it.") from exc
+    if path.exists() or path.is_symlink():
+        read_config_text(path)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -265,6 +346,8 @@ def load_settings(**overrides: Any) -> Settings:
             key = _env_name(loc)
             table = f"[{'.'.join(str(p) for p in loc[:-1])}] " if len(loc) > 1 else ""
             got = err.get("input")
+            if isinstance(got, str):
+                got = USERINFO.sub("****@", got)  # a refused URL's password stays off the screen
             shown = "" if isinstance(got, dict) else f", got {got!r}"
             lines.append(f"Invalid setting {key} (or {table}{loc[-1]} in {path}): {err['msg']}{shown}")
         raise ConfigError("\n".join(lines)) from None

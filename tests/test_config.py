@@ -34,14 +34,60 @@ def test_toml_file_is_read_and_env_wins(monkeypatch: pytest.MonkeyPatch, koclaw_
         ("KOCLAW_LLM__BASE_URL", "localhost:8000"),
         ("KOCLAW_LLM__CONTEXT_TOKENS", "lots"),
         ("KOCLAW_TIMEZONE", "Mars/Olympus_Mons"),  # was taken, and failed only when a reminder was set
+        # taken, then a traceback from aiohttp or logging at the first request or log line:
+        ("KOCLAW_LLM__READ_TIMEOUT_S", "inf"),
+        ("KOCLAW_LLM__CONNECT_TIMEOUT_S", "inf"),
+        ("KOCLAW_HTTP__HEADER_TIMEOUT_S", "Infinity"),
+        ("KOCLAW_RETRAIN__POLL_S", "inf"),
+        ("KOCLAW_LOG_LEVEL", "bogus"),
+        ("KOCLAW_LLM__BASE_URL", "http://admin:hunter2-secret@127.0.0.1:8000/v1"),
+        ("KOCLAW_RETRAIN__TEACHER_URL", "https://me:hunter2-secret@teacher.example/v1"),
+        ("KOCLAW_MEMORY__CHROMA_URL", "http://me:hunter2-secret@127.0.0.1:8001"),
+        ("KOCLAW_MEMORY__EMBEDDER", "openai:http://me:hunter2-secret@127.0.0.1:8002/v1#e5"),
+        ("KOCLAW_TELEGRAM__BASE_URL", "https://me:hunter2-secret@bots.example/bot"),
     ],
 )
-def test_bad_value_names_the_key(monkeypatch: pytest.MonkeyPatch, key: str, value: str) -> None:
+def test_bad_value_names_the_key(
+    monkeypatch: pytest.MonkeyPatch, koclaw_home: Path, key: str, value: str
+) -> None:
     monkeypatch.setenv(key, value)
     with pytest.raises(ConfigError) as info:
         load_settings()
     message = str(info.value)
     assert message.count("\n") == 0 and key in message
+    assert "hunter2" not in message
+
+
+def test_log_levels_are_taken_in_any_case(monkeypatch: pytest.MonkeyPatch, koclaw_home: Path) -> None:
+    monkeypatch.setenv("KOCLAW_LOG_LEVEL", " debug ")
+    assert load_settings().log_level == "DEBUG"
+
+
+def test_the_older_embedder_form_with_an_at_sign_still_works(
+    monkeypatch: pytest.MonkeyPatch, koclaw_home: Path
+) -> None:
+    monkeypatch.setenv("KOCLAW_MEMORY__EMBEDDER", "openai:e5@http://127.0.0.1:8002/v1")
+    assert load_settings().memory.embedder == "openai:e5@http://127.0.0.1:8002/v1"
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "device", "huge"])
+def test_a_config_that_is_not_a_small_regular_file_is_one_line(koclaw_home: Path, kind: str) -> None:
+    """A FIFO hung every command; /dev/zero filled the memory; a directory was a traceback."""
+    import os
+
+    koclaw_home.mkdir(parents=True)
+    config = koclaw_home / "config.toml"
+    if kind == "directory":
+        config.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(config)
+    elif kind == "device":
+        config.symlink_to("/dev/zero")
+    else:
+        config.write_text("# " + "x" * (2 * 1024 * 1024) + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "config.toml" in str(info.value) and str(info.value).count("\n") == 0
 
 
 def test_broken_toml_names_the_file(koclaw_home: Path) -> None:

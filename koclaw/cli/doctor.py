@@ -14,8 +14,8 @@ import typer
 from pydantic import BaseModel, SecretStr
 
 from koclaw.cli.common import settings_or_exit
-from koclaw.config import Settings, masked
-from koclaw.errors import KoclawError
+from koclaw.config import Settings, masked, read_config_text
+from koclaw.errors import ConfigError, KoclawError
 from memory.outbox import EpisodeOutbox
 from memory.session import SessionStore
 
@@ -105,8 +105,8 @@ def _mode(path: Path) -> int | None:
 def _secrets_in(config: Path) -> list[str]:
     """The secret keys (the settings typed `SecretStr`) that `config` sets to a real value."""
     try:
-        data: dict[str, Any] = tomllib.loads(config.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data: dict[str, Any] = tomllib.loads(read_config_text(config))
+    except ConfigError:
         return []
     found = []
     for section, field in Settings.model_fields.items():
