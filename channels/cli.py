@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import threading
 from typing import TextIO
@@ -13,9 +14,11 @@ from koclaw.agent import Inbound, TurnResult
 from koclaw.commands import Commands, Scope
 from koclaw.errors import InputError, KoclawError
 from koclaw.events import ErrorEvent, Event, ReasoningDelta, TextDelta
-from koclaw.identities import identity
+from koclaw.identities import terminal_identity
 from koclaw.inputs import safe_for_terminal
 from koclaw.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "cli"
 EXIT_WORDS = {"/exit", "/quit"}
@@ -88,13 +91,11 @@ class TerminalChannel(Channel):
         self._said_how_to = False
 
     def inbound(self, text: str) -> Inbound:
-        return Inbound(
-            channel=CHANNEL,
-            chat_id=f"cli:{self.user}",
-            user_id=identity(CHANNEL, self.user),
-            user_name=self.user,
-            text=text,
-        )
+        """`user` is an identity (`telegram:222`: that person's memory) or a bare name (`alice`, the
+        terminal's `cli:alice`); the conversation is this terminal's either way."""
+        person = terminal_identity(self.user)
+        name = person.removeprefix(f"{CHANNEL}:")
+        return Inbound(channel=CHANNEL, chat_id=f"cli:{name}", user_id=person, user_name=name, text=text)
 
     async def run(self, runtime: Runtime, stop: asyncio.Event) -> int:
         reader = _LineReader(self.interactive, "You › ")
@@ -142,12 +143,17 @@ class TerminalChannel(Channel):
         mine = self.inbound(text)  # the same chat and identity her replies use
         scope = Scope(mine.channel, mine.chat_id, runtime.agent.store.resolve_identity(mine.user_id))
         lang = phrases.reply_language(args)
-        if name == "/memory":
-            said = self.commands.memory(scope, lang)
-        elif name == "/reset":
-            said = self.commands.reset(scope, lang)
-        else:
-            said = self.commands.forget(scope, args, lang, asker=scope)
+        try:
+            if name == "/memory":
+                said = self.commands.memory(scope, lang)
+            elif name == "/reset":
+                said = self.commands.reset(scope, lang)
+            else:
+                said = self.commands.forget(scope, args, lang, asker=scope)
+        except Exception as exc:  # one command's failure ends neither the chat nor the lines after it
+            log.exception("%s failed", name)
+            self.err.write(f"koclaw: {name} failed ({safe_for_terminal(str(exc))}); the chat goes on.\n")
+            return
         self.out.write(safe_for_terminal(said) + "\n")
         self.out.flush()
 

@@ -60,13 +60,14 @@ from koclaw.agent import Inbound, TurnResult
 from koclaw.config import HTTPSettings
 from koclaw.errors import ConfigError, InputError, KoclawError
 from koclaw.events import Done, ErrorEvent, Event, ReasoningDelta, TextDelta
-from koclaw.identities import identity
-from koclaw.inputs import clean_input
+from koclaw.identities import MAX_IDENTITY, identity
+from koclaw.inputs import clean_input, text_problem
 from koclaw.runtime import Runtime, RuntimeClosed, TooManyMessages
 
 CHANNEL = "http"
 USER_HEADER = "x-koclaw-user"
-MAX_USER_CHARS = 256
+MAX_USER_CHARS = MAX_IDENTITY - len(CHANNEL) - 1  # `alice` is the person `http:alice`
+SEND_UTF8 = r"send UTF-8 (a \ud800-\udfff escape is only valid as half of a pair)"
 MAX_MODEL_CHARS = 256  # `model` is echoed in every chunk: a long one would multiply the reply
 PARSE_INLINE_BYTES = 64 * 1024  # bodies past this are parsed in a thread, off the event loop
 FINISH = {"truncated": "length"}  # TurnResult.status -> finish_reason; anything else is "stop"
@@ -347,8 +348,8 @@ def _read(body: ChatRequest, header: str | None) -> tuple[str, str]:
         raise _bad(
             "Who is speaking? Set the 'user' field or an X-Koclaw-User header.", "missing_user", "user"
         )
-    if len(user) > MAX_USER_CHARS:
-        raise _bad(f"'user' is longer than {MAX_USER_CHARS} characters.", param="user")
+    if problem := text_problem(user, "'user'", max_chars=MAX_USER_CHARS, fix=SEND_UTF8):
+        raise _bad(problem, param="user")  # else a traceback from SQLite, or a person memory refuses
     newest = next((m for m in reversed(body.messages) if m.role == "user"), None)
     if newest is None:
         raise _bad("'messages' holds no message with role 'user': nothing to answer.", "missing_user_message")

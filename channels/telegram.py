@@ -49,6 +49,7 @@ from koclaw.config import Settings
 from koclaw.delivery import Deliver, Deliveries, DeliveryError
 from koclaw.errors import AlreadyReceived, InputError, KoclawError, ModelError
 from koclaw.identities import identity
+from koclaw.inputs import row_id
 from koclaw.retrain.job import Retrainer
 from koclaw.retrain.report import status_text
 from koclaw.runtime import Runtime, RuntimeClosed, TooManyMessages
@@ -442,7 +443,8 @@ class TelegramChannel(Channel):
         message, chat, user = _parts(update)
         target = _args(message)
         answer = target.lower()
-        lang = self._language(chat, user, "" if target.isdigit() or answer in ("yes", "no") else target)
+        wordless = row_id(target) is not None or answer in ("yes", "no")  # no language to read in it
+        lang = self._language(chat, user, "" if wordless else target)
         if chat.type != ChatType.PRIVATE and not self._is_admin(user):
             await self._say(context.bot, message, phrases.forget_in_group_text(lang))
             return

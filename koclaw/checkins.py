@@ -122,7 +122,7 @@ def parse_hours(text: str) -> tuple[str, str]:
 def parse_gap(text: str) -> int:
     """'4h', '90m', '1h30m', '3600' (seconds) -> seconds."""
     raw = text.strip().lower()
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():  # '²'.isdigit() too
         return int(raw)
     parts = re.findall(r"(\d+)\s*([hms])", raw)
     if not parts or re.sub(r"\d+\s*[hms]|\s", "", raw):

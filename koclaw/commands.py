@@ -16,6 +16,7 @@ from typing import Any
 from koclaw import phrases
 from koclaw.checkins import CheckIns, parse_hours
 from koclaw.errors import InputError
+from koclaw.inputs import row_id
 from memory.long_term import LongTermMemory
 from memory.session import SessionStore
 
@@ -89,10 +90,10 @@ class Commands:
             messages = self.store.forget_preview(scope.person, target)
         except InputError:
             return phrases.forget_usage(lang)
-        if target.isdigit():  # an id, only an id: never a text search in either tier
+        if (number := row_id(target)) is not None:  # an id, only an id: never a text search in either tier
             removed = len(self.store.forget_ids(scope.person, [m.id for m in messages]))
-            if self.long_term is not None:
-                removed += len(self.long_term.forget_message(scope.person, int(target)))
+            if self.long_term is not None and number >= 0:
+                removed += len(self.long_term.forget_message(scope.person, number))
             log.info(
                 "forgot %d row(s) for %s by message id %s, asked by %s", removed, scope.person, target, asker
             )

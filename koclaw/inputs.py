@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 
 from koclaw.errors import InputError
+from koclaw.identities import MAX_IDENTITY
+from koclaw.terminal import control_characters
 
 # C0/C1 controls, DEL, and lone surrogates; newline and tab are kept.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -41,3 +43,34 @@ def repair_text(text: str) -> str:
     if LONE_SURROGATE.search(text) is None:
         return text
     return LONE_SURROGATE.sub("\ufffd", text)
+
+
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer: a longer number of digits names no row
+
+
+def row_id(text: str) -> int | None:
+    """`text` as a row id when it is all ASCII digits, else None. `str.isdigit` is true of '²' and
+    '٣' too, which `int` refuses; a number past MAX_ROW_ID comes back as -1, an id no row has."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return int(text) if len(text) <= 19 and int(text) <= MAX_ROW_ID else -1
+
+
+IN_A_UTF8_TERMINAL = "type it again in a UTF-8 terminal (a UTF-8 locale such as LANG=C.UTF-8)"
+
+
+def text_problem(
+    value: str, what: str, *, max_chars: int = MAX_IDENTITY, fix: str = IN_A_UTF8_TERMINAL
+) -> str | None:
+    """Why `value` cannot be used as `what` (None when it can): bytes that are not UTF-8 (Python
+    passes them on as lone surrogates, which SQLite and the terminal cannot take), control
+    characters, or more than `max_chars` characters. The message says what to give instead (`fix`:
+    how to send UTF-8 where `value` came from)."""
+    if LONE_SURROGATE.search(value):
+        return f"{what} is not valid UTF-8 text (it holds bytes that are not UTF-8); {fix}."
+    if bad := control_characters(value):
+        return f"{what} cannot contain control characters (found {', '.join(bad)}); give it as plain text."
+    if len(value) > max_chars:
+        return f"{what} is {len(value):,} characters long; at most {max_chars:,} are allowed."
+    return None

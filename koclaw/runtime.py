@@ -20,7 +20,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from koclaw.agent import Agent, EventHandler, Inbound, TurnResult
-from koclaw.errors import KoclawError
+from koclaw.errors import InputError, KoclawError
+from koclaw.inputs import repair_text, text_problem
 
 log = logging.getLogger(__name__)
 Key = tuple[str, str, str]
@@ -72,12 +73,19 @@ class Runtime:
         the result (or the `InputError` for a message with nothing to answer)."""
         if self._closing:
             raise RuntimeClosed("Koclaw is shutting down; the message was not taken. Send it again later.")
+        future: asyncio.Future[TurnResult] = asyncio.get_running_loop().create_future()
         if inbound.inbox_id is None:  # a recovered message was kept (and resolved) before
-            inbound = replace(inbound, user_id=self.agent.store.resolve_identity(inbound.user_id))
+            if problem := text_problem(inbound.user_id, "The user id", fix="the channel must check it"):
+                future.set_exception(InputError(problem))  # a channel's miss; SQLite would raise
+                return future
+            inbound = replace(
+                inbound,
+                user_id=self.agent.store.resolve_identity(inbound.user_id),
+                text=repair_text(inbound.text),  # a lone surrogate: U+FFFD, as no UTF-8 store takes it
+                user_name=inbound.user_name and repair_text(inbound.user_name),
+            )
             if inbound.channel not in UNLIMITED:
                 self._admit(inbound.user_id)
-        future: asyncio.Future[TurnResult] = asyncio.get_running_loop().create_future()
-        if inbound.inbox_id is None:
             try:
                 inbound = replace(inbound, inbox_id=self.agent.receive(inbound))
             except KoclawError as exc:  # bad input or storage trouble: the caller hears it as before

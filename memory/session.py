@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from koclaw.errors import AlreadyReceived, InputError, StorageError
+from koclaw.inputs import row_id
 from memory.db import fetch_rows, open_db
 from memory.session_schema import migrations
 from memory.tokens import estimate_tokens
@@ -369,11 +370,11 @@ class SessionStore:
         target = target.strip()
         if not target:
             raise InputError("Say what to forget: a message id, or some text it contains.")
-        if target.isdigit():
+        if (number := row_id(target)) is not None:
             rows = self._all(
                 "SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id "
                 "WHERE m.id = ? AND c.user_id = ?",
-                [int(target), user_id],
+                [number, user_id],
             )
             return [Message.from_row(r) for r in rows]
         return self.search(target, limit=10_000, user_id=user_id)

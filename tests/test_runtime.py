@@ -8,6 +8,7 @@ import pytest
 
 from koclaw.agent import Agent, Inbound, TurnResult
 from koclaw.config import load_settings
+from koclaw.errors import InputError
 from koclaw.events import Event
 from koclaw.llm.openai_compat import OpenAICompatModel
 from koclaw.runtime import Runtime, RuntimeClosed, TooManyMessages
@@ -145,3 +146,18 @@ def test_one_person_past_their_messages_a_minute_is_refused(
         return sorted(r.text for r in await asyncio.gather(*sent, other))
 
     assert with_runtime(body) == ["a", "b", "c"]
+
+
+def test_a_person_no_store_can_name_is_refused_and_bad_text_is_repaired(server: FakeOpenAIServer) -> None:
+    """Whatever a channel misses: an id with a lone surrogate was a UnicodeEncodeError from SQLite."""
+    server.add(slow("fine thanks"))
+
+    async def body(runtime: Runtime, store: SessionStore) -> tuple[str, str]:
+        refused = runtime.submit(Inbound("cli", "c", "u\ud800", "hi"), _noop)
+        with pytest.raises(InputError, match="not valid UTF-8"):
+            await refused
+        result = await runtime.submit(Inbound("cli", "c", "u", "hi \udce9", user_name="k\udce9"), _noop)
+        conv = store.get_conversation(result.conversation_id)
+        return store.messages(result.conversation_id)[0].content, conv.user_name
+
+    assert with_runtime(body) == ("hi \ufffd", "k\ufffd")

@@ -9,16 +9,17 @@ import sys
 import typer
 
 from channels.cli import TerminalChannel, decode_line
-from koclaw.cli.common import default_user, settings_or_exit
+from koclaw.cli.common import default_user, settings_or_exit, user_id, user_option
 from koclaw.cli.embedded import INSTALL, OFFER, TINY, NotLoaded, local_server, missing_packages
 from koclaw.commands import Commands
 from koclaw.config import Settings
 from koclaw.errors import ModelError, ModelUnavailable
+from koclaw.inputs import IN_A_UTF8_TERMINAL, LONE_SURROGATE
 
 SHUTDOWN_GRACE_S = 10.0
 NO_SERVER = -1  # _chat's answer when no model server answers (exit 2 unless the tiny one is taken)
 
-UserOption = typer.Option(None, "--user", "-u", help="who is speaking (default: $KOCLAW_USER or your login)")
+UserOption = user_option(None, "who is speaking: alice or telegram:222 (default: $KOCLAW_USER or login)")
 
 
 def register(app: typer.Typer) -> None:
@@ -42,7 +43,7 @@ def chat(
 
     With no model server answering, an interactive chat offers the built-in tiny Kokoron instead."""
     settings = settings_or_exit()
-    who, interactive = user or default_user(), sys.stdin.isatty()
+    who, interactive = user or speaker(), sys.stdin.isatty()
     local = TINY if tiny else model
     if local is not None:
         raise typer.Exit(_chat_locally(settings, local, who, interactive))
@@ -50,6 +51,21 @@ def chat(
     if code == NO_SERVER and _offer(interactive):
         code = _chat_locally(settings, TINY, who, interactive)
     raise typer.Exit(2 if code == NO_SERVER else code)
+
+
+def _utf8(text: str) -> str:
+    """A message argument the shell passed as bytes that are not UTF-8 is refused (stdin's are repaired
+    with a note: `decode_line`); control characters are the turn's to remove."""
+    if LONE_SURROGATE.search(text):
+        raise typer.BadParameter(f"the message is not valid UTF-8 text; {IN_A_UTF8_TERMINAL}.")
+    return text
+
+
+def speaker() -> str:
+    """The person a chat without --user speaks as: $KOCLAW_USER or the login, checked as --user is."""
+    found = user_id(default_user())
+    assert found is not None
+    return found
 
 
 def _offer(interactive: bool) -> bool:
@@ -77,7 +93,7 @@ def _chat_locally(settings: Settings, model: str, who: str, interactive: bool) -
 
 
 def ask(
-    text: str = typer.Argument(..., help="the message; '-' reads it from stdin"),
+    text: str = typer.Argument(..., help="the message; '-' reads it from stdin", callback=_utf8),
     user: str | None = UserOption,
 ) -> None:
     """Send one message and print the reply."""
@@ -86,7 +102,7 @@ def ask(
         text, note = decode_line(sys.stdin.buffer.read())
         if note:
             typer.echo(f"koclaw: {note}", err=True)
-    code = asyncio.run(_ask(settings, user or default_user(), text))
+    code = asyncio.run(_ask(settings, user or speaker(), text))
     raise typer.Exit(code)
 
 

@@ -20,8 +20,8 @@ from koclaw.config import Settings, load_settings
 from koclaw.errors import ConfigError, InputError, KoclawError
 from koclaw.identities import MAX_IDENTITY, terminal_identity
 from koclaw.identity_stores import namespace_once
-from koclaw.inputs import LONE_SURROGATE, repair_text
-from koclaw.terminal import control_characters, terminal_safe
+from koclaw.inputs import repair_text, text_problem
+from koclaw.terminal import terminal_safe
 from memory.session import SessionStore
 
 # The exit status, decided here only (README "Exit codes"): 0 done; 1 the work could not be done or
@@ -90,22 +90,6 @@ def plain_console() -> Console:
 def shown(text: object, *, multiline: bool = False) -> str:
     """`text` for a Rich view: terminal escapes and control characters removed, markup escaped."""
     return escape(terminal_safe(str(text), multiline=multiline))
-
-
-def text_problem(value: str, what: str, *, max_chars: int = MAX_IDENTITY) -> str | None:
-    """Why `value` cannot be used as `what` (None when it can): bytes that are not UTF-8 (Python
-    passes them on as lone surrogates, which SQLite and the terminal cannot take), control
-    characters, or more than `max_chars` characters. The message says what to give instead."""
-    if LONE_SURROGATE.search(value):
-        return (
-            f"{what} is not valid UTF-8 text (the shell passed bytes that are not UTF-8); "
-            "type it again in a UTF-8 terminal (a UTF-8 locale such as LANG=C.UTF-8)."
-        )
-    if bad := control_characters(value):
-        return f"{what} cannot contain control characters (found {', '.join(bad)}); give it as plain text."
-    if len(value) > max_chars:
-        return f"{what} is {len(value):,} characters long; at most {max_chars:,} are allowed."
-    return None
 
 
 def plain_text(what: str, *, max_chars: int = MAX_IDENTITY) -> Callable[[str | None], str | None]:

@@ -662,3 +662,38 @@ def test_a_long_model_name_is_400_not_echoed(server: FakeOpenAIServer, start: An
     assert server.chat_requests == []
     fine = h.client().chat.completions.create(model="m" * 256, messages=user_says("hi"), user="a")
     assert fine.model == "m" * 256
+
+
+@pytest.mark.parametrize(
+    "user",
+    [
+        "a\ud800",  # half of a surrogate pair: valid JSON, and no UTF-8 store can hold it (was a 500)
+        "ab\x00c",  # taken, then refused by long-term memory on every turn
+        "x\nkoclaw ERROR forged log line",
+        "u" * 252,  # http: + 252 is past the 256 characters a person's id may have
+    ],
+)
+def test_a_user_that_cannot_name_a_person_is_400(server: FakeOpenAIServer, start: Any, user: str) -> None:
+    h = start()
+    body = json.dumps({"model": "k", "user": user, "messages": user_says("hi")})
+    with h.raw() as http:
+        response = http.post(
+            "/v1/chat/completions", content=body, headers={"Content-Type": "application/json"}
+        )
+    assert response.status_code == 400 and error_of(response)["param"] == "user", response.text
+    assert server.chat_requests == []
+
+
+def test_a_lone_surrogate_in_the_message_is_stored_as_a_replacement_character(
+    server: FakeOpenAIServer, start: Any
+) -> None:
+    server.add(Reply(chunks=["</think>", "Yes, Sensei."]))
+    h = start()
+    body = json.dumps({"model": "k", "user": "alice", "messages": user_says("hi \ud800 there")})
+    with h.raw() as http:
+        response = http.post(
+            "/v1/chat/completions", content=body, headers={"Content-Type": "application/json"}
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == "Yes, Sensei."
+    assert h.messages("alice")[0].content == "hi \ufffd there"

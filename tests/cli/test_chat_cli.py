@@ -290,3 +290,40 @@ def test_the_terminal_chat_offers_telegrams_memory_commands(server: FakeOpenAISe
     assert len(server.chat_requests) == 2  # the commands never reach the model
     listed = json.loads(run_koclaw("memory", "session", "list", "--json").stdout)
     assert [(c["user_id"], c["ended_at"] is None) for c in listed] == [("cli:kai", True), ("cli:kai", False)]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ask", os.fsdecode(b"caf\xe9 au lait")],  # bytes that are not UTF-8: was a SQLite traceback
+        ["ask", "--user", os.fsdecode(b"ev\xffil"), "hi"],
+        ["chat", "--user", "evil\x1b]0;pwned\x07"],  # stored, then unreachable by every other --user
+        ["ask", "--user", "k" * 300, "hi"],
+    ],
+)
+def test_chat_and_ask_refuse_what_no_store_can_take(
+    server: FakeOpenAIServer, koclaw_home: Path, args: list[str]
+) -> None:
+    out = run_koclaw(*args, stdin=b"hello\n")
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert server.chat_requests == []
+
+
+def test_ask_as_a_full_identity_speaks_as_that_person(server: FakeOpenAIServer, koclaw_home: Path) -> None:
+    """As every --user: `telegram:222` is that Telegram person, not a terminal user of that name."""
+    server.add(Reply(chunks=["</think>", "Hi"]))
+    assert run_koclaw("ask", "--user", "telegram:222", "hi").returncode == 0
+    found = rows(koclaw_home, "SELECT user_id, chat_id FROM conversations")
+    assert found == [("telegram:222", "cli:telegram:222")]
+
+
+def test_a_forget_target_of_odd_digits_is_answered_and_the_chat_goes_on(
+    server: FakeOpenAIServer, koclaw_home: Path
+) -> None:
+    """'²'.isdigit() is true and int('²') fails; 23 digits overflow SQLite: both ended the chat."""
+    server.add(Reply(chunks=["</think>", "Still here, Sensei."]))
+    lines = "/forget ²\n/forget 99999999999999999999999\nstill here?\n"
+    out = run_koclaw("chat", "--user", "kai", stdin=lines.encode())
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+    said = out.stdout.splitlines()
+    assert said[-1] == "Still here, Sensei." and "99999999999999999999999" in said[1], said
