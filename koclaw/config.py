@@ -307,6 +307,15 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, toml)
 
 
+SECRET_KEYS = frozenset(
+    key
+    for table in Settings.model_fields.values()
+    if isinstance(table.annotation, type) and issubclass(table.annotation, BaseModel)
+    for key, field in table.annotation.model_fields.items()
+    if field.annotation is SecretStr
+)  # never echoed, even when refused
+
+
 def _env_name(loc: tuple[int | str, ...]) -> str:
     return ENV_PREFIX + "__".join(part.upper() for part in loc if isinstance(part, str))
 
@@ -348,7 +357,8 @@ def load_settings(**overrides: Any) -> Settings:
             got = err.get("input")
             if isinstance(got, str):
                 got = USERINFO.sub("****@", got)  # a refused URL's password stays off the screen
-            shown = "" if isinstance(got, dict) else f", got {got!r}"
+            secret = loc[-1] in SECRET_KEYS  # a key of the wrong type is still a key
+            shown = "" if isinstance(got, dict) or secret else f", got {got!r}"
             lines.append(f"Invalid setting {key} (or {table}{loc[-1]} in {path}): {err['msg']}{shown}")
         raise ConfigError("\n".join(lines)) from None
 

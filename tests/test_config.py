@@ -102,3 +102,11 @@ def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KOCLAW_RETRAIN__TEACHER_API_KEY", "sk-teacher-secret-value-5678")
     shown = str(masked(load_settings()))
     assert "very-secret" not in shown and "teacher-secret" not in shown and "****" in shown
+
+
+def test_a_secret_of_the_wrong_type_is_not_shown(koclaw_home: Path) -> None:
+    koclaw_home.mkdir(parents=True)
+    (koclaw_home / "config.toml").write_text('[llm]\napi_key = ["sk-hunter2-secret"]\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "KOCLAW_LLM__API_KEY" in str(info.value) and "hunter2" not in str(info.value)
