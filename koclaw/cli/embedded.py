@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,8 +77,7 @@ def local_server(settings: Settings, model: str = TINY) -> Iterator[Settings]:
         try:
             engine = Engine.open(model, served_name=model, device="cpu")
         except (InputError, OSError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise NotLoaded(first) from None
+            raise NotLoaded(_first_line(exc)) from None
         served = {}  # a real model: the full persona and the tools, thinking off (small Qwen3.5 default)
     with running(create_app(engine)) as url:
         local = {"base_url": url, "model": engine.name, "api_key": SecretStr("EMPTY"), "thinking": False}
@@ -112,24 +112,57 @@ def _check_hub(model: str) -> None:
         ) from None
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _tiny_engine(engine_class: Any) -> Any:
-    """The built-in Kokoron's engine, built on first use behind a progress bar."""
+    """The built-in Kokoron's engine, built on first use behind a progress bar (on stderr: stdout is
+    one reply per line). A build that no longer loads (a cut or edited file) is built again, once."""
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn
     from transformers.utils import logging as hf_logging
 
-    from finetune.tiny import ensure_tiny
+    from finetune.tiny import default_path, ensure_tiny
 
     hf_logging.disable_progress_bar()
     typer.echo(TINY_WARNING, err=True)
     steps = ("Training a byte-level BPE", "Building a Qwen3.5")
-    with Progress(TextColumn("{task.description}"), BarColumn(), transient=True) as bar:
-        task = bar.add_task("Preparing the tiny Kokoron", total=len(steps) + 2)
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), transient=True, console=Console(stderr=True)
+    )
+    folder = default_path()
 
-        def progress(message: str) -> None:
-            bar.update(task, description=message, advance=1)
-
-        path = ensure_tiny(progress=progress)
+    def load() -> Any:
+        try:
+            path = ensure_tiny(
+                folder, progress=lambda message: bar.update(task, description=message, advance=1)
+            )
+        except OSError as exc:
+            raise NotLoaded(
+                f"it cannot be built in {folder} ({exc.strerror or exc}): make that a writable folder"
+            ) from None
         bar.update(task, description="Loading it", completed=len(steps) + 1)
-        engine = engine_class.open(str(path), served_name=TINY)
+        return engine_class.open(str(path), served_name=TINY)
+
+    with bar:
+        task = bar.add_task("Preparing the tiny Kokoron", total=len(steps) + 2)
+        try:
+            engine = load()
+        except NotLoaded:
+            raise
+        except Exception as exc:  # whatever a damaged file raises, a rebuild cures it
+            typer.echo(
+                f"The tiny Kokoron in {folder} does not load ({_first_line(exc)}); building it again.",
+                err=True,
+            )
+            shutil.rmtree(folder, ignore_errors=True)
+            try:
+                engine = load()
+            except NotLoaded:
+                raise
+            except Exception as again:
+                raise NotLoaded(_first_line(again)) from None
         bar.update(task, completed=len(steps) + 2)
     return engine

@@ -39,7 +39,8 @@ def test_the_built_in_kokoron_answers_every_message_in_its_language(koclaw_home:
         assert isinstance(content, str) and content.strip(), replies
         assert analyse_language(content).dominant == analyse_language(message).dominant, replies
         assert isinstance(tokens, int) and tokens < 200, replies  # ends at end-of-turn, never runs on
-    assert len(result.stdout.strip().splitlines()) == 3  # one reply per line
+    assert len(result.stdout.splitlines()) == 3 and result.stdout.strip("\n") == result.stdout.rstrip("\n")
+    # one reply per line, from the first: the progress bar draws on stderr
 
 
 def test_chat_serves_a_model_folder_by_path(koclaw_home: Path, tmp_path: Path) -> None:
@@ -52,6 +53,21 @@ def test_chat_serves_a_model_folder_by_path(koclaw_home: Path, tmp_path: Path) -
     assert f"Loading {folder}" in result.stderr and TINY_WARNING not in result.stderr
     models = rows(koclaw_home, "SELECT model FROM messages WHERE role = 'assistant' ORDER BY id")
     assert models[-1] == (str(folder),)
+
+    weights = koclaw_home / "models" / "tiny-kokoron" / "model.safetensors"  # a build cut short on disk
+    weights.write_bytes(weights.read_bytes()[:100])
+    again = run_koclaw("chat", "--tiny", stdin=b"hi again\n", timeout=600)
+    assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr[-2000:]
+    assert "does not load" in again.stderr and "building it again" in again.stderr
+    assert again.stdout.strip() and weights.stat().st_size > 100
+
+
+def test_a_tiny_model_that_cannot_be_built_is_one_line_and_exit_2(koclaw_home: Path) -> None:
+    koclaw_home.mkdir(parents=True)
+    (koclaw_home / "models").write_text("not a folder")
+    result = run_koclaw("chat", "--tiny", stdin=b"hello\n", timeout=300)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "koclaw: cannot load tiny" in result.stderr and "writable folder" in result.stderr
 
 
 def test_a_model_that_cannot_load_is_one_line_and_exit_2(koclaw_home: Path, tmp_path: Path) -> None:
