@@ -16,6 +16,9 @@ from koclaw.errors import KoclawError
 
 log = logging.getLogger(__name__)
 
+WRITES_FIRST = frozenset({"telegram"})
+"""The channels that register a sender in `koclaw run`; a reminder asked for elsewhere could never arrive."""
+
 
 class DeliveryError(KoclawError):
     """A channel could not send a proactive message (network, blocked bot, ...)."""

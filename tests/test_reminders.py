@@ -40,7 +40,13 @@ def context(
     user: str, *, now: datetime | None = None, lang: str = "en", chat: str | None = None
 ) -> ToolContext:
     return ToolContext(
-        "cli", chat or f"cli:{user}", user, 0, now=now or datetime.now(TOKYO), language=lang, user_name=user
+        "telegram",
+        chat or f"telegram:{user}",
+        user,
+        0,
+        now=now or datetime.now(TOKYO),
+        language=lang,
+        user_name=user,
     )
 
 
@@ -176,12 +182,12 @@ def test_a_reminder_survives_a_restart_and_fires_from_the_stored_job() -> None:
 
     async def second(app: App) -> None:
         outbox = Outbox()
-        app.deliveries.register("cli", outbox)
+        app.deliveries.register("telegram", outbox)
         job = f"reminder:{rid}"
         assert reminder_jobs(app) == [job] and app.scheduler.next_run(job) == due
         assert app.scheduler.reschedule(job, datetime.now(UTC))  # its time has come
         await until(lambda: app.reminders.store.get(rid).status == "delivered", "the reminder to fire")
-        assert outbox.sent == [("cli:alice", "Sensei, it's time: drink water")]
+        assert outbox.sent == [("telegram:alice", "Sensei, it's time: drink water")]
         reminder = app.reminders.store.get(rid)
         rows = assistant_rows(app, reminder)
         assert [(m.id, m.content, m.language, m.status) for m in rows] == [
@@ -296,3 +302,16 @@ def test_her_words_follow_the_language_and_address_term() -> None:
         "(Sorry, I'm 2 minutes late with this... I was offline when it was due.)"
     )
     assert "1日遅れて" in reminder_text(make("ja"), late_s=86400)
+
+
+@pytest.mark.parametrize("channel", ["http", "cli"])
+def test_set_reminder_refuses_on_a_channel_that_cannot_write_first(channel: str) -> None:
+    """Kept, fired and never seen: no sender ever runs for HTTP or the terminal."""
+
+    async def body(app: App) -> tuple[dict[str, Any], list[Any]]:
+        where = ToolContext(channel, f"{channel}:alice", f"{channel}:alice", 0, now=datetime.now(TOKYO))
+        made = await call(app, "set_reminder", {"text": "drink water", "when": "in 2 hours"}, where)
+        return made, app.reminders.list(f"{channel}:alice")
+
+    made, kept = with_app(body)
+    assert "never reach Sensei" in made["error"] and kept == []

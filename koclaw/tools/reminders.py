@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from koclaw.delivery import WRITES_FIRST
 from koclaw.errors import InputError
 from koclaw.llm.tools import NoArgs, Tool, ToolContext, tool_error
 from koclaw.reminders import Reminder, Reminders
@@ -61,10 +62,15 @@ class _ReminderTool:
 
 class SetReminder(_ReminderTool, Tool[SetReminderArgs]):
     name = "set_reminder"
-    description = "Remind Sensei of something at a time to come; you will message them then."
+    description = "Remind Sensei of something at a time to come; you will message them then (Telegram only)."
     Args = SetReminderArgs
 
     async def run(self, args: SetReminderArgs, context: ToolContext) -> str:
+        if context.channel not in WRITES_FIRST:  # it would be kept, fire, and reach nobody
+            return tool_error(
+                f"you can only answer on {context.channel}, never write first, so a reminder set here "
+                f"would never reach Sensei; tell them so (reminders work on {', '.join(WRITES_FIRST)})"
+            )
         try:
             name = args.timezone or self.default_zone
             zone = zone_named(name) if name else (context.now.tzinfo or UTC)
