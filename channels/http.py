@@ -373,7 +373,8 @@ def create_app(runtime: Runtime, settings: HTTPSettings, *, model_name: str = "k
     key = settings.api_key.get_secret_value()
     if not key:
         raise ConfigError("KOCLAW_HTTP__API_KEY is not set: the HTTP channel needs a key for its clients.")
-    app = FastAPI(title="Koclaw", docs_url=None, redoc_url=None, openapi_url=None)
+    # No slash redirects: a 307 built from the client's Host header, which the openai client won't follow.
+    app = FastAPI(title="Koclaw", docs_url=None, redoc_url=None, openapi_url=None, redirect_slashes=False)
     app.add_middleware(_BearerAuth, key=key)
     created = int(time.time())
 

@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 from pydantic_settings import (
@@ -33,6 +34,7 @@ from pydantic_settings import (
 from koclaw.errors import ConfigError
 
 ENV_PREFIX = "KOCLAW_"
+SECRET_FIELDS = frozenset({"api_key", "token", "teacher_api_key"})  # the SecretStr settings (a test checks)
 MAX_CONFIG_BYTES = 1024 * 1024  # a config file is a few KB; a device or a runaway file is refused
 USERINFO = re.compile(r"(?<=//)[^/@]*@")  # the user:password part of a URL
 
@@ -47,9 +49,19 @@ def plain_url(value: str, key: str) -> str:
 
 
 class Section(BaseModel):
-    """A settings table: an inf or NaN number is refused here, not met later as a traceback."""
+    """A settings table: an inf or NaN number is refused here, not met later as a traceback; a secret is
+    read without the spaces around it (pasted from a file, they made a key no client could match)."""
 
     model_config = ConfigDict(allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _secret(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name not in SECRET_FIELDS or not isinstance(value, str) or value == value.strip():
+            return value
+        if not value.strip():
+            raise ValueError("is only spaces; give the secret itself, or leave it empty")
+        return value.strip()
 
 
 def koclaw_home() -> Path:
@@ -307,15 +319,6 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, toml)
 
 
-SECRET_KEYS = frozenset(
-    key
-    for table in Settings.model_fields.values()
-    if isinstance(table.annotation, type) and issubclass(table.annotation, BaseModel)
-    for key, field in table.annotation.model_fields.items()
-    if field.annotation is SecretStr
-)  # never echoed, even when refused
-
-
 def _env_name(loc: tuple[int | str, ...]) -> str:
     return ENV_PREFIX + "__".join(part.upper() for part in loc if isinstance(part, str))
 
@@ -357,7 +360,7 @@ def load_settings(**overrides: Any) -> Settings:
             got = err.get("input")
             if isinstance(got, str):
                 got = USERINFO.sub("****@", got)  # a refused URL's password stays off the screen
-            secret = loc[-1] in SECRET_KEYS  # a key of the wrong type is still a key
+            secret = loc[-1] in SECRET_FIELDS  # a key of the wrong type is still a key
             shown = "" if isinstance(got, dict) or secret else f", got {got!r}"
             lines.append(f"Invalid setting {key} (or {table}{loc[-1]} in {path}): {err['msg']}{shown}")
         raise ConfigError("\n".join(lines)) from None

@@ -110,3 +110,29 @@ def test_a_secret_of_the_wrong_type_is_not_shown(koclaw_home: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings()
     assert "KOCLAW_LLM__API_KEY" in str(info.value) and "hunter2" not in str(info.value)
+
+
+def test_the_secret_fields_are_every_secret_setting() -> None:
+    from pydantic import BaseModel, SecretStr
+
+    from koclaw.config import SECRET_FIELDS, Settings
+
+    found = {
+        key
+        for table in Settings.model_fields.values()
+        if isinstance(table.annotation, type) and issubclass(table.annotation, BaseModel)
+        for key, field in table.annotation.model_fields.items()
+        if field.annotation is SecretStr
+    }
+    assert found == SECRET_FIELDS
+
+
+def test_a_key_pasted_with_spaces_is_read_without_them(
+    monkeypatch: pytest.MonkeyPatch, koclaw_home: Path
+) -> None:
+    """With the spaces, the HTTP channel came up and refused every client (it strips what they send)."""
+    monkeypatch.setenv("KOCLAW_HTTP__API_KEY", " sk-pasted-key \n")
+    assert load_settings().http.api_key.get_secret_value() == "sk-pasted-key"
+    monkeypatch.setenv("KOCLAW_HTTP__API_KEY", "   ")
+    with pytest.raises(ConfigError, match=r"KOCLAW_HTTP__API_KEY.*only spaces"):
+        load_settings()

@@ -697,3 +697,12 @@ def test_a_lone_surrogate_in_the_message_is_stored_as_a_replacement_character(
     assert response.status_code == 200, response.text
     assert response.json()["choices"][0]["message"]["content"] == "Yes, Sensei."
     assert h.messages("alice")[0].content == "hi \ufffd there"
+
+
+def test_a_trailing_slash_is_an_openai_shaped_404_not_a_redirect(start: Any) -> None:
+    """The 307 pointed wherever the client's Host header said, and the openai client does not follow it."""
+    h = start()
+    with h.raw() as http:
+        response = http.post("/v1/chat/completions/", content=b"{}", headers={"Host": "evil.example"})
+    assert response.status_code == 404 and "location" not in response.headers
+    assert error_of(response)
