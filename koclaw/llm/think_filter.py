@@ -7,17 +7,30 @@ stays flat however long the reply grows.
 
 States:
 
-* ``PENDING``: thinking was on, so the chat template already opened `<think>` in the prompt and the
-  reply starts inside thinking. Until `</think>` (or the end of the stream) we cannot tell reasoning
-  from a reply that skipped thinking, so the text is buffered and nothing is shown. `</think>` or the
-  end of the stream (whatever the finish reason, or none) turns the buffer into reasoning: thinking is
-  private, so text we cannot tell apart from it is never shown. A server reasoning delta (the server
-  parses the thinking itself, so content is the reply) turns it into visible text, replayed through
-  the visible state. A model that never thinks therefore needs thinking off (KOCLAW_LLM__THINKING).
+* ``PENDING``: the reply may start inside thinking the chat template opened in the prompt, so we
+  cannot yet tell reasoning from a reply: the text is buffered and nothing is shown. `</think>` turns
+  the buffer into reasoning: thinking is private, so text we cannot tell apart from it is never shown.
+  A `<think>` after only whitespace is the template's opener re-emitted. A server reasoning delta (the
+  server parses the thinking itself, so content is the reply) turns the buffer into visible text,
+  replayed through the visible state.
+  PENDING is the start with thinking on (Qwen3.5's template opened `<think>`), and lasts until
+  `</think>`: the end of the stream (whatever the finish reason, or none) leaves the buffer as
+  reasoning too. A model that never thinks therefore needs thinking off (KOCLAW_LLM__THINKING).
+  With thinking off the reply starts VISIBLE and streams from its first token: Qwen3.5's template
+  closes an empty thinking block in the prompt. A template that opens one anyway (DeepSeek-R1 style)
+  needs thinking on; holding every reply back in case of it would cost each first token (about
+  64 tokens for a 256-byte hold; `bench/http_load_bench.py` runs with thinking off).
 * ``VISIBLE``: the reply. `<think>` opens thinking, `<tool_call>` opens a tool call, a stray
-  `</think>` is dropped. Leading whitespace is dropped until something visible is emitted.
-* ``THINK``: reasoning, closed only by `</think>`; any other tag in here is reasoning text.
+  `</think>` is dropped. Leading whitespace is dropped until something is emitted.
+* ``THINK``: reasoning, closed by the `</think>` that matches its opener; any other tag in here is
+  reasoning text.
 * ``TOOL``: a tool-call body, closed only by `</tool_call>`, then parsed by `parse_tool_call`.
+
+`<think>` inside thinking (PENDING or THINK) nests: thinking ends only at the `</think>` that closes
+the outermost opener, and the inner tags stay in the reasoning as text. A model that re-opens thinking
+inside thinking has not started its reply; taking the first `</think>` as the end would show the rest
+of its thinking. Where a `<think>` inside thinking was only mentioned, the error is toward privacy:
+the reply stays reasoning and the caller shows a fallback.
 
 Text that only looks like a tag (`<thinking cap>`, `a<b`, `</thinker>`, `<tool_calls>`) passes through
 unchanged; only a possible tag prefix at the end of a chunk is held back until the next chunk (or the
@@ -48,10 +61,8 @@ _FINISHED: Final = 4
 # The tags each state recognises. No tag is a prefix of another (each ends with its only '>'), so at
 # most one can match at a given '<'.
 _VISIBLE_TAGS: Final = (THINK_OPEN, THINK_CLOSE, TOOL_OPEN)
-_THINK_TAGS: Final = (THINK_CLOSE,)
+_THINK_TAGS: Final = (THINK_OPEN, THINK_CLOSE)  # THINK and PENDING: openers nest
 _TOOL_TAGS: Final = (TOOL_CLOSE,)
-_PENDING_TAGS: Final = (THINK_CLOSE,)
-_PENDING_START_TAGS: Final = (THINK_OPEN, THINK_CLOSE)  # while only whitespace has been seen
 
 
 @dataclass
@@ -69,6 +80,7 @@ class ThinkFilter:
 
     __slots__ = (
         "_carry",
+        "_depth",
         "_ended_in_thinking",
         "_pending",
         "_pending_ws",
@@ -83,6 +95,7 @@ class ThinkFilter:
     def __init__(self, thinking: bool) -> None:
         """`thinking`: whether `enable_thinking` was on for this request (the reply starts in thinking)."""
         self._state: int = _PENDING if thinking else _VISIBLE
+        self._depth = 1 if thinking else 0  # open <think>s, the template's counted: PENDING is inside it
         self._carry = ""  # a possible tag prefix held back from the end of the last chunk
         self._started = False  # something visible has been emitted (leading whitespace is dropped before)
         self._visible: list[str] = []
@@ -198,6 +211,7 @@ class ThinkFilter:
         self._pending = []
         self._carry = ""
         self._state = _VISIBLE
+        self._depth = 0
         out.extend(self._scan(text))
 
     def _scan(self, s: str) -> list[Event]:
@@ -211,17 +225,7 @@ class ThinkFilter:
             if i < 0:
                 break
             state = self._state
-            tags: tuple[str, ...]
-            if state == _VISIBLE:
-                tags = _VISIBLE_TAGS
-            elif state == _THINK:
-                tags = _THINK_TAGS
-            elif state == _TOOL:
-                tags = _TOOL_TAGS
-            elif self._pending_ws and (start == i or s[start:i].isspace()):
-                tags = _PENDING_START_TAGS
-            else:
-                tags = _PENDING_TAGS
+            tags = _VISIBLE_TAGS if state == _VISIBLE else _TOOL_TAGS if state == _TOOL else _THINK_TAGS
             matched = ""
             hold = False
             rest = n - i
@@ -273,12 +277,17 @@ class ThinkFilter:
         if state == _VISIBLE:
             if tag == THINK_OPEN:
                 self._state = _THINK
+                self._depth = 1
             elif tag == TOOL_OPEN:
                 self._state = _TOOL
                 self._tool_body = []
             # A stray THINK_CLOSE is dropped.
         elif state == _THINK:
-            self._state = _VISIBLE
+            self._depth += 1 if tag == THINK_OPEN else -1
+            if self._depth:
+                self._sink(tag, out)  # a nested tag is reasoning text
+            else:
+                self._state = _VISIBLE
         elif state == _TOOL:
             body = "".join(self._tool_body)
             self._tool_body = []
@@ -287,14 +296,18 @@ class ThinkFilter:
             out.append(call)
             self._state = _VISIBLE
         elif state == _PENDING:
-            if tag == THINK_OPEN:
-                # The model re-emitted the opener itself: drop the whitespace before it.
+            if tag == THINK_OPEN and self._pending_ws:
+                # The model re-emitted the template's opener itself: drop the whitespace before it.
                 self._pending = []
                 self._state = _THINK
-            else:
-                # </think> confirms that everything so far was reasoning.
-                text = "".join(self._pending)
-                self._pending = []
-                self._state = _THINK
-                self._sink(text, out)
-                self._state = _VISIBLE
+                return
+            self._depth += 1 if tag == THINK_OPEN else -1
+            if self._depth:
+                self._sink(tag, out)  # nested: kept as text, so a replay as the reply sees it again
+                return
+            # The </think> that closes the outermost thinking: everything so far was reasoning.
+            text = "".join(self._pending)
+            self._pending = []
+            self._state = _THINK
+            self._sink(text, out)
+            self._state = _VISIBLE

@@ -115,9 +115,13 @@ def test_explicit_opener_after_whitespace_with_thinking_on() -> None:
     assert (res.visible, res.reasoning, res.ended_in_thinking) == ("Hi", "plan", False)
 
 
-def test_think_opener_later_in_pending_is_reasoning_text() -> None:
+def test_think_opener_later_in_pending_nests() -> None:
+    # Was: the inner <think> is plain text and its </think> ends thinking ("c" visible). That is the
+    # rule that showed the rest of nested thinking; now only the outermost </think> ends it.
     res, _ = run("a <think> b</think>c", thinking=True)
-    assert (res.visible, res.reasoning) == ("c", "a <think> b")
+    assert (res.visible, res.reasoning, res.ended_in_thinking) == ("", "a <think> b</think>c", True)
+    res, _ = run("a <think> b</think>c</think>Hi", thinking=True)
+    assert (res.visible, res.reasoning, res.ended_in_thinking) == ("Hi", "a <think> b</think>c", False)
 
 
 @pytest.mark.parametrize("finish_reason", [None, "stop", "tool_calls"])
