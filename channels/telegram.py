@@ -150,6 +150,8 @@ class TelegramChannel(Channel):
         self._last_update: dict[int, float] = {}  # chat id -> last draft/edit/send (pacing)
         self._languages: dict[int, str] = {}  # chat id -> language of the last message
         self._inflight: set[asyncio.Future[TurnResult]] = set()
+        self._replies: dict[ReplyStream, asyncio.Task[Any] | None] = {}  # each reply -> its handler
+        self._giving_up = False  # shutdown's grace is over: replies stop waiting out flood control
         self._draft_ids = itertools.count(1)
         self.forget_confirm_s = forget_confirm_s
         self.commands = Commands(
@@ -284,14 +286,29 @@ class TelegramChannel(Channel):
             self.deliveries.unregister(CHANNEL)
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
+        deadline = asyncio.get_running_loop().time() + self.grace_s
         pending = {f for f in self._inflight if not f.done()}
         if pending:
             _, late = await asyncio.wait(pending, timeout=self.grace_s)
             for future in late:
                 future.cancel()  # the turn stores what it had as 'interrupted'
+        await self._end_deliveries(deadline)
         if app.running:
             await app.stop()
         await app.shutdown()
+
+    async def _end_deliveries(self, deadline: float) -> None:
+        """Give replies still being sent (a flood wait) the rest of the grace, then give them up.
+
+        Their turns are done and stored, and `app.stop()` waits for every handler: a flood wait
+        sat out here would hold shutdown for as long as Telegram asks.
+        """
+        handlers = {t for t in self._replies.values() if t is not None and not t.done()}
+        if handlers:
+            await asyncio.wait(handlers, timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
+        self._giving_up = True
+        for stream in list(self._replies):
+            stream.give_up()
 
     # -- gate ------------------------------------------------------------------------------------
     async def _gate(self, update: Update, context: Ctx) -> None:
@@ -373,6 +390,9 @@ class TelegramChannel(Channel):
             reply_to=None if message.chat.type == ChatType.PRIVATE else message.message_id,
         )
         stream.start()
+        self._replies[stream] = asyncio.current_task()
+        if self._giving_up:
+            stream.give_up()
         try:
             try:
                 future = self._runtime.submit(inbound, stream.on_event)
@@ -404,6 +424,7 @@ class TelegramChannel(Channel):
                 raise
             await stream.finish(result.text)
         finally:
+            self._replies.pop(stream, None)  # `abort` never waits out flood control
             await stream.abort()
 
     def _drafts_failed(self, chat_id: int, exc: TelegramError) -> None:

@@ -13,7 +13,9 @@ grows. Either way:
 * the typing action shows until the first text (it lasts ~5 s, so it is repeated);
 * thinking and tool calls are never shown: only `TextDelta` reaches the chat;
 * a reply cut before `finish` (shutdown, a failed turn) is finished by `abort` with what was said
-  and a short note that it was interrupted: a draft alone would vanish from a private chat.
+  and a short note that it was interrupted: a draft alone would vanish from a private chat;
+* `finish` sits out a flood wait only up to `Pacing.flood_s`, and not at all once `give_up` was
+  called (shutdown out of grace): the reply is already in the session database, so nothing is lost.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Pacing:
     typing_s: float = 4.0  # a typing action shows for ~5 s
     retries: int = 3  # attempts for a final message hit by flood control or a network blip
     cut_s: float = 5.0  # longest `abort` spends making a cut reply permanent (it runs at shutdown)
+    flood_s: float = 600.0  # longest flood wait `finish` sits out (past it, Telegram is refusing the bot)
 
 
 _CUT_NOTE = {
@@ -77,6 +80,10 @@ def _transient(exc: TelegramError) -> bool:
 
 def _not_modified(exc: BadRequest) -> bool:
     return "message is not modified" in exc.message.lower()
+
+
+class _GaveUp(Exception):
+    """A final message not sent: its flood wait was too long, or shutdown gave up on it."""
 
 
 class ReplyStream:
@@ -115,6 +122,7 @@ class ReplyStream:
         self._typing_task: asyncio.Task[None] | None = None
         self._pump_task: asyncio.Task[None] | None = None
         self._ended = False  # `finish` or `abort` made the reply final
+        self._given_up = asyncio.Event()  # shutdown ran out of grace: wait out no more flood control
 
     @property
     def drafting(self) -> bool:
@@ -137,8 +145,17 @@ class ReplyStream:
         text = self._current()
         if not text.strip():
             text = final_text
-        await self._wait_hold()
-        await self._send_rest(text)
+        try:
+            await self._wait_hold()
+            await self._send_rest(text)
+        except _GaveUp as exc:
+            log.warning(
+                "gave up sending the reply in chat %s (%s); it is kept in the session", self.chat_id, exc
+            )
+
+    def give_up(self) -> None:
+        """Shutdown ran out of grace: `finish` stops waiting out flood control (at once, if waiting)."""
+        self._given_up.set()
 
     async def abort(self) -> None:
         """Stop showing anything more (shutdown or failure); idempotent.
@@ -251,7 +268,18 @@ class ReplyStream:
     async def _wait_hold(self) -> None:
         delay = self._hold_until - time.monotonic()
         if delay > 0:
-            await asyncio.sleep(delay)
+            await self._flood_wait(delay)
+
+    async def _flood_wait(self, seconds: float) -> None:
+        """Sit out flood control before a final message; `_GaveUp` if too long or given up."""
+        if seconds > self.pacing.flood_s:
+            raise _GaveUp(f"flood control asks for {seconds:.0f} s, over {self.pacing.flood_s:g} s")
+        if not self._given_up.is_set():
+            log.info("flood control in chat %s: waiting %.1f s to send the reply", self.chat_id, seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._given_up.wait(), seconds)
+        if self._given_up.is_set():
+            raise _GaveUp("shutting down during a flood wait")
 
     async def _preview(self, piece: str) -> None:
         shown = escape(piece)
@@ -343,7 +371,7 @@ class ReplyStream:
             except RetryAfter as exc:
                 if not wait or attempt == self.pacing.retries:
                     raise
-                await asyncio.sleep(retry_seconds(exc))
+                await self._flood_wait(retry_seconds(exc))
             except TelegramError as exc:
                 if not _transient(exc) or attempt == self.pacing.retries:
                     raise
@@ -365,7 +393,7 @@ class ReplyStream:
             except RetryAfter as exc:
                 if not wait or attempt == self.pacing.retries:
                     raise
-                await asyncio.sleep(retry_seconds(exc))
+                await self._flood_wait(retry_seconds(exc))
             except BadRequest as exc:
                 if _not_modified(exc):
                     break
