@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import resource
 import signal
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
     from koclaw.app import App
 
 SHUTDOWN_GRACE_S = 10.0
+EXIT_STOPPED_NOW = 130  # as a shell reports a process ended by Ctrl-C
+STOP_NOW = (
+    "stopped at once; every message is kept, and Telegram's unanswered ones are answered at the next start."
+)
 
 NO_CHANNEL = """No channel is configured, so there is nothing to run. Turn one on:
   Telegram:  export KOCLAW_TELEGRAM__TOKEN=123456:ABC...      (from @BotFather)
@@ -119,10 +124,17 @@ async def _serve(settings: Settings) -> int:
     async with open_app(settings) as app:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        ending: list[asyncio.Future[None]] = []
 
         def on_signal() -> None:  # the grace period starts now, not after the channels wind down
-            app.runtime.shutdown_deadline(SHUTDOWN_GRACE_S)
+            if stop.is_set():  # asked twice: stop now, as kill -9 would; every message is stored
+                typer.echo(f"koclaw: {STOP_NOW}", err=True)
+                os._exit(EXIT_STOPPED_NOW)
+            # The turns' grace runs beside the channels' wind-down: a client still reading a stream
+            # held the HTTP channel (and so the runtime's shutdown after it) for uvicorn's 30 s.
+            ending.append(asyncio.ensure_future(app.runtime.shutdown(SHUTDOWN_GRACE_S)))
             stop.set()
+            typer.echo(f"koclaw: stopping (replies get {SHUTDOWN_GRACE_S:g} s); again to stop now.", err=True)
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, on_signal)
@@ -139,6 +151,7 @@ async def _serve(settings: Settings) -> int:
         checking.cancel()  # a no-op once it is done
         await asyncio.gather(checking, return_exceptions=True)
         await app.runtime.shutdown(SHUTDOWN_GRACE_S)
+        await asyncio.gather(*ending)
         results = await asyncio.gather(*tasks, return_exceptions=True)
         how = "failed" if up else "failed to start"
         code = 0

@@ -7,9 +7,13 @@ import resource
 import select
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from tests.conftest import KOCLAW
 from tests.fakes.bot_api import FakeBotAPI
@@ -41,6 +45,20 @@ def test_a_channel_that_cannot_start_stops_run_without_claiming_up(server: FakeO
     assert TOKEN not in stderr
 
 
+def read_until(proc: subprocess.Popen[bytes], wanted: bytes, timeout: float = 60) -> bytes:
+    """What `proc` wrote on stderr up to `wanted` (os.read: a buffered reader hides lines from select)."""
+    assert proc.stderr is not None
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while wanted not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], deadline - time.monotonic())
+        chunk = os.read(proc.stderr.fileno(), 65536) if ready else b""
+        if not chunk:
+            break  # it ended, or the deadline passed
+        seen += chunk
+    return seen
+
+
 def test_up_is_said_once_every_channel_serves(server: FakeOpenAIServer) -> None:
     with FakeBotAPI(TOKEN) as bot_api:
         env = os.environ.copy()
@@ -51,17 +69,8 @@ def test_up_is_said_once_every_channel_serves(server: FakeOpenAIServer) -> None:
             "KOCLAW_HTTP__PORT": str(free_port()),
         }
         proc = subprocess.Popen([KOCLAW, "run"], stderr=subprocess.PIPE, env=env)
-        assert proc.stderr is not None
-        seen = b""
         try:
-            deadline = time.monotonic() + 60
-            while b"is up" not in seen and time.monotonic() < deadline:
-                # os.read, not readline: a buffered reader can hold a line that select never reports
-                ready, _, _ = select.select([proc.stderr], [], [], deadline - time.monotonic())
-                chunk = os.read(proc.stderr.fileno(), 65536) if ready else b""
-                if not chunk:
-                    break  # it ended, or the deadline passed
-                seen += chunk
+            seen = read_until(proc, b"is up")
             assert b"Kokoron is up on: telegram, http." in seen, seen
             assert any(call.method == "getMe" for call in bot_api.calls)  # checked before "up"
         finally:
@@ -82,3 +91,85 @@ def test_run_raises_its_open_files_limit_within_the_hard_one() -> None:
     said, soft, hard = (int(x) for x in out.stdout.split())
     wanted = 65_536 if hard == resource.RLIM_INFINITY else min(65_536, hard)
     assert said == soft == wanted
+
+
+def serve_http(server: FakeOpenAIServer) -> tuple[Any, Callable[[], subprocess.Popen[bytes]]]:
+    """An openai client for a `koclaw run` HTTP channel, and a function that starts one and waits
+    until it answers. The model server's next reply streams forever: a turn that is still running."""
+    import openai
+
+    from tests.fakes.openai_server import Reply
+
+    port = free_port()
+    key = "sk-run-test-key-0123456789"
+    env = os.environ.copy() | {"KOCLAW_HTTP__API_KEY": key, "KOCLAW_HTTP__PORT": str(port)}
+    server.add(Reply(chunks=["</think>", "Once"], endless=" upon", delay_s=0.05))
+    client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=key, max_retries=0, timeout=60)
+
+    def start() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen([KOCLAW, "run"], stderr=subprocess.PIPE, env=env)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client.models.list()
+                return proc
+            except openai.APIConnectionError:
+                assert proc.poll() is None and time.monotonic() < deadline, "koclaw run did not start"
+                time.sleep(0.1)
+
+    return client, start
+
+
+def stream_started(client: Any) -> Any:
+    stream = client.chat.completions.create(
+        model="k", messages=[{"role": "user", "content": "tell me a story"}], user="mei", stream=True
+    )
+    next(c for c in stream if c.choices and c.choices[0].delta.content)  # the reply is streaming
+    return stream
+
+
+def stored(home: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(home / "session.db") as db:
+        return db.execute("SELECT role, content, status FROM messages ORDER BY id").fetchall()
+
+
+def test_a_client_still_reading_a_stream_holds_shutdown_only_for_the_grace(
+    server: FakeOpenAIServer, koclaw_home: Path
+) -> None:
+    """The turns' grace (10 s) ran only after the HTTP channel stopped, and uvicorn waited 30 s for the
+    stream first, then cancelled it with a traceback."""
+    client, start = serve_http(server)
+    proc = start()
+    try:
+        stream = stream_started(client)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+        stream.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and b"graceful shutdown exceeded" not in stderr, stderr
+    assert b"Traceback" not in stderr and stored(koclaw_home)[-1][2] == "interrupted", stored(koclaw_home)
+
+
+def test_a_second_ctrl_c_stops_run_at_once_and_keeps_the_message(
+    server: FakeOpenAIServer, koclaw_home: Path
+) -> None:
+    """The first starts the grace (replies may take 10 s); a person pressing it again is done waiting."""
+    client, start = serve_http(server)
+    proc = start()
+    try:
+        stream_started(client)
+        proc.send_signal(signal.SIGINT)
+        seen = read_until(proc, b"again to stop now")  # two signals sent at once arrive as one
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+        stderr = seen + stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and b"stopped at once" in stderr and b"Traceback" not in stderr, stderr
+    again = start()  # the next start sorts what the stopped one left in its inbox
+    again.send_signal(signal.SIGTERM)
+    again.communicate(timeout=30)
+    assert stored(koclaw_home)[0] == ("user", "tell me a story", "unanswered")  # HTTP's client is gone
