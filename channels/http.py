@@ -58,7 +58,7 @@ from channels.base import Channel
 from channels.http_guard import Limits, guarded_protocol, quiet_accept_errors
 from koclaw.agent import Inbound, TurnResult
 from koclaw.config import HTTPSettings
-from koclaw.errors import ConfigError, InputError, KoclawError
+from koclaw.errors import ConfigError, InputError, KoclawError, StorageError
 from koclaw.events import Done, ErrorEvent, Event, ReasoningDelta, TextDelta
 from koclaw.identities import MAX_IDENTITY, identity
 from koclaw.inputs import clean_input, text_problem
@@ -247,7 +247,14 @@ def _failure(future: asyncio.Future[TurnResult]) -> APIError | None:
         return _bad(str(exc), "invalid_message")
     if isinstance(exc, RuntimeClosed):
         return APIError(503, str(exc), "unavailable")
-    if not isinstance(exc, KoclawError):
+    if isinstance(exc, StorageError):  # a full disk, a damaged or locked file: the operator's to fix
+        log.error("http turn failed: %s", exc)
+        return APIError(
+            503, "Kokoron cannot answer now: her storage is failing (logged).", "storage_unavailable"
+        )
+    if isinstance(exc, KoclawError):
+        log.error("http turn failed: %s", exc)
+    else:
         log.error("http turn failed", exc_info=exc)
     return APIError(500, "Kokoron could not answer: an internal error (logged).", "internal_error")
 

@@ -28,6 +28,11 @@ class StorageError(KoclawError):
     """The data root or a database cannot be used."""
 
 
+class StorageUnavailable(StorageError):
+    """A store that should come back (a Chroma server not answering, a full disk): work that needs it
+    waits and is retried, and counts no failure against what it was storing."""
+
+
 class InputError(KoclawError):
     """A user input was refused."""
 

@@ -28,7 +28,7 @@ from typing import TypeVar
 
 from koclaw.agent import Inbound, TurnResult
 from koclaw.config import MemorySettings
-from koclaw.errors import ModelError
+from koclaw.errors import ModelError, StorageError, StorageUnavailable
 from koclaw.llm.base import ChatModel
 from koclaw.throttle import Every
 from memory import working
@@ -145,6 +145,11 @@ class Rememberer:
         self.store = store
         self.long_term = long_term
         self.outbox = EpisodeOutbox(store)
+        try:
+            if again := self.outbox.retry_set_aside():
+                log.info("%d turns set aside by an earlier run are queued for indexing again", again)
+        except StorageError as exc:  # the drain meets it too, and waits it out
+            log.warning("the set-aside turns stay set aside for now: %s", exc)
         self._readers = _MemoryThreads(open_memory, 2, "recall", nice=RECALL_NICE)
         self._words = _MemoryThreads(open_memory, 1, "recall-words", nice=RECALL_NICE)
         self._lanes = (  # the full recall first; the word index alone when it is backed up
@@ -249,20 +254,22 @@ class Rememberer:
         """
         pause = RETRY_FIRST_S
         while True:
-            batch = self.outbox.next_batch(INDEX_BATCH)
-            if not batch:
-                self._drained.set()
-                self._wake.clear()
-                await self._wake.wait()
-                continue
             try:
-                await self._index(batch)
-            except ModelError as exc:  # the embedder's fault, not the rows': they stay queued
-                log.warning("long-term indexing waits (%d turns queued): %s", self.outbox.waiting(), exc)
+                batch = self.outbox.next_batch(INDEX_BATCH)
+                if batch:
+                    await self._index(batch)
+            except (ModelError, StorageError) as exc:  # not the rows' fault: they stay queued
+                # The embedder or the Chroma server unreachable, a full disk (the outbox's own writes
+                # included): the drain must outlive it, or nothing is indexed again until a restart.
+                log.warning("long-term indexing waits, the queue kept (again in %.0f s): %s", pause, exc)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, RETRY_MAX_S)
                 continue
             pause = RETRY_FIRST_S
+            if not batch:
+                self._drained.set()
+                self._wake.clear()
+                await self._wake.wait()
 
     async def _index(self, batch: list[Queued]) -> None:
         nothing = [q.id for q in batch if q.episode is None]  # forgotten or empty: nothing to index
@@ -275,7 +282,7 @@ class Rememberer:
             episodes = [q.episode for q in items if q.episode is not None]
             try:
                 await self._indexer.run(partial(_add_episodes, user_id, episodes))
-            except ModelError:
+            except (ModelError, StorageUnavailable):
                 raise  # kept queued; `_drain` retries
             except Exception as exc:  # the session tier still holds these turns
                 log.warning("storing %d episodes for %s failed", len(episodes), user_id, exc_info=True)

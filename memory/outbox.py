@@ -20,7 +20,7 @@ from memory.db import fetch_rows
 from memory.records import EpisodeIn
 from memory.session import SessionStore, now_iso
 
-MAX_ATTEMPTS = 5  # a row that failed this often for a reason other than an unreachable embedder
+MAX_ATTEMPTS = 5  # a row that failed this often, for a reason that does not pass, is set aside
 KEEP_INDEXED = timedelta(hours=1)
 WAITING = f"indexed_at IS NULL AND attempts < {MAX_ATTEMPTS}"  # queued, and not set aside
 SET_ASIDE = f"indexed_at IS NULL AND attempts >= {MAX_ATTEMPTS}"
@@ -49,7 +49,11 @@ class OutboxStatus:
 
     def describe(self) -> str:
         oldest = f", oldest {self.oldest_s:.0f} s" if self.oldest_s is not None else ""
-        failed = f", {self.failed} failed (see `koclaw memory long-term status`)" if self.failed else ""
+        failed = (
+            f", {self.failed} failed (see `koclaw memory long-term status`; retried at the next start)"
+            if self.failed
+            else ""
+        )
         return (
             f"{self.queued} turns queued{oldest}, {self.per_second:.1f} indexed/s in the last minute{failed}"
         )
@@ -91,6 +95,14 @@ class EpisodeOutbox:
             "UPDATE episode_outbox SET attempts = attempts + 1, error = ? WHERE id = ?",
             [(error[:500], i) for i in ids],
         )
+
+    def retry_set_aside(self) -> int:
+        """Queue the set-aside rows again (each start does, once): what failed for a reason that has
+        since passed is indexed then, and a row that still fails is set aside after MAX_ATTEMPTS more."""
+        found = int(self._rows(f"SELECT COUNT(*) AS n FROM episode_outbox WHERE {SET_ASIDE}", [])[0]["n"])
+        if found:
+            self._execute(f"UPDATE episode_outbox SET attempts = 0 WHERE {SET_ASIDE}", [()])
+        return found
 
     def waiting(self) -> int:
         rows = self._rows(f"SELECT COUNT(*) AS n FROM episode_outbox WHERE {WAITING}", [])

