@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import resource
 import signal
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -51,7 +54,39 @@ def run() -> None:
     if settings.telegram.enabled and (warning := admins_not_allowed(settings)):
         typer.echo(f"koclaw: warning: telegram: {warning}", err=True)
     more_open_files()
-    raise typer.Exit(asyncio.run(_serve(settings)))
+    with serving_alone(settings.home):
+        code = asyncio.run(_serve(settings))
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def serving_alone(home: Path) -> Iterator[None]:
+    """Hold `home`'s serving lock while `koclaw run` serves, or exit 2: a second one on the same home
+    would index every turn twice and fire every reminder and check-in twice. The lock is the kernel's
+    (flock), so a process killed with -9 leaves none behind."""
+    path = home / "run.lock"
+    try:
+        handle = path.open("a+")
+    except OSError as exc:
+        typer.echo(f"koclaw: cannot open {path} ({exc.strerror}); check that {home} is writable.", err=True)
+        raise typer.Exit(2) from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            other = handle.read(32).strip() or "unknown"
+            typer.echo(
+                f"koclaw: another `koclaw run` (pid {other}) is serving {home}; stop it first, "
+                "or give this one its own KOCLAW_HOME.",
+                err=True,
+            )
+            raise typer.Exit(2) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
 
 
 def more_open_files(want: int = OPEN_FILES) -> int:

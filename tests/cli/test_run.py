@@ -173,3 +173,25 @@ def test_a_second_ctrl_c_stops_run_at_once_and_keeps_the_message(
     again.send_signal(signal.SIGTERM)
     again.communicate(timeout=30)
     assert stored(koclaw_home)[0] == ("user", "tell me a story", "unanswered")  # HTTP's client is gone
+
+
+def test_a_second_run_on_the_same_home_is_refused_while_the_first_serves(
+    server: FakeOpenAIServer, koclaw_home: Path
+) -> None:
+    """Both served: every turn was indexed twice, and reminders and check-ins would fire twice."""
+    _, start = serve_http(server)
+    first = start()
+    try:
+        env = os.environ.copy() | {
+            "KOCLAW_HTTP__API_KEY": "sk-other-key-0123456789",
+            "KOCLAW_HTTP__PORT": str(free_port()),
+        }
+        second = subprocess.run([KOCLAW, "run"], capture_output=True, env=env, timeout=60)
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=30)
+    assert second.returncode == 2, second.stderr
+    assert f"(pid {first.pid}) is serving".encode() in second.stderr and b"is up" not in second.stderr
+    again = start()  # the lock went with the first process
+    again.send_signal(signal.SIGTERM)
+    assert again.communicate(timeout=30) and again.returncode == 0
