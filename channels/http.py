@@ -73,6 +73,7 @@ PARSE_INLINE_BYTES = 64 * 1024  # bodies past this are parsed in a thread, off t
 FINISH = {"truncated": "length"}  # TurnResult.status -> finish_reason; anything else is "stop"
 FAILURE_CODES = {
     "unavailable": "model_unavailable",
+    "busy": "model_busy",
     "rejected": "model_rejected",
     "deadline": "model_too_slow",
 }
@@ -265,7 +266,8 @@ def _model_failure(turn: _Turn, result: TurnResult) -> APIError | None:
         return None
     kind = turn.failed.kind if turn.failed is not None else "error"
     apology = "".join(turn.apology).strip() or result.text.strip()
-    return APIError(503, apology, FAILURE_CODES.get(kind, "model_error"))
+    wait = (turn.failed.retry_after_s if turn.failed is not None else None) or 0
+    return APIError(503, apology, FAILURE_CODES.get(kind, "model_error"), None, wait)
 
 
 def _outcome_error(turn: _Turn, future: asyncio.Future[TurnResult]) -> APIError | None:

@@ -473,6 +473,7 @@ def _assistant_with_calls(text: str, calls: list[ToolCall], ids: list[str]) -> d
 
 _ERROR_LINES: dict[str, Situation] = {
     "unavailable": "unavailable",
+    "busy": "busy",
     "rejected": "rejected",
     "deadline": "too_slow",
 }

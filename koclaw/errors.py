@@ -64,6 +64,15 @@ class ModelUnreachable(ModelUnavailable):
     retryable = False
 
 
+class ModelBusy(ModelUnavailable):
+    """The model server is up and refusing for now (429, or 503 with Retry-After): it said when to
+    come back, and a wait that long (within reason) is what a retry needs."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class ModelRejected(ModelError):
     """The model server refused the request (4xx)."""
 

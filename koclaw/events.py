@@ -61,6 +61,7 @@ class ErrorEvent:
     message: str
     kind: str = "error"
     partial: bool = False
+    retry_after_s: float | None = None  # the model server said when to come back (busy)
 
 
 Event = TextDelta | ReasoningDelta | ToolCall | Done | ErrorEvent

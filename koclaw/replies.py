@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-Situation = Literal["unavailable", "rejected", "broken", "thought_too_long", "empty", "too_slow"]
+Situation = Literal["unavailable", "busy", "rejected", "broken", "thought_too_long", "empty", "too_slow"]
 
 _LINES: dict[Situation, dict[str, str]] = {
     "unavailable": {
         "zh": "抱歉，老师……我现在连不上我的模型服务器。你的消息我已经记下了，请稍后再试一次。",
         "ja": "ごめんなさい、先生……いまモデルサーバーにつながりません。メッセージはちゃんと記録しましたので、少ししてからもう一度お願いします。",
         "en": "Sorry, Sensei... I can't reach my model server right now. I've kept your message; please try again in a moment.",
+    },
+    "busy": {
+        "zh": "抱歉，老师，我的模型服务器现在太忙了，暂时接不了新的请求。你的消息我记下了，请过一会儿再试。",
+        "ja": "ごめんなさい、先生。いまモデルサーバーが混み合っていて、受け付けてもらえません。メッセージは記録しましたので、少し時間をおいてもう一度お願いします。",
+        "en": "Sorry, Sensei, my model server is too busy to take this right now. I've kept your message; please try again in a little while.",
     },
     "rejected": {
         "zh": "抱歉，老师，我的模型服务器拒绝了这次请求。你的消息已经保存好了，请管理员检查一下设置（koclaw doctor）。",

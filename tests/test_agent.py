@@ -139,6 +139,23 @@ def test_5xx_before_first_token_is_retried(server: FakeOpenAIServer) -> None:
     assert result.text == "Back again, Sensei." and len(server.chat_requests) == 2
 
 
+def test_a_busy_server_is_retried_after_the_wait_it_asks_for(server: FakeOpenAIServer) -> None:
+    """It was retried at once (0.5 s, 1.2 s): refused again, then "I can't reach my model server"."""
+    server.add(Reply(status=429, headers={"Retry-After": "2"}), text_reply("</think>Thanks for waiting."))
+    result, _, _ = turn("hi", llm={"max_retries": 2, "base_url": server.url})
+    assert result.text == "Thanks for waiting." and len(server.chat_requests) == 2
+    waited = server.received[1].at - server.received[0].at
+    assert waited >= 2.0, waited  # the least it may wait: never a timed upper bound
+
+
+def test_a_server_busy_for_long_is_not_waited_for_and_says_busy(server: FakeOpenAIServer) -> None:
+    server.add(Reply(status=429, headers={"Retry-After": "3600"}))
+    result, events, _ = turn("hi", llm={"max_retries": 2, "base_url": server.url})
+    errors = [e for e in events if isinstance(e, ErrorEvent)]
+    assert (errors[0].kind, errors[0].retry_after_s) == ("busy", 3600.0) and "busy" in errors[0].message
+    assert result.text == fallback("busy", "en") and len(server.chat_requests) == 1
+
+
 def test_4xx_is_not_retried_and_says_what_to_do(server: FakeOpenAIServer) -> None:
     server.add(Reply(status=404))
     result, events, _ = turn("hi")

@@ -19,7 +19,14 @@ import openai
 from openai import AsyncOpenAI
 
 from koclaw.config import LLMSettings
-from koclaw.errors import ModelError, ModelRejected, ModelStreamBroken, ModelUnavailable, ModelUnreachable
+from koclaw.errors import (
+    ModelBusy,
+    ModelError,
+    ModelRejected,
+    ModelStreamBroken,
+    ModelUnavailable,
+    ModelUnreachable,
+)
 from koclaw.events import Done, ErrorEvent, Event, ToolCall, Usage
 from koclaw.llm.base import ChatModel, ChatRequest
 from koclaw.llm.sse import EventStream
@@ -43,6 +50,20 @@ def how_to_start(base_url: str) -> str:
     )
 
 
+MAX_RETRY_AFTER_S = 30.0  # a longer Retry-After fails the turn at once: the person is waiting
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (a number; an HTTP date is read as "soon": 1 s), or None."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return 1.0
+    return min(max(seconds, 0.0), 3600.0) if seconds == seconds else None  # NaN: none
+
+
 def translate(exc: Exception, base_url: str) -> ModelError:
     """Turn an `openai` exception into ours, with what to do next."""
     if _cannot_connect(exc):
@@ -53,7 +74,14 @@ def translate(exc: Exception, base_url: str) -> ModelError:
         return ModelUnavailable(how_to_start(base_url))  # a reset or a dropped connection: worth a retry
     if isinstance(exc, openai.APIStatusError):
         detail = _error_detail(exc)
-        if exc.status_code in (408, 429) or exc.status_code >= 500:
+        wait = retry_after(exc.response.headers.get("retry-after"))
+        if exc.status_code == 429 or (exc.status_code == 503 and wait is not None):
+            return ModelBusy(
+                f"The model server at {base_url} is busy ({exc.status_code}: {detail}); "
+                f"it asks to wait {wait or 0:.0f} s. If this lasts, give it fewer requests or more capacity.",
+                wait,
+            )
+        if exc.status_code == 408 or exc.status_code >= 500:
             return ModelUnavailable(f"The model server at {base_url} answered {exc.status_code}: {detail}")
         hint = {
             401: "Set KOCLAW_LLM__API_KEY to the key the server expects.",
@@ -67,6 +95,7 @@ def translate(exc: Exception, base_url: str) -> ModelError:
 
 
 _KINDS: dict[type[ModelError], str] = {
+    ModelBusy: "busy",
     ModelUnavailable: "unavailable",
     ModelUnreachable: "unavailable",
     ModelRejected: "rejected",
@@ -258,16 +287,23 @@ class OpenAICompatModel(ChatModel):
                     yield event
                 return
             except ModelError as exc:
-                if not produced and exc.retryable and attempt < self.settings.max_retries:
+                wait = exc.retry_after_s if isinstance(exc, ModelBusy) else None
+                if (
+                    not produced
+                    and exc.retryable
+                    and attempt < self.settings.max_retries
+                    and (wait or 0) <= MAX_RETRY_AFTER_S
+                ):
                     attempt += 1
                     delay = min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.75 + random.random() / 2)
+                    delay = max(delay, wait or 0)  # sooner, and the server refuses again
                     # One line: the full advice is said once, with the final error, by the channel.
                     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                     log.warning("model request failed (%s); retry %d in %.1fs", reason, attempt, delay)
                     await asyncio.sleep(delay)
                     continue
                 kind = _KINDS.get(type(exc), "broken")
-                yield ErrorEvent(message=str(exc), kind=kind, partial=produced)
+                yield ErrorEvent(message=str(exc), kind=kind, partial=produced, retry_after_s=wait)
                 return
 
     async def _stream_once(self, request: ChatRequest) -> AsyncIterator[Event]:

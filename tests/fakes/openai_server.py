@@ -45,6 +45,7 @@ class Reply:
     body: bytes | None = None
     content_type: str = "text/event-stream"
     endless: str | dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # on an error answer (e.g. Retry-After)
 
 
 def text_reply(text: str, **kwargs: Any) -> Reply:
@@ -170,7 +171,8 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if reply.hang_s:
                 time.sleep(reply.hang_s)
             if reply.status != 200:
-                self._json(reply.status, {"error": {"message": f"scripted error {reply.status}"}})
+                error = {"error": {"message": f"scripted error {reply.status}"}}
+                self._json(reply.status, error, reply.headers)
             elif reply.body is not None:
                 self._verbatim(reply)
             elif body.get("stream"):
@@ -197,9 +199,11 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _json(self, status: int, payload: dict[str, Any]) -> None:
+        def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
