@@ -152,7 +152,7 @@ def open_client(home: Path, chroma_url: str | None = None) -> Any:
     try:
         if chroma_url:
             return chromadb.HttpClient(
-                **_host_port(chroma_url), settings=ChromaSettings(anonymized_telemetry=False)
+                **host_port(chroma_url), settings=ChromaSettings(anonymized_telemetry=False)
             )
         return chromadb.PersistentClient(
             path=str(home / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
@@ -214,7 +214,7 @@ def row_metadata(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"user_id": row["user_id"], "kind": row["kind"], "importance": int(row["importance"])}
 
 
-def _host_port(url: str) -> dict[str, Any]:
+def host_port(url: str) -> dict[str, Any]:
     parsed = urlparse(url if "://" in url else f"http://{url}")
     return {
         "host": parsed.hostname or "localhost",

@@ -14,6 +14,7 @@ import typer
 from pydantic import BaseModel, SecretStr
 
 from koclaw.cli.common import settings_or_exit
+from koclaw.cli.doctor_services import check_disk, server_checks
 from koclaw.config import Settings, masked, read_config_text
 from koclaw.errors import ConfigError, KoclawError
 from memory.outbox import EpisodeOutbox
@@ -25,13 +26,18 @@ def register(app: typer.Typer) -> None:
 
 
 def doctor() -> None:
-    """Print the configuration and check the model server and the storage."""
+    """Print the configuration and check the disk, the storage and every server Koclaw is set to use."""
     settings = settings_or_exit()
     typer.echo(
         f"Configuration (file: {settings.config_file}{'' if settings.config_file.exists() else ', absent'}):"
     )
     typer.echo(json.dumps(masked(settings), ensure_ascii=False, indent=2))
-    checks = [_check_storage(settings), asyncio.run(_check_model(settings))]
+    checks = [
+        check_disk(settings.home),
+        _check_storage(settings),
+        asyncio.run(_check_model(settings)),
+        *server_checks(settings),
+    ]
     for ok, line in checks:
         typer.echo(f"{'ok  ' if ok else 'FAIL'} {line}")
     for line in [*_permission_notes(settings), *_channel_notes(settings)]:
