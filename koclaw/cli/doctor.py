@@ -128,6 +128,10 @@ def _secrets_in(config: Path) -> list[str]:
 
 
 def _check_storage(settings: Settings) -> tuple[bool, str]:
+    """The session database, opened only if it is there: doctor creates nothing (a new empty one would
+    hide that a running Koclaw's had been deleted)."""
+    if not settings.session_db.exists():
+        return True, f"storage: {settings.session_db} not created yet (the first message creates it)"
     try:
         store = SessionStore(settings.session_db)
         count = store.db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]

@@ -181,3 +181,9 @@ def test_doctor_gives_up_on_a_chroma_server_that_never_answers(
         out = run_koclaw("doctor", timeout=30)
     assert out.returncode == 1
     assert line(out.stdout, "chroma").startswith(f"FAIL chroma: {url} did not answer within 5 s")
+
+
+def test_doctor_creates_no_session_database(koclaw_home: Path) -> None:
+    """A new empty one hid that a running Koclaw's database had been deleted ("ok (0 messages)")."""
+    done = run_koclaw("doctor")
+    assert "not created yet" in done.stdout and not (koclaw_home / "session.db").exists()
