@@ -33,7 +33,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from koclaw.errors import InputError, StorageError
+from koclaw.errors import InputError, StorageError, StorageUnavailable
 from memory import dense_search, episode_context, lexical_search, ranking, reindex
 from memory.db import fetch_rows, open_db
 from memory.embeddings import Embedder, make_embedder
@@ -58,7 +58,7 @@ from memory.scope import KINDS, Kind, Scope, for_person
 from memory.session import now_iso
 from memory.speakers import named_speakers, without_speakers
 from memory.time_query import TimeWindow, asks_when, mentions_time, time_window
-from memory.vector_index import COLLECTIONS, VectorIndex, row_metadata
+from memory.vector_index import COLLECTIONS, VectorIndex, disk_full, row_metadata
 
 CANDIDATES = 50  # per retriever, before ranking
 MERGE_COSINE = 0.92  # a new fact this close to an existing one updates it instead
@@ -562,11 +562,12 @@ class LongTermMemory:
                 except StorageError as exc:
                     if not replace:
                         self._unindex(scope, rows)
-                    raise StorageError(f"{exc} (nothing was stored)") from exc
+                    raise type(exc)(f"{exc} (nothing was stored)") from exc  # StorageUnavailable stays so
         except sqlite3.IntegrityError as exc:
             raise StorageError(f"Long-term database {self.path} refused a write: {exc}") from exc
         except sqlite3.Error as exc:
-            raise StorageError(f"Long-term database {self.path} failed: {exc}") from exc
+            error = StorageUnavailable if disk_full(str(exc)) else StorageError  # a full disk passes
+            raise error(f"Long-term database {self.path} failed: {exc}") from exc
 
     def _unindex(self, scope: Scope, rows: builtins.list[dict[str, Any]]) -> None:
         """Best effort: take back the vectors of rows whose write failed."""

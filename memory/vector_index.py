@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ class VectorIndex:
         self._meta = {"embedder": embedder_name, "dim": dim}
         self._collections: dict[str, Any] = {}
         self._client = open_client(home, chroma_url)
+        self._disk = None if chroma_url else home  # embedded: its disk is this process's to watch
+        self._broken: str | None = None  # why this embedded index takes no more calls in this process
 
     def upsert(
         self,
@@ -100,11 +103,34 @@ class VectorIndex:
 
     # -- internals -----------------------------------------------------------------------------
     def _call(self, what: str, fn: Any, space: str, user_id: str) -> Any:
+        self._usable(what)
         collection = self._collection(space, user_id)
         try:
             return fn(collection)
         except Exception as exc:
-            raise _storage_error(f"The Chroma index failed a {what}: {exc}", exc) from exc
+            raise self._failed(f"The Chroma index failed a {what}: {exc}", exc) from exc
+
+    def _usable(self, what: str) -> None:
+        """Refuse a call embedded Chroma must not get: any, once it failed on a full disk; a write,
+        while the disk has under MIN_FREE_BYTES. After a write failed on a full disk, embedded Chroma's
+        next write in the same process could hang holding the GIL, which froze all of Koclaw."""
+        if self._broken is not None:
+            raise StorageUnavailable(self._broken)
+        if self._disk is not None and what in ("write", "delete"):
+            try:
+                free = shutil.disk_usage(self._disk).free
+            except OSError:
+                return  # the write itself will say what is wrong
+            if free < MIN_FREE_BYTES:
+                raise StorageUnavailable(
+                    f"The disk of {self._disk} has {free // 1024} KiB free: long-term writes wait for room."
+                )
+
+    def _failed(self, message: str, exc: BaseException) -> StorageError:
+        error = _storage_error(message, exc)
+        if self._disk is not None and disk_full(message):
+            self._broken = f"{message}. Restart Koclaw once the disk has room; until then recall is by words."
+        return error
 
     def _collection(self, space: str, user_id: str) -> Any:
         name = collection_name(space, user_id)
@@ -117,11 +143,18 @@ class VectorIndex:
                     configuration={"hnsw": {"space": "cosine"}},
                 )
             except Exception as exc:
-                raise _storage_error(f"Cannot open the Chroma collection {name!r}: {exc}", exc) from exc
+                raise self._failed(f"Cannot open the Chroma collection {name!r}: {exc}", exc) from exc
         return self._collections[name]
 
     def _names(self, space: str) -> list[str]:
         return [n for n in collection_names(self._client) if n.startswith(space + "-")]
+
+
+MIN_FREE_BYTES = 4 * 1024 * 1024  # below this Chroma's segments and SQLite's journals stop fitting
+
+
+def disk_full(message: str) -> bool:
+    return any(words in message.lower() for words in ("disk is full", "no space left"))
 
 
 # What says a store should come back: the Chroma server's connection, or the disk's space.

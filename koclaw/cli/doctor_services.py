@@ -17,10 +17,10 @@ from koclaw.config import Settings
 from koclaw.errors import ConfigError, StorageError
 from memory import reindex
 from memory.embeddings import EmbedderError, EmbedderUnavailable, OpenAIEmbedder, make_embedder
+from memory.vector_index import MIN_FREE_BYTES
 
 Check = tuple[bool, str]
 
-MIN_FREE_BYTES = 16 * 1024 * 1024  # below this SQLite's journal and Chroma's segments stop fitting
 PROBE_TIMEOUT_S = 5.0  # one try each: doctor answers within seconds, not after a turn's retries
 _PROBE_BYTES = 4096  # one SQLite page
 

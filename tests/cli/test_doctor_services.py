@@ -52,10 +52,10 @@ def line(stdout: str, name: str) -> str:
 def test_free_space_under_the_threshold_fails_naming_the_folder_and_what_to_do(tmp_path: Path) -> None:
     ok, text = judge_free_space(tmp_path, 3 * 1024 * 1024)
     assert not ok
-    assert str(tmp_path) in text and "3.0 MiB free" in text and "under 16.0 MiB" in text
+    assert str(tmp_path) in text and "3.0 MiB free" in text and "under 4.0 MiB" in text
     assert "Free space" in text and "KOCLAW_HOME" in text
     assert judge_free_space(tmp_path, 0)[1].startswith(f"disk: {tmp_path} has 0 B free")
-    assert judge_free_space(tmp_path, MIN_FREE_BYTES) == (True, f"disk: {tmp_path} has 16.0 MiB free")
+    assert judge_free_space(tmp_path, MIN_FREE_BYTES) == (True, f"disk: {tmp_path} has 4.0 MiB free")
 
 
 def test_the_disk_check_reads_the_real_free_space_against_its_threshold(tmp_path: Path) -> None:
