@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from koclaw.agent import Agent, Inbound, TurnResult
-from koclaw.config import load_settings
 from koclaw.events import Event, TextDelta
-from koclaw.llm.openai_compat import OpenAICompatModel
 from koclaw.llm.think_filter import FilterResult
-from memory.session import SessionStore
 from tests.fakes.openai_server import FakeOpenAIServer, Reply
 from tests.llm.test_think_filter import run
+from tests.test_agent import turn
 
 NESTED = "<think>a<think>SECRETJ1</think>SECRETJ2</think>Visible J"
 
@@ -50,26 +45,6 @@ def test_nested_think_after_visible_text() -> None:
 # -- end to end: the real client and turn, the scripted server -------------------------------------
 
 
-def turn(text: str, thinking: bool) -> tuple[TurnResult, list[Event], SessionStore]:
-    async def go() -> tuple[TurnResult, list[Event], SessionStore]:
-        settings = load_settings(llm={"thinking": thinking})
-        store = SessionStore(settings.session_db)
-        model = OpenAICompatModel(settings.llm)
-        events: list[Event] = []
-
-        async def emit(event: Event) -> None:
-            events.append(event)
-
-        try:
-            answering = Agent(settings, store, model).turn(Inbound("cli", "cli:alice", "alice", text), emit)
-            result = await asyncio.wait_for(answering, timeout=120)
-        finally:
-            await model.aclose()
-        return result, events, store
-
-    return asyncio.run(go())
-
-
 @pytest.mark.parametrize(
     ("thinking", "chunks", "answer"),
     [
@@ -81,7 +56,7 @@ def test_turn_never_streams_the_thinking(
     server: FakeOpenAIServer, thinking: bool, chunks: list[str], answer: str
 ) -> None:
     server.add(Reply(chunks=chunks, delay_s=0.01))
-    result, events, store = turn("hello", thinking)
+    result, events, store = turn("hello", llm={"thinking": thinking})
     assert "SECRET" not in shown(events)
     assert result.text == answer == shown(events)
     stored = store.get_message(result.reply_message_id)
