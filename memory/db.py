@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -73,7 +74,7 @@ def open_db(path: Path, migrations: Migrations) -> sqlite_utils.Database:
     """
     try:
         _private_parents(path.parent)
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # an empty file is an empty database
+        _create_private(path)
         conn = sqlite3.connect(path, timeout=10.0)
         db = sqlite_utils.Database(conn)
         _wal(conn)
@@ -83,6 +84,21 @@ def open_db(path: Path, migrations: Migrations) -> sqlite_utils.Database:
     except (OSError, sqlite3.Error) as exc:
         raise StorageError(f"Cannot open the database {path}: {exc}. {_advice(exc)}") from exc
     return db
+
+
+def _create_private(path: Path) -> None:
+    """Create `path` empty and owner-only (an empty file is an empty database) if it is not there.
+
+    Never open and close an existing one: closing any descriptor of a file drops every POSIX lock this
+    process holds on it, SQLite's included. `koclaw run` opens long_term.db from several threads, so
+    each later open released its locks; another process then took itself for the last user, folded
+    the write-ahead log into the file and deleted it, and `run` went on writing into the deleted log:
+    its episodes were invisible to others and lost at kill -9, and a forget from the CLI came back.
+    """
+    if path.exists():
+        return
+    with contextlib.suppress(FileExistsError):  # another process made it first
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _wal(conn: sqlite3.Connection, wait_s: float = 10.0) -> None:

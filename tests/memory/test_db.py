@@ -77,3 +77,33 @@ def test_stores_opened_at_the_same_moment_each_apply_every_step_once(
         count = db.execute("SELECT COUNT(*) FROM _koclaw_migrations").fetchone()[0]
         assert count == len(schema.steps)
         db.close()
+
+
+def test_opening_a_store_again_keeps_this_process_locks_so_another_process_sees_every_write(
+    tmp_path: Path,
+) -> None:
+    """Opening an existing file with os.open/os.close dropped this process's SQLite locks: another
+    process then folded the WAL in and deleted it, and later writes here went to the deleted log."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "long_term.db"
+    writer = open_db(path, long_term_schema.migrations)
+    writer.execute("CREATE TABLE notes (text TEXT)")
+    writer.conn.execute("INSERT INTO notes VALUES ('first')")
+    writer.conn.commit()
+    again = open_db(path, long_term_schema.migrations)  # another thread's store, as in `koclaw run`
+    read = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+        " print(c.execute('SELECT COUNT(*) FROM notes').fetchone()[0]); c.close()"
+    )
+
+    def count_elsewhere() -> str:  # another process, closing the last connection it knows of
+        return subprocess.run([sys.executable, "-c", read, str(path)], capture_output=True, text=True).stdout
+
+    assert count_elsewhere() == "1\n"
+    writer.conn.execute("INSERT INTO notes VALUES ('second')")
+    writer.conn.commit()
+    assert count_elsewhere() == "2\n"
+    again.close()
+    writer.close()
