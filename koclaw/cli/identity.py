@@ -18,8 +18,9 @@ from koclaw.cli.common import (
     settings_or_exit,
     shown,
 )
-from koclaw.errors import InputError
+from koclaw.errors import InputError, StorageError
 from koclaw.identity_stores import link, unlink
+from koclaw.serving import serving_alone
 from memory.session import SessionStore
 
 app = typer.Typer(
@@ -34,10 +35,13 @@ def link_identities(
     as_json: bool = JsonOption,
 ) -> None:
     """ALIAS is PERSON from now on: ALIAS's memories, conversations, reminders and check-ins move to
-    PERSON, and ALIAS's next messages are answered with PERSON's memory (a running Koclaw too)."""
+    PERSON, and ALIAS's next messages are answered with PERSON's memory. Not while `koclaw run` serves
+    this home: it would go on writing under ALIAS what the link moves."""
+    settings = settings_or_exit()
     try:
-        done = link(settings_or_exit(), alias, person, by="cli")
-    except InputError as exc:
+        with serving_alone(settings.home, "link identities"):  # it moves what the server is writing
+            done = link(settings, alias, person, by="cli")
+    except (InputError, StorageError) as exc:
         raise fail(exc) from None
     if as_json:
         print_json(done)
@@ -49,9 +53,11 @@ def link_identities(
 @app.command("unlink")
 def unlink_identity(alias: str = typer.Argument(..., help="a linked identity, e.g. telegram:222")) -> None:
     """ALIAS is its own identity again; what moved to the person stays with them."""
+    settings = settings_or_exit()
     try:
-        person = unlink(settings_or_exit(), alias)
-    except InputError as exc:
+        with serving_alone(settings.home, "unlink identities"):
+            person = unlink(settings, alias)
+    except (InputError, StorageError) as exc:
         raise fail(exc) from None
     if person is None:
         typer.echo(f"{alias} was not linked to anyone ('koclaw identity list' shows the links).", err=True)

@@ -28,6 +28,7 @@ from koclaw.cli.common import (
 )
 from koclaw.errors import InputError, StorageError
 from koclaw.inputs import LONE_SURROGATE, repair_text
+from koclaw.serving import serving_alone
 from memory.embeddings import make_embedder
 from memory.lexical import has_cjk
 from memory.long_term import LongTermMemory
@@ -380,12 +381,14 @@ def _restore_fact(memory: LongTermMemory, user: str, fact: FactIn) -> bool:
 @app.command("reindex")
 def lt_reindex() -> None:
     """Re-embed every memory with the current embedder, with who said it and when (after changing the
-    embedder, or to upgrade a store from before episodes carried their speaker and date)."""
-    memory = _memory(rebuild_index=True)
-    typer.echo(
-        f"Re-embedded {memory.index_count('episode')} episodes and {memory.index_count('fact')} facts "
-        f"with {memory.embedder.name}."
-    )
+    embedder, or to upgrade a store from before episodes carried their speaker and date). Not while
+    `koclaw run` serves this home: what it indexed during the rebuild could be lost."""
+    with serving_alone(settings_or_exit().home, "reindex"):
+        memory = _memory(rebuild_index=True)
+        typer.echo(
+            f"Re-embedded {memory.index_count('episode')} episodes and {memory.index_count('fact')} facts "
+            f"with {memory.embedder.name}."
+        )
 
 
 @app.command("status")

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
 import resource
 import signal
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from channels.base import Channel
-from koclaw.cli.common import settings_or_exit
+from koclaw.cli.common import fail, settings_or_exit
 from koclaw.cli.doctor import admins_not_allowed
 from koclaw.config import Settings
+from koclaw.errors import KoclawError
+from koclaw.serving import serving_alone
 from koclaw.soul import start_warning, tier_status
 
 if TYPE_CHECKING:
@@ -54,39 +53,13 @@ def run() -> None:
     if settings.telegram.enabled and (warning := admins_not_allowed(settings)):
         typer.echo(f"koclaw: warning: telegram: {warning}", err=True)
     more_open_files()
-    with serving_alone(settings.home):
+    with contextlib.ExitStack() as serving:
+        try:
+            serving.enter_context(serving_alone(settings.home, "serve it here (or use another KOCLAW_HOME)"))
+        except KoclawError as exc:  # served elsewhere, or no lock file can be made
+            raise fail(exc) from None
         code = asyncio.run(_serve(settings))
     raise typer.Exit(code)
-
-
-@contextlib.contextmanager
-def serving_alone(home: Path) -> Iterator[None]:
-    """Hold `home`'s serving lock while `koclaw run` serves, or exit 2: a second one on the same home
-    would index every turn twice and fire every reminder and check-in twice. The lock is the kernel's
-    (flock), so a process killed with -9 leaves none behind."""
-    path = home / "run.lock"
-    try:
-        handle = path.open("a+")
-    except OSError as exc:
-        typer.echo(f"koclaw: cannot open {path} ({exc.strerror}); check that {home} is writable.", err=True)
-        raise typer.Exit(2) from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            other = handle.read(32).strip() or "unknown"
-            typer.echo(
-                f"koclaw: another `koclaw run` (pid {other}) is serving {home}; stop it first, "
-                "or give this one its own KOCLAW_HOME.",
-                err=True,
-            )
-            raise typer.Exit(2) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        yield
 
 
 def more_open_files(want: int = OPEN_FILES) -> int:

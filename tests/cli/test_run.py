@@ -175,10 +175,11 @@ def test_a_second_ctrl_c_stops_run_at_once_and_keeps_the_message(
     assert stored(koclaw_home)[0] == ("user", "tell me a story", "unanswered")  # HTTP's client is gone
 
 
-def test_a_second_run_on_the_same_home_is_refused_while_the_first_serves(
+def test_a_second_run_and_maintenance_that_races_it_are_refused_while_run_serves(
     server: FakeOpenAIServer, koclaw_home: Path
 ) -> None:
-    """Both served: every turn was indexed twice, and reminders and check-ins would fire twice."""
+    """Two servers indexed every turn twice (and would fire reminders twice); a link while serving left
+    the person's memories split, a reindex could lose what the server indexed meanwhile."""
     _, start = serve_http(server)
     first = start()
     try:
@@ -187,6 +188,14 @@ def test_a_second_run_on_the_same_home_is_refused_while_the_first_serves(
             "KOCLAW_HTTP__PORT": str(free_port()),
         }
         second = subprocess.run([KOCLAW, "run"], capture_output=True, env=env, timeout=60)
+        for args, doing in (
+            (["identity", "link", "http:mei", "cli:mei"], b"stop it to link identities"),
+            (["identity", "unlink", "http:mei"], b"stop it to unlink identities"),
+            (["memory", "long-term", "reindex"], b"stop it to reindex"),
+        ):
+            refused = subprocess.run([KOCLAW, *args], capture_output=True, timeout=120)
+            assert refused.returncode == 2 and doing in refused.stderr, refused.stderr
+            assert f"(pid {first.pid})".encode() in refused.stderr and b"Traceback" not in refused.stderr
     finally:
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=30)
