@@ -49,7 +49,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -89,8 +89,8 @@ class ChatMessage(BaseModel):
 
 class Options(BaseModel):
     model_config = ConfigDict(extra="allow")
-    include_usage: bool | None = None
-    include_reasoning: bool | None = None
+    include_usage: StrictBool | None = None
+    include_reasoning: StrictBool | None = None
 
 
 class ChatRequest(BaseModel):
@@ -99,10 +99,10 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str | None = Field(None, max_length=MAX_MODEL_CHARS)
     messages: list[ChatMessage]
-    stream: bool | None = None
+    stream: StrictBool | None = None  # true or false: "yes" or 1 is a client's bug, as OpenAI says
     stream_options: Options | None = None
     user: str | None = None
-    include_reasoning: bool | None = None
+    include_reasoning: StrictBool | None = None
     extra_body: Options | None = None  # the un-merged form of the openai client's `extra_body`
 
 

@@ -371,6 +371,8 @@ def test_malformed_json_is_400(start: Any) -> None:
         ({"messages": [{"content": "hi"}], "user": "a"}, "messages[0].role"),
         ({"messages": user_says("hi"), "user": 42}, "user"),
         ({"messages": user_says("hi"), "user": "a", "stream": "maybe"}, "stream"),
+        ({"messages": user_says("hi"), "user": "a", "stream": "yes"}, "stream"),  # was read as true
+        ({"messages": user_says("hi"), "user": "a", "include_reasoning": "false"}, "include_reasoning"),
         ({"messages": user_says("hi"), "user": "a", "stream_options": []}, "stream_options"),
         ({"messages": [{"role": "user", "content": 5}], "user": "a"}, "content"),
         ({"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}], "user": "a"}, "text"),
