@@ -96,6 +96,21 @@ class EpisodeOutbox:
             [(error[:500], i) for i in ids],
         )
 
+    def skip_matching(self, user_id: str, text: str) -> int:
+        """Never index this person's queued turns whose text contains `text` (as a long-term forget
+        matches it), and return how many: forgotten from long-term memory, a turn still in the queue
+        would otherwise come back as a memory seconds later. The session keeps the message."""
+        where = (
+            "user_id = ? AND indexed_at IS NULL AND message_id IN "
+            "(SELECT id FROM messages WHERE instr(lower(content), lower(?)) > 0)"
+        )
+        args = [user_id, text]
+        found = int(self._rows(f"SELECT COUNT(*) AS n FROM episode_outbox WHERE {where}", args)[0]["n"])
+        if found:
+            skip = "UPDATE episode_outbox SET indexed_at = ?, error = 'forgotten before it was indexed'"
+            self._execute(f"{skip} WHERE {where}", [(now_iso(), *args)])
+        return found
+
     def retry_set_aside(self) -> int:
         """Queue the set-aside rows again (each start does, once): what failed for a reason that has
         since passed is indexed then, and a row that still fails is set aside after MAX_ATTEMPTS more."""

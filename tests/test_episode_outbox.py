@@ -423,3 +423,19 @@ def test_one_process_indexes_a_home_and_another_takes_over_when_it_ends(koclaw_h
 
     assert asyncio.run(go()) == (True, False, True)
     assert sorted(episode_message_ids(koclaw_home, "alice")) == sorted(str(i) for i in ids)  # each once
+
+
+def test_a_long_term_forget_also_skips_matching_turns_still_queued(koclaw_home: Path) -> None:
+    """They were indexed seconds after the forget ("Forgot 0"), and the forgotten text came back."""
+    from tests.conftest import run_koclaw
+
+    ids = queue_turns(koclaw_home, "cli:alice", 2)  # turn 0 and turn 1, not indexed yet
+    done = run_koclaw("memory", "long-term", "forget", "PLANTED 1 tulips", "--user", "alice")
+    assert done.returncode == 0 and "1 turn(s) still waiting" in done.stdout, done.stdout + done.stderr
+
+    async def next_start(app: App) -> None:
+        await app.rememberer.flush()
+
+    with_app(next_start)
+    kept = [str(i) for i in ids[:2]] + [str(ids[3])]  # turn 1's reply does not contain the text
+    assert sorted(episode_message_ids(koclaw_home, "cli:alice")) == sorted(kept)

@@ -26,6 +26,7 @@ from koclaw.cli.common import (
     shown,
     user_option,
 )
+from koclaw.config import Settings
 from koclaw.errors import InputError, StorageError
 from koclaw.inputs import LONE_SURROGATE, repair_text
 from koclaw.serving import serving_alone
@@ -244,12 +245,28 @@ def lt_forget(
     user: str = UserOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Delete memories from both indexes for good."""
-    ids = _memory().forget(person(settings_or_exit(), user, "memories"), target)
+    """Delete memories from both indexes for good, and turns with the text still waiting to be indexed
+    (the session keeps them: `koclaw memory session forget` deletes them there)."""
+    settings = settings_or_exit()
+    user = person(settings, user, "memories")
+    ids = _memory().forget(user, target)
+    queued = 0 if ids == [target.strip()] else _skip_queued(settings, user, target.strip())  # an id: stored
     if as_json:
-        print_json({"forgotten": ids})
+        print_json({"forgotten": ids, "queued_turns_skipped": queued})
     else:
-        typer.echo(f"Forgot {len(ids)} memor{'y' if len(ids) == 1 else 'ies'}.")
+        skipped = f", and {queued} turn(s) still waiting to become memories" if queued else ""
+        typer.echo(f"Forgot {len(ids)} memor{'y' if len(ids) == 1 else 'ies'}{skipped}.")
+
+
+def _skip_queued(settings: Settings, user: str, target: str) -> int:
+    """Queued turns of `user` containing `target`, skipped; how many."""
+    if not settings.session_db.exists():
+        return 0
+    store = SessionStore(settings.session_db)
+    try:
+        return EpisodeOutbox(store).skip_matching(user, target)
+    finally:
+        store.close()
 
 
 @app.command("export")
