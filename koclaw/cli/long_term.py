@@ -246,7 +246,7 @@ def lt_forget(
     as_json: bool = JsonOption,
 ) -> None:
     """Delete memories from both indexes for good, and turns with the text still waiting to be indexed
-    (the session keeps them: `koclaw memory session forget` deletes them there)."""
+    (the session keeps them: `/forget TEXT` in a chat deletes them there)."""
     settings = settings_or_exit()
     user = person(settings, user, "memories")
     ids = _memory().forget(user, target)
