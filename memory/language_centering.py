@@ -50,6 +50,9 @@ class LanguageCentred(Embedder):
     def embed_query(self, text: str) -> list[float]:
         return self._centre([text], [self.base.embed_query(text)], "query")[0]
 
+    def warm(self, *, wait: bool = False) -> None:
+        self.base.warm(wait=wait)
+
     def _centre(self, texts: list[str], vectors: list[list[float]], role: str) -> list[list[float]]:
         if not vectors:
             return []

@@ -48,6 +48,8 @@ def _memory(*, rebuild_index: bool = False) -> LongTermMemory:
     """The store as `koclaw run` opens it: the configured embedder and Chroma."""
     settings = settings_or_exit()
     embedder = make_embedder(settings.memory.embedder)
+    if rebuild_index:
+        embedder.warm(wait=True)  # re-embedding everything: the faster engine pays for its second
     chroma_url = settings.memory.chroma_url or None
     return LongTermMemory(settings.home, embedder, chroma_url=chroma_url, rebuild_index=rebuild_index)
 
