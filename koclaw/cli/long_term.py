@@ -48,7 +48,7 @@ def _memory(*, rebuild_index: bool = False) -> LongTermMemory:
     """The store as `koclaw run` opens it: the configured embedder and Chroma."""
     settings = settings_or_exit()
     embedder = make_embedder(settings.memory.embedder)
-    if rebuild_index:
+    if rebuild_index and settings.memory.fast_embedding:
         embedder.warm(wait=True)  # re-embedding everything: the faster engine pays for its second
     chroma_url = settings.memory.chroma_url or None
     return LongTermMemory(settings.home, embedder, chroma_url=chroma_url, rebuild_index=rebuild_index)

