@@ -151,6 +151,7 @@ class TelegramChannel(Channel):
         self._languages: dict[int, str] = {}  # chat id -> language of the last message
         self._inflight: set[asyncio.Future[TurnResult]] = set()
         self._replies: dict[ReplyStream, asyncio.Task[Any] | None] = {}  # each reply -> its handler
+        self._delivering: set[asyncio.Task[Any]] = set()  # tasks sending through `deliveries` now
         self._giving_up = False  # shutdown's grace is over: replies stop waiting out flood control
         self._draft_ids = itertools.count(1)
         self.forget_confirm_s = forget_confirm_s
@@ -272,11 +273,16 @@ class TelegramChannel(Channel):
         """The `Deliver` of this channel: plain text (escaped) to a chat, split at Telegram's limit."""
 
         async def send(chat_id: str, text: str) -> None:
+            task = asyncio.current_task()
+            tracked = {task} if task is not None else set()
+            self._delivering |= tracked  # shutdown waits for it (`_end_deliveries`)
             try:
                 for piece in split_text(text):
                     await bot.send_message(int(chat_id), escape(piece), parse_mode=ParseMode.HTML)
             except TelegramError as exc:
                 raise DeliveryError(f"Telegram refused the message to chat {chat_id}: {exc}") from exc
+            finally:
+                self._delivering -= tracked
 
         return send
 
@@ -301,9 +307,12 @@ class TelegramChannel(Channel):
         """Give replies still being sent (a flood wait) the rest of the grace, then give them up.
 
         Their turns are done and stored, and `app.stop()` waits for every handler: a flood wait
-        sat out here would hold shutdown for as long as Telegram asks.
+        sat out here would hold shutdown for as long as Telegram asks. Late answers and reminders
+        sent through `deliveries` get the same grace: closing the bot under one that Telegram had
+        already taken failed it, and it was kept as unsent and sent again after the restart.
         """
         handlers = {t for t in self._replies.values() if t is not None and not t.done()}
+        handlers |= {t for t in self._delivering if not t.done()}
         if handlers:
             await asyncio.wait(handlers, timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
         self._giving_up = True

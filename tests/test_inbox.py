@@ -202,6 +202,35 @@ def test_shutdown_keeps_queued_messages_and_the_next_start_answers_them_in_order
     assert store.inbox() == []
 
 
+def test_late_answers_to_one_chat_are_sent_in_order_however_slow_a_send(server: FakeOpenAIServer) -> None:
+    """The turns run in order, but each late answer was sent by a task of its own: a first send still
+    waiting for Telegram let the second answer overtake it."""
+    sent: list[str] = []
+
+    async def body(world: World) -> None:
+        for text in ("first?", "second?"):
+            world.store.receive("telegram", CHAT, CHAT, text)
+        deliveries = Deliveries()
+        recovery = Recovery(world.store, world.runtime, deliveries)
+        assert recovery.start() == 2
+
+        def second_turn_done() -> bool:
+            rows = world.store.db.execute("SELECT content FROM messages WHERE role = 'assistant'").fetchall()
+            return ("echo: second?",) in rows
+
+        async def send(chat_id: str, text: str) -> None:
+            if not sent and text == "echo: first?":  # Telegram is slow with the first
+                await until(second_turn_done, "the second turn")
+            sent.append(text)
+
+        deliveries.register("telegram", send)
+        await until(lambda: len(sent) == 2, "two late answers")
+        await recovery.close(5)
+
+    run(body)
+    assert sent == ["echo: first?", "echo: second?"]
+
+
 def test_the_restart_answers_within_bounds_and_keeps_the_rest(server: FakeOpenAIServer) -> None:
     sent: list[tuple[str, str]] = []
 

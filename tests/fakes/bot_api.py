@@ -123,6 +123,7 @@ class FakeBotAPI:
         self.fail_drafts = False
         self.retry_after: dict[str, list[float]] = {}  # method -> flood waits to answer next
         self.not_modified = 0  # answer the next N editMessageText with "message is not modified"
+        self.held: dict[str, threading.Event] = {}  # method -> carried out, answered once the event is set
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -447,6 +448,8 @@ def _handler(api: FakeBotAPI) -> type[BaseHTTPRequestHandler]:
                 return
             try:
                 result = api.handle(method, params)
+                if (release := api.held.get(method)) is not None:
+                    release.wait(60)
             except ApiError as exc:
                 call.status = exc.code
                 body: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
