@@ -104,20 +104,13 @@ class EpisodeOutbox:
             "user_id = ? AND indexed_at IS NULL AND message_id IN "
             "(SELECT id FROM messages WHERE instr(lower(content), lower(?)) > 0)"
         )
-        args = [user_id, text]
-        found = int(self._rows(f"SELECT COUNT(*) AS n FROM episode_outbox WHERE {where}", args)[0]["n"])
-        if found:
-            skip = "UPDATE episode_outbox SET indexed_at = ?, error = 'forgotten before it was indexed'"
-            self._execute(f"{skip} WHERE {where}", [(now_iso(), *args)])
-        return found
+        skip = "UPDATE episode_outbox SET indexed_at = ?, error = 'forgotten before it was indexed'"
+        return self._execute(f"{skip} WHERE {where}", [(now_iso(), user_id, text)])
 
     def retry_set_aside(self) -> int:
         """Queue the set-aside rows again (each start does, once): what failed for a reason that has
         since passed is indexed then, and a row that still fails is set aside after MAX_ATTEMPTS more."""
-        found = int(self._rows(f"SELECT COUNT(*) AS n FROM episode_outbox WHERE {SET_ASIDE}", [])[0]["n"])
-        if found:
-            self._execute(f"UPDATE episode_outbox SET attempts = 0 WHERE {SET_ASIDE}", [()])
-        return found
+        return self._execute(f"UPDATE episode_outbox SET attempts = 0 WHERE {SET_ASIDE}", [()])
 
     def waiting(self) -> int:
         rows = self._rows(f"SELECT COUNT(*) AS n FROM episode_outbox WHERE {WAITING}", [])
@@ -147,10 +140,11 @@ class EpisodeOutbox:
     def _rows(self, sql: str, args: Sequence[object]) -> list[dict[str, Any]]:
         return fetch_rows(self.store.db, sql, args, source=f"The episode outbox in {self.store.path}")
 
-    def _execute(self, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
+    def _execute(self, sql: str, rows: Sequence[tuple[object, ...]]) -> int:
+        """Run `sql` once per row in one transaction; returns how many rows it changed."""
         try:
             with self.store.db.conn:
-                self.store.db.conn.executemany(sql, rows)
+                return self.store.db.conn.executemany(sql, rows).rowcount
         except sqlite3.Error as exc:
             raise StorageError(f"The episode outbox in {self.store.path} failed: {exc}") from exc
 
