@@ -153,12 +153,15 @@ class VectorIndex:
 MIN_FREE_BYTES = 4 * 1024 * 1024  # below this Chroma's segments and SQLite's journals stop fitting
 
 
+_DISK_FULL = ("disk is full", "no space left")
+
+
 def disk_full(message: str) -> bool:
-    return any(words in message.lower() for words in ("disk is full", "no space left"))
+    return any(words in message.lower() for words in _DISK_FULL)
 
 
 # What says a store should come back: the Chroma server's connection, or the disk's space.
-_PASSING = ("connect", "timeout", "timed out", "refused", "unreachable", "disk is full", "no space left")
+_PASSING = ("connect", "timeout", "timed out", "refused", "unreachable", *_DISK_FULL)
 
 
 def _storage_error(message: str, exc: BaseException) -> StorageError:
