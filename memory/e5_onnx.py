@@ -129,6 +129,9 @@ class Tokenizer:
         pieces[model.unk] = (dropped + pieces[model.unk][0], pieces[model.unk][1])
         self._unigrams = Unigrams(Unigram(pieces, model.unk, False))
         self._unk = model.unk
+        # Tokenize on the calling thread (its priority) rather than in tokenizers' own thread pool,
+        # which would start at whatever priority its first caller had (and warns after a fork).
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
     def normalised(self, text: str) -> str:
         """Each codepoint mapped, runs of spaces folded to one, spaces as metaspace (one in front)."""
