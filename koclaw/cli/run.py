@@ -127,7 +127,7 @@ async def _all_started(started: list[asyncio.Event], tasks: list[asyncio.Task[in
 
 
 async def _serve(settings: Settings) -> int:
-    from koclaw.app import open_app  # the runtime's imports only when it runs
+    from koclaw.app import open_app, settle_heap  # the runtime's imports only when it runs
 
     async with open_app(settings) as app:
         stop = asyncio.Event()
@@ -152,6 +152,7 @@ async def _serve(settings: Settings) -> int:
         tasks = [asyncio.create_task(c.run(app.runtime, stop), name=c.name) for c in channels]
         up = await _all_started(started, tasks)
         if up:
+            settle_heap()
             typer.echo(f"Kokoron is up on: {', '.join(c.name for c in channels)}. Ctrl-C to stop.", err=True)
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         signalled = stop.is_set()  # Ctrl-C or SIGTERM, not a channel ending
