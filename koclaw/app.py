@@ -103,7 +103,8 @@ async def open_app(settings: Settings, *, run_jobs: bool = True) -> AsyncIterato
         store,
         model,
         tools=default_tools(
-            *memory_tools(rememberer.run_store), *reminder_tools(reminders, settings.timezone)
+            *memory_tools(rememberer.run_store, rememberer.forget),
+            *reminder_tools(reminders, settings.timezone),
         ),
         recall=rememberer.recall,
         native_tools=settings.llm.native_tools,

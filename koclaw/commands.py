@@ -150,5 +150,8 @@ class Commands:
         removed = len(self.store.forget_ids(person, messages))
         if self.long_term is not None:
             removed += len(self.long_term.forget_ids(person, memories))
+            # and their episodes if a batch being indexed wrote them after the preview (then, after
+            # the session's delete, the indexer finds them gone and deletes them itself)
+            removed += len(self.long_term.forget_messages(person, messages))
         log.info("forgot %d row(s) for %s", removed, person)
         return removed

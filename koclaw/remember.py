@@ -201,6 +201,7 @@ class Rememberer:
         self._drained = asyncio.Event()  # the outbox had nothing left to index
         self._draining: asyncio.Task[None] | None = None
         self._slow_warnings: dict[str, Every] = {}  # one throttle per kind: none hides another
+        self._forgetting: dict[str, list[str]] = {}  # forgotten during a person's turn: its own turns too
         self.recall_counts = RecallCounts()
 
     def start(self) -> None:
@@ -261,6 +262,16 @@ class Rememberer:
         if self._slow_warnings.setdefault(why, Every(SLOW_WARN_EVERY_S)).due():
             log.warning("%s", why)
 
+    async def forget(self, user_id: str, target: str) -> list[str]:
+        """Forget from long-term memory (`LongTermMemory.forget`: an id, or every memory containing
+        `target`), and index none of the turns that say it: those still queued, those being indexed
+        (`_index` checks after writing) and the turn that asked (queued when it ends). The session
+        keeps them. The queue first, so that a batch written before the check is found by the delete."""
+        self._forgetting.setdefault(user_id, []).append(target)
+        self.outbox.skip_matching(user_id, target)
+        removed: list[str] = await self.run_store(lambda memory: memory.forget(user_id, target))
+        return removed
+
     async def after_turn(self, inbound: Inbound, result: TurnResult) -> None:
         """Queue the turn's two sides as episodes, fold old turns into the summary (in the background),
         and (re)start the conversation's idle timer."""
@@ -268,6 +279,8 @@ class Rememberer:
             self.outbox.put(
                 inbound.user_id, result.conversation_id, [result.user_message_id, result.reply_message_id]
             )
+            for target in self._forgetting.pop(inbound.user_id, []):
+                self.outbox.skip_matching(inbound.user_id, target)
             self._drained.clear()
             self._wake.set()
             self.start()
@@ -324,6 +337,8 @@ class Rememberer:
             episodes = [q.episode for q in items if q.episode is not None]
             try:
                 await self._indexer.run(partial(_add_episodes, user_id, episodes))
+                if gone := self.outbox.forgotten(ids):  # while they were embedded: delete them again
+                    await self._indexer.run(partial(_forget_messages, user_id, gone))
             except (ModelError, StorageUnavailable):
                 raise  # kept queued; `_drain` retries
             except Exception as exc:  # the session tier still holds these turns
@@ -383,3 +398,7 @@ class Rememberer:
 
 def _add_episodes(user_id: str, episodes: list[EpisodeIn], memory: LongTermMemory) -> list[str]:
     return memory.add_episodes(user_id, episodes)
+
+
+def _forget_messages(user_id: str, message_ids: list[int], memory: LongTermMemory) -> list[str]:
+    return memory.forget_messages(user_id, message_ids)

@@ -340,12 +340,22 @@ class LongTermMemory:
     def forget_message(self, user_id: str, message_id: int) -> builtins.list[str]:
         """Delete this user's episodes stored from session message `message_id`: a message id is
         only ever matched against `memories.message_id`, never against text."""
+        return self.forget_messages(user_id, [message_id])
+
+    def forget_messages(self, user_id: str, message_ids: Iterable[int]) -> builtins.list[str]:
+        """`forget_message` for several messages at once."""
         scope = for_person(user_id, ["episode"])
-        rows = self._rows(
-            f"SELECT m.id FROM memories m WHERE {scope.sql} AND m.message_id = ?",
-            [*scope.args, str(message_id)],
-        )
-        return self._delete(scope, [r["id"] for r in rows])
+        wanted = [str(i) for i in dict.fromkeys(message_ids)]
+        found: builtins.list[str] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self._rows(
+                f"SELECT m.id FROM memories m WHERE {scope.sql} AND m.message_id IN "
+                f"({','.join('?' * len(chunk))})",
+                [*scope.args, *chunk],
+            )
+            found += [r["id"] for r in rows]
+        return self._delete(scope, found)
 
     def forget_ids(self, user_id: str, ids: Iterable[str]) -> builtins.list[str]:
         """Delete these memories, those of them that are this user's: what a confirmed preview

@@ -24,6 +24,7 @@ MAX_ATTEMPTS = 5  # a row that failed this often, for a reason that does not pas
 KEEP_INDEXED = timedelta(hours=1)
 WAITING = f"indexed_at IS NULL AND attempts < {MAX_ATTEMPTS}"  # queued, and not set aside
 SET_ASIDE = f"indexed_at IS NULL AND attempts >= {MAX_ATTEMPTS}"
+FORGOTTEN = "forgotten before it was indexed"  # the error of a row a forget skipped
 SPEAKERS = {"user": "Sensei", "assistant": "Kokoron"}
 
 
@@ -104,8 +105,18 @@ class EpisodeOutbox:
             "user_id = ? AND indexed_at IS NULL AND message_id IN "
             "(SELECT id FROM messages WHERE instr(lower(content), lower(?)) > 0)"
         )
-        skip = "UPDATE episode_outbox SET indexed_at = ?, error = 'forgotten before it was indexed'"
-        return self._execute(f"{skip} WHERE {where}", [(now_iso(), user_id, text)])
+        skip = "UPDATE episode_outbox SET indexed_at = ?, error = ?"
+        return self._execute(f"{skip} WHERE {where}", [(now_iso(), FORGOTTEN, user_id, text)])
+
+    def forgotten(self, ids: Sequence[int]) -> list[int]:
+        """Of these rows (a batch just indexed), the messages forgotten while it was embedded:
+        skipped by a forget, or deleted from the session. Their new episodes must go again."""
+        rows = self._rows(
+            "SELECT o.message_id FROM episode_outbox o LEFT JOIN messages m ON m.id = o.message_id "
+            f"WHERE o.id IN ({','.join('?' * len(ids))}) AND (o.error = ? OR m.id IS NULL)",
+            [*ids, FORGOTTEN],
+        )
+        return [int(r["message_id"]) for r in rows]
 
     def retry_set_aside(self) -> int:
         """Queue the set-aside rows again (each start does, once): what failed for a reason that has

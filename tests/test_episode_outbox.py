@@ -170,9 +170,11 @@ class Flaky(Embedder):
         self.name, self.dim, self.down, self.refused = self.base.name, self.base.dim, False, 0
         self.slow = threading.Event()
         self.slow.set()
+        self.entered = threading.Event()  # a call came in (and, unless `slow` is set, is held)
         self.failure: ModelError = ModelUnavailable("Cannot reach the embeddings server (test).")
 
     def _check(self) -> None:
+        self.entered.set()
         assert self.slow.wait(60), "a test never let the embedder answer"
         if self.down:
             self.refused += 1
@@ -196,6 +198,28 @@ def rememberer_over(home: Path, embedder: Embedder, **memory: Any) -> tuple[Reme
 
     model = OpenAICompatModel(settings.llm)
     return Rememberer(settings.memory, store, open_memory(), model, open_memory), store
+
+
+def test_turns_forgotten_while_they_are_being_indexed_do_not_stay(koclaw_home: Path) -> None:
+    """The batch had read them before the forget; its episodes were written after it."""
+    ids = queue_turns(koclaw_home, "alice", 2)  # one batch of four messages
+    embedder = Flaky()
+    embedder.slow.clear()
+
+    async def go() -> list[str]:
+        rememberer, store = rememberer_over(koclaw_home, embedder)
+        rememberer.start()
+        assert await asyncio.to_thread(embedder.entered.wait, 60), "indexing never started"
+        forgotten = await rememberer.forget("alice", "planted 1 tulips")  # as her memory_forget tool
+        assert store.forget_ids("alice", [ids[0]]) == [ids[0]]  # as /forget does in the session
+        embedder.slow.set()
+        await rememberer.flush()
+        await rememberer.close()
+        store.close()
+        return forgotten
+
+    assert asyncio.run(go()) == []  # nothing stored yet when it was asked
+    assert sorted(episode_message_ids(koclaw_home, "alice")) == sorted([str(ids[1]), str(ids[3])])
 
 
 def test_a_turn_waits_for_recall_only_until_its_deadline(koclaw_home: Path) -> None:

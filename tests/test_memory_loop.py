@@ -91,6 +91,28 @@ def test_one_persons_memories_never_reach_another(server: FakeOpenAIServer) -> N
     assert '"memories": []' in server.chat_requests[-1]["messages"][-1]["content"]
 
 
+def test_what_she_is_asked_to_forget_does_not_come_back_from_the_turns_around_it(
+    server: FakeOpenAIServer,
+) -> None:
+    """The turn asking her to forget holds the text too, and so may the turns still queued: indexed
+    after the forget, they brought it back as memories (and so into recall) seconds later."""
+    forget = {"tool": "memory_forget", "arguments": {"target": "4417"}}
+    server.add(text_reply("</think>Noted, Sensei."))
+    server.add(text_reply("</think>" + json.dumps(forget)), text_reply("</think>Forgotten, Sensei."))
+    server.add(text_reply("</think>Good morning, Sensei."))
+
+    async def body(app: App) -> tuple[list[str], list[Any]]:
+        await say(app, "alice", "My locker code is 4417.")  # queued; maybe indexed, maybe not yet
+        await say(app, "alice", "Please forget my locker code 4417.")
+        last = await say(app, "alice", "Good morning!")
+        await app.rememberer.flush()
+        return [e.text for e in app.long_term.list("alice")], app.store.messages(last.conversation_id)
+
+    texts, history = with_app(body)
+    assert "Good morning!" in texts and not [t for t in texts if "4417" in t]
+    assert [m.content for m in history if "4417" in m.content]  # the session keeps what was said
+
+
 def test_an_idle_conversation_is_consolidated_into_facts(server: FakeOpenAIServer) -> None:
     plan = {"operations": [{"op": "ADD", "text": "Ken's sister Hana lives in Kyoto", "importance": 4}]}
 

@@ -251,8 +251,8 @@ def lt_forget(
     (the session keeps them: `/forget TEXT` in a chat deletes them there)."""
     settings = settings_or_exit()
     user = person(settings, user, "memories")
+    queued = _skip_queued(settings, user, target.strip())  # first: a batch being indexed checks it after
     ids = _memory().forget(user, target)
-    queued = 0 if ids == [target.strip()] else _skip_queued(settings, user, target.strip())  # an id: stored
     if as_json:
         print_json({"forgotten": ids, "queued_turns_skipped": queued})
     else:

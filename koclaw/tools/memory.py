@@ -7,11 +7,14 @@ injection) cannot reach anyone else's memories by naming them.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 
 from koclaw.errors import KoclawError
 from koclaw.llm.tools import Tool, ToolContext, tool_error
 from koclaw.tools.args import MemoryForgetArgs, MemorySaveArgs, MemorySearchArgs
 from memory.consolidation import MemoryRunner
+
+Forget = Callable[[str, str], Awaitable[list[str]]]  # (person, target) -> the ids deleted
 
 
 class _MemoryTool:
@@ -52,20 +55,25 @@ class MemorySearch(_MemoryTool, Tool[MemorySearchArgs]):
         return json.dumps({"memories": found}, ensure_ascii=False)
 
 
-class MemoryForget(_MemoryTool, Tool[MemoryForgetArgs]):
+class MemoryForget(Tool[MemoryForgetArgs]):
+    """Through `Forget` (`Rememberer.forget`): the turns that say it must not be indexed after it."""
+
     name = "memory_forget"
     description = "Forget for real: a memory by id, or every memory containing the given text."
     Args = MemoryForgetArgs
 
+    def __init__(self, forget: Forget) -> None:
+        self.forget = forget
+
     async def run(self, args: MemoryForgetArgs, context: ToolContext) -> str:
         try:
-            removed = await self.run_store(lambda memory: memory.forget(context.user_id, args.target))
+            removed = await self.forget(context.user_id, args.target)
         except KoclawError as exc:
             return tool_error(str(exc))
         return json.dumps({"forgotten": len(removed), "ids": removed})
 
 
 def memory_tools(
-    run: MemoryRunner,
+    run: MemoryRunner, forget: Forget
 ) -> list[Tool[MemorySaveArgs] | Tool[MemorySearchArgs] | Tool[MemoryForgetArgs]]:
-    return [MemorySave(run), MemorySearch(run), MemoryForget(run)]
+    return [MemorySave(run), MemorySearch(run), MemoryForget(forget)]
