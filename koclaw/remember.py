@@ -275,11 +275,12 @@ class Rememberer:
     async def after_turn(self, inbound: Inbound, result: TurnResult) -> None:
         """Queue the turn's two sides as episodes, fold old turns into the summary (in the background),
         and (re)start the conversation's idle timer."""
+        forgotten = self._forgetting.pop(inbound.user_id, [])
         if self.settings.episodes:
             self.outbox.put(
                 inbound.user_id, result.conversation_id, [result.user_message_id, result.reply_message_id]
             )
-            for target in self._forgetting.pop(inbound.user_id, []):
+            for target in forgotten:
                 self.outbox.skip_matching(inbound.user_id, target)
             self._drained.clear()
             self._wake.set()

@@ -194,11 +194,9 @@ class LongTermMemory:
 
     def _imported(self, scope: Scope, keys: builtins.list[str]) -> set[str]:
         found: set[str] = set()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
+        for chunk, marks in _in_chunks(keys):
             rows = self._rows(
-                f"SELECT m.import_key FROM memories m WHERE m.user_id = ? AND m.import_key IN "
-                f"({','.join('?' * len(chunk))})",
+                f"SELECT m.import_key FROM memories m WHERE m.user_id = ? AND m.import_key IN ({marks})",
                 [scope.user_id, *chunk],
             )
             found.update(r["import_key"] for r in rows)
@@ -347,11 +345,9 @@ class LongTermMemory:
         scope = for_person(user_id, ["episode"])
         wanted = [str(i) for i in dict.fromkeys(message_ids)]
         found: builtins.list[str] = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for chunk, marks in _in_chunks(wanted):
             rows = self._rows(
-                f"SELECT m.id FROM memories m WHERE {scope.sql} AND m.message_id IN "
-                f"({','.join('?' * len(chunk))})",
+                f"SELECT m.id FROM memories m WHERE {scope.sql} AND m.message_id IN ({marks})",
                 [*scope.args, *chunk],
             )
             found += [r["id"] for r in rows]
@@ -632,13 +628,10 @@ class LongTermMemory:
 
     def _fetch(self, scope: Scope, ids: Sequence[str]) -> builtins.list[dict[str, Any]]:
         out: builtins.list[dict[str, Any]] = []
-        ids = list(ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for chunk, marks in _in_chunks(ids):
             out.extend(
                 self._rows(
-                    f"SELECT m.* FROM memories m WHERE m.id IN ({','.join('?' * len(chunk))}) "
-                    f"AND {scope.sql_by_id}",
+                    f"SELECT m.* FROM memories m WHERE m.id IN ({marks}) AND {scope.sql_by_id}",
                     [*chunk, *scope.args],
                 )
             )
@@ -677,3 +670,11 @@ def _aware(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
     return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+
+
+def _in_chunks(values: Sequence[str]) -> Iterator[tuple[builtins.list[str], str]]:
+    """`values` in runs of at most 500, each with its "?,?,..." for an SQL `IN (...)`: SQLite caps
+    the variables one statement may hold."""
+    for start in range(0, len(values), 500):
+        chunk = list(values[start : start + 500])
+        yield chunk, ",".join("?" * len(chunk))
